@@ -1,0 +1,278 @@
+#!/bin/bash
+# rig.sh: boot one of Debian's real kernels under QEMU (TCG) with two
+# emulated NVDIMMs and run guest tests from test/rig/guest/.
+#
+#   test/rig/rig.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
+#                   [--reuse-work] [--timeout SECONDS] TEST...
+#
+# --build DIR   meson build dir holding ndctl/ndctl-xen, lib/libndctl-xen.so*
+#               and test/forge-infoblock (default: build)
+# --work DIR    where the backing files, initramfs and console log go
+#               (default: DIR/rig-work-KERNEL)
+# --reuse-work  boot again on the backing files of the previous run in the
+#               work dir; its namespace facts are handed to the guest as
+#               /rig/prev-facts.json
+#
+# Exit status: 0 when every test passed; 1 on a failed test, a timeout, or a
+# kernel WARNING/BUG/Oops that no test declared (RIG-EXPECT-WARN); 2 on usage.
+# After the guest powers off, test/rig/host/TEST.sh (if present) runs on the
+# host with host.sh's helpers to check the backing files.
+#
+# Kernels are fetched with apt-get download and cached in
+# ${NDCTL_XEN_RIG_CACHE:-/var/cache/ndctl-xen-rig}.
+set -euo pipefail
+
+RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${NDCTL_XEN_RIG_CACHE:-/var/cache/ndctl-xen-rig}
+PACKAGES=(qemu-system-x86 busybox-static kmod cpio jq xz-utils ndctl)
+MODULES=(libnvdimm nfit nd_btt nd_pmem device_dax dax_pmem
+	 crc16 mbcache jbd2 crc32c_generic ext4)
+# DIMM sizes: the label-backed one is carved into many small namespaces,
+# the label-less one is a single namespace.  Sparse files: only written
+# bytes take disk space.
+LABEL_DIMM_SIZE=$((2 << 30))
+LABEL_SIZE=$((128 << 10))
+PLAIN_DIMM_SIZE=$((256 << 20))
+
+err() { echo "rig: failed at line $1" >&2; exit 1; }
+trap 'err $LINENO' ERR
+say() { echo "rig: $*" >&2; }
+die() { echo "rig: $*" >&2; exit 1; }
+usage() { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+kernel= build=build work= reuse=0 timeout=1500
+tests=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	--work) work=$2; shift 2 ;;
+	--reuse-work) reuse=1; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	-h|--help) usage ;;
+	-*) usage ;;
+	*) tests+=("$1"); shift ;;
+	esac
+done
+case $kernel in 6.1|6.12) ;; *) usage ;; esac
+[ ${#tests[@]} -gt 0 ] || usage
+for t in "${tests[@]}"; do
+	[ -f "$RIG_DIR/guest/$t.sh" ] || die "no guest test $RIG_DIR/guest/$t.sh"
+done
+build=$(cd "$build" && pwd)
+work=${work:-$build/rig-work-$kernel}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+ensure_packages() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+	APT_UPDATED=1
+}
+
+# newest package name of the requested kernel line that apt knows
+newest_kernel_pkg() {
+	local pat
+	case $kernel in
+	6.1) pat='^linux-image-6\.1\.0-[0-9]+-amd64$' ;;
+	6.12) pat='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' ;;
+	esac
+	apt-cache pkgnames linux-image-6. 2>/dev/null | grep -E "$pat" | sort -V | tail -n 1 || true
+}
+
+# Sets KROOT (unpacked package), KVER, VMLINUZ.
+fetch_kernel() {
+	local pkg tmp
+	pkg=$(newest_kernel_pkg)
+	if [ -z "$pkg" ] && [ -z "${APT_UPDATED:-}" ]; then
+		apt-get update -qq
+		pkg=$(newest_kernel_pkg)
+	fi
+	if [ -z "$pkg" ]; then
+		# no package lists (offline?): fall back to the newest cached one
+		pkg=$(ls "$CACHE" 2>/dev/null | grep "^linux-image-$kernel[.-]" | sort -V | tail -n 1 || true)
+		[ -n "$pkg" ] || die "apt knows no linux-image-$kernel package and none is cached"
+	fi
+	KROOT=$CACHE/$pkg
+	if [ ! -e "$KROOT/.ready" ]; then
+		say "fetching $pkg into $CACHE"
+		tmp=$CACHE/.$pkg.tmp
+		rm -rf "$tmp"
+		mkdir -p "$tmp/deb"
+		(cd "$tmp/deb" && apt-get download "$pkg" >/dev/null 2>&1) ||
+			die "apt-get download $pkg failed"
+		mkdir "$tmp/root"
+		dpkg -x "$tmp"/deb/*.deb "$tmp/root"
+		KVER=$(ls "$tmp/root/lib/modules")
+		# 6.12 ships xz-compressed modules and neither ships modules.dep
+		find "$tmp/root/lib/modules" -name '*.ko.xz' -print0 | xargs -0 -r -P "$(nproc)" -n 64 xz -d
+		depmod -b "$tmp/root" "$KVER"
+		rm -rf "$KROOT"
+		mv "$tmp/root" "$KROOT"
+		mv "$tmp/deb"/*.deb "$CACHE/"
+		rm -rf "$tmp"
+		touch "$KROOT/.ready"
+	fi
+	KVER=$(ls "$KROOT/lib/modules")
+	VMLINUZ=$KROOT/boot/vmlinuz-$KVER
+	[ -f "$VMLINUZ" ] || die "no $VMLINUZ"
+}
+
+# copy a host binary and every shared library it needs into $1
+copy_with_libs() {
+	local root=$1 bin=$2 dest=${3:-$2} lib
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$bin" "$root$dest"
+	for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		case $lib in
+		"$build"/*) ;;	# the project's own libraries are copied separately
+		*) [ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; } ;;
+		esac
+	done
+}
+
+build_initramfs() {
+	local root=$work/initramfs m f t
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib,proc,sys,dev,tmp,rig/tests,etc}
+	cp /bin/busybox "$root/bin/busybox"
+	for f in /usr/bin/ndctl /usr/bin/daxctl /usr/bin/jq /bin/bash /bin/dd; do
+		copy_with_libs "$root" "$f" "/usr/bin/$(basename "$f")"
+	done
+	ln -s /usr/bin/bash "$root/bin/bash"
+	# the project's freshly built binaries
+	for f in ndctl/ndctl-xen test/forge-infoblock; do
+		if [ -x "$build/$f" ]; then
+			copy_with_libs "$root" "$build/$f" "/usr/bin/$(basename "$f")"
+		else
+			say "note: $build/$f not built; tests that need it will fail"
+		fi
+	done
+	for f in "$build"/lib/libndctl-xen.so*; do
+		[ -e "$f" ] && cp -a "$f" "$root/usr/lib/"
+	done
+	cc -static -O2 -o "$root/usr/bin/rigfill" "$RIG_DIR/rigfill.c"
+	# modules, dependencies first, decompressed (busybox insmod takes plain .ko)
+	: > "$root/rig/modules.list"
+	for m in "${MODULES[@]}"; do
+		modprobe -C /dev/null -d "$KROOT" -S "$KVER" --show-depends "$m" |
+			awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++' | while read -r f; do
+		t=${f#"$KROOT"}
+		mkdir -p "$root$(dirname "$t")"
+		cp "$f" "$root$t"
+		echo "$t" >> "$root/rig/modules.list"
+	done
+	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$KVER/" 2>/dev/null || true
+	depmod -b "$root" "$KVER"
+	# tests and their configuration
+	cp "$RIG_DIR/guest/init" "$root/init"
+	cp "$RIG_DIR"/guest/*.sh "$root/rig/tests/"
+	cp "$RIG_DIR/guest/common" "$root/rig/common"
+	chmod +x "$root/init" "$root"/rig/tests/*.sh
+	printf '%s\n' "${tests[@]}" > "$root/rig/tests.list"
+	cat > "$root/rig/config" <<-EOF
+	RIG_KERNEL=$kernel
+	RIG_KVER=$KVER
+	RIG_REUSE=$reuse
+	EOF
+	[ "$reuse" = 1 ] && cp "$work/facts.json" "$root/rig/prev-facts.json"
+	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
+}
+
+# run qemu in the background; kill it by pid at the deadline
+boot() {
+	local console=$work/console.log qpid deadline status=0
+	if [ "$reuse" = 0 ]; then
+		rm -f "$work/label.img" "$work/plain.img"
+		truncate -s "$LABEL_DIMM_SIZE" "$work/label.img"
+		truncate -s "$PLAIN_DIMM_SIZE" "$work/plain.img"
+	fi
+	[ -f "$work/label.img" ] && [ -f "$work/plain.img" ] || die "no backing files in $work"
+	: > "$console"
+	qemu-system-x86_64 -machine pc,nvdimm=on -cpu max -smp 2 \
+		-m 1G,slots=4,maxmem=8G -nographic -no-reboot \
+		-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio" \
+		-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init" \
+		-object memory-backend-file,id=m1,share=on,mem-path="$work/label.img",size=$LABEL_DIMM_SIZE,align=2M \
+		-device nvdimm,memdev=m1,id=nv1,label-size=$LABEL_SIZE \
+		-object memory-backend-file,id=m2,share=on,mem-path="$work/plain.img",size=$PLAIN_DIMM_SIZE,align=2M \
+		-device nvdimm,memdev=m2,id=nv2 \
+		< /dev/null > "$console" 2>&1 &
+	qpid=$!
+	deadline=$((SECONDS + timeout))
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ $SECONDS -ge $deadline ]; then
+			say "timeout after ${timeout}s: killing qemu (pid $qpid)"
+			kill "$qpid" 2>/dev/null || true
+			sleep 1
+			kill -9 "$qpid" 2>/dev/null || true
+			wait "$qpid" 2>/dev/null || true
+			return 1
+		fi
+		sleep 1
+	done
+	wait "$qpid" || status=$?
+	[ "$status" = 0 ] || say "qemu exited with status $status"
+	return "$status"
+}
+
+# Scan the console log for kernel warnings.  A WARNING is allowed only
+# between "RIG-EXPECT-WARN: FUNC" and "RIG-EXPECT-WARN-END" lines printed
+# by a test, and only if FUNC shows up in its report (the call trace).
+check_kernel_log() {
+	awk '
+	/RIG-EXPECT-WARN-END/ { expect = ""; next }
+	/RIG-EXPECT-WARN: / { expect = $NF; next }
+	/WARNING:|BUG:|Oops|Kernel panic/ {
+		if (pending) { print "rig: unexpected kernel report: " pending; bad = 1 }
+		if ($0 ~ /WARNING:/ && expect != "") { pending = $0; seen = 0; left = 40; next }
+		print "rig: unexpected kernel report: " $0; bad = 1; next
+	}
+	pending != "" {
+		if (index($0, expect)) { print "rig: expected kernel warning: " pending; pending = "" }
+		else if (--left == 0) { print "rig: unexpected kernel report: " pending; pending = ""; bad = 1 }
+	}
+	END { if (pending != "") { print "rig: unexpected kernel report: " pending; bad = 1 }; exit bad }
+	' "$work/console.log"
+}
+
+main() {
+	local start=$SECONDS rc=0 t summary
+	ensure_packages
+	fetch_kernel
+	say "kernel $KVER, work dir $work"
+	build_initramfs
+	[ "$reuse" = 0 ] || [ -f "$work/facts.json" ] || die "--reuse-work: no $work/facts.json"
+	boot || rc=1
+	say "guest ran for $((SECONDS - start))s"
+	# facts for host checks and for a later --reuse-work boot
+	sed -n 's/^RIG-FACT //p' "$work/console.log" | tr -d '\r' | jq -s . > "$work/facts.json.new"
+	mv "$work/facts.json.new" "$work/facts.json.boot"
+	[ "$reuse" = 1 ] || cp "$work/facts.json.boot" "$work/facts.json"
+	summary=$(tr -d '\r' < "$work/console.log" | sed -n 's/^RIG-SUMMARY: //p' | tail -n 1)
+	if [ -z "$summary" ]; then
+		say "no test summary on the console"; rc=1
+	else
+		say "guest: $summary"
+		echo "$summary" | grep -q ' 0 failed$' || rc=1
+	fi
+	check_kernel_log || rc=1
+	for t in "${tests[@]}"; do
+		[ -f "$RIG_DIR/host/$t.sh" ] || continue
+		say "host checks for $t"
+		RIG_WORK=$work RIG_BUILD=$build RIG_DIR=$RIG_DIR RIG_KERNEL=$kernel \
+			bash "$RIG_DIR/host/$t.sh" || rc=1
+	done
+	say "kernel $kernel: $([ $rc = 0 ] && echo PASS || echo FAIL) in $((SECONDS - start))s (log: $work/console.log)"
+	return $rc
+}
+
+main
