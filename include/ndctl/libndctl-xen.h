@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libndctl-xen: provision and find a reserved area between an NVDIMM
+ * namespace's pfn info block and its data.
+ *
+ * Conventions (those of libndctl): opaque objects with ref/unref,
+ * constructors of the form int foo_new(..., struct foo **out), and
+ * functions that return 0 or -errno.  The library never prints; it logs
+ * through its context (priority from NDCTL_XEN_LOG: err, info, debug or
+ * a number).
+ */
+#ifndef _LIBNDCTL_XEN_H_
+#define _LIBNDCTL_XEN_H_
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <ndctl/libndctl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NDCTL_XEN_MUST_CHECK __attribute__((warn_unused_result))
+
+struct ndctl_xen_ctx;
+
+int ndctl_xen_new(struct ndctl_xen_ctx **ctx) NDCTL_XEN_MUST_CHECK;
+struct ndctl_xen_ctx *ndctl_xen_ref(struct ndctl_xen_ctx *ctx);
+void ndctl_xen_unref(struct ndctl_xen_ctx *ctx);
+typedef void (*ndctl_xen_log_fn)(struct ndctl_xen_ctx *ctx, int priority,
+		const char *file, int line, const char *fn,
+		const char *format, va_list args);
+void ndctl_xen_set_log_fn(struct ndctl_xen_ctx *ctx, ndctl_xen_log_fn fn);
+int ndctl_xen_get_log_priority(struct ndctl_xen_ctx *ctx);
+void ndctl_xen_set_log_priority(struct ndctl_xen_ctx *ctx, int priority);
+void ndctl_xen_set_userdata(struct ndctl_xen_ctx *ctx, void *userdata);
+void *ndctl_xen_get_userdata(struct ndctl_xen_ctx *ctx);
+
+/* Namespace personality: which signature the info block carries. */
+enum ndctl_xen_mode {
+	NDCTL_XEN_MODE_FSDAX = 1,  /* NVDIMM_PFN_INFO */
+	NDCTL_XEN_MODE_DEVDAX = 2, /* NVDIMM_DAX_INFO */
+};
+
+/* Where Linux keeps its struct pages: the kernel's PFN_MODE_* values. */
+enum ndctl_xen_map {
+	NDCTL_XEN_MAP_MEM = 1, /* PFN_MODE_RAM: in DRAM */
+	NDCTL_XEN_MAP_DEV = 2, /* PFN_MODE_PMEM: on the device */
+};
+
+/* Who the reserved area belongs to (the record's owner field). */
+enum ndctl_xen_owner {
+	NDCTL_XEN_OWNER_NONE = 0,
+	NDCTL_XEN_OWNER_OS = 1,         /* the running OS's page structures */
+	NDCTL_XEN_OWNER_HYPERVISOR = 2, /* e.g. Xen's frame table and M2P */
+	NDCTL_XEN_OWNER_NAMED = 3,      /* another consumer, named in the record */
+};
+
+/* The rule a refused layout or an inconsistent block broke. */
+enum ndctl_xen_rule {
+	NDCTL_XEN_RULE_NONE = 0,
+	NDCTL_XEN_RULE_SIZE,             /* namespace size: > 8 KiB, 4 KiB multiple */
+	NDCTL_XEN_RULE_START_ALIGN,      /* physical start 2 MiB aligned */
+	NDCTL_XEN_RULE_ALIGN,            /* align one of 4K, 2M, 1G */
+	NDCTL_XEN_RULE_MODE,             /* mode/map known */
+	NDCTL_XEN_RULE_PAGE_STRUCT_SIZE, /* 64 <= page_struct_size <= 65535 */
+	NDCTL_XEN_RULE_RESERVE_REQUEST,  /* at most one of size / per-page */
+	NDCTL_XEN_RULE_OWNER,            /* owner valid, name 1..16 printable */
+	NDCTL_XEN_RULE_OVERFLOW,         /* arithmetic overflows 64 bits */
+	NDCTL_XEN_RULE_NO_DATA_PAGE,     /* no aligned data page left */
+	NDCTL_XEN_RULE_DATAOFF_ALIGN,    /* dataoff multiple of align and 4K */
+	NDCTL_XEN_RULE_MEMMAP,           /* map=dev dataoff holds the memmap */
+	NDCTL_XEN_RULE_RESERVE_PLACE,    /* reserve within [floor, dataoff) */
+	NDCTL_XEN_RULE_NPFNS,            /* npfns matches the data area */
+	NDCTL_XEN_RULE_END_TRUNC,        /* end_trunc/start_pad as the kernel sets them */
+	NDCTL_XEN_RULE_PAGE_SIZE,        /* page_size <= 4096 in map=dev */
+};
+const char *ndctl_xen_rule_name(enum ndctl_xen_rule rule);
+
+/*
+ * A layout: the inputs of a namespace (size, physical start, mode, map,
+ * align, page_struct_size, reservation request) and, after compute, the
+ * positions the kernel and consumers need.  Offsets are relative to the
+ * namespace base, like the info block's dataoff.
+ */
+struct ndctl_xen_layout;
+
+int ndctl_xen_layout_new(struct ndctl_xen_ctx *ctx,
+		struct ndctl_xen_layout **layout) NDCTL_XEN_MUST_CHECK;
+struct ndctl_xen_layout *ndctl_xen_layout_ref(struct ndctl_xen_layout *layout);
+void ndctl_xen_layout_unref(struct ndctl_xen_layout *layout);
+
+void ndctl_xen_layout_set_size(struct ndctl_xen_layout *l, uint64_t size);
+void ndctl_xen_layout_set_phys_start(struct ndctl_xen_layout *l, uint64_t start);
+void ndctl_xen_layout_set_mode(struct ndctl_xen_layout *l, enum ndctl_xen_mode mode);
+void ndctl_xen_layout_set_map(struct ndctl_xen_layout *l, enum ndctl_xen_map map);
+void ndctl_xen_layout_set_align(struct ndctl_xen_layout *l, uint64_t align);
+void ndctl_xen_layout_set_page_struct_size(struct ndctl_xen_layout *l, uint32_t bytes);
+/* At most one of the two; 0 clears.  Sizes round up to 4 KiB. */
+void ndctl_xen_layout_set_reserve(struct ndctl_xen_layout *l, uint64_t size);
+void ndctl_xen_layout_set_reserve_per_page(struct ndctl_xen_layout *l, uint64_t bytes);
+/* name is used with NDCTL_XEN_OWNER_NAMED only; copied. */
+void ndctl_xen_layout_set_reserve_owner(struct ndctl_xen_layout *l,
+		enum ndctl_xen_owner owner, const char *name);
+
+/* 0, or -EINVAL with the broken rule and a message naming the numbers. */
+int ndctl_xen_layout_compute(struct ndctl_xen_layout *l) NDCTL_XEN_MUST_CHECK;
+enum ndctl_xen_rule ndctl_xen_layout_get_rule(struct ndctl_xen_layout *l);
+const char *ndctl_xen_layout_get_error(struct ndctl_xen_layout *l);
+
+uint64_t ndctl_xen_layout_get_size(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_phys_start(struct ndctl_xen_layout *l);
+enum ndctl_xen_mode ndctl_xen_layout_get_mode(struct ndctl_xen_layout *l);
+enum ndctl_xen_map ndctl_xen_layout_get_map(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_align(struct ndctl_xen_layout *l);
+uint32_t ndctl_xen_layout_get_page_struct_size(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_dataoff(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_npfns(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_end_trunc(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_memmap_end(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_reserve_offset(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_reserve_size(struct ndctl_xen_layout *l);
+enum ndctl_xen_owner ndctl_xen_layout_get_reserve_owner(struct ndctl_xen_layout *l);
+const char *ndctl_xen_layout_get_reserve_owner_name(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_reserve_per_page(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_data_offset(struct ndctl_xen_layout *l);
+uint64_t ndctl_xen_layout_get_data_size(struct ndctl_xen_layout *l);
+/* The largest reservation the same inputs accept (0 if none fits). */
+uint64_t ndctl_xen_layout_get_max_reserve(struct ndctl_xen_layout *l);
+
+/*
+ * Write the namespace's first 8 KiB for a computed layout: 4 KiB of
+ * zeros, then the info block with its reservation record.  uuid or
+ * parent_uuid may be NULL (generated / all zero).
+ */
+int ndctl_xen_layout_encode(struct ndctl_xen_layout *l,
+		const unsigned char *uuid, const unsigned char *parent_uuid,
+		void *buf, size_t len) NDCTL_XEN_MUST_CHECK;
+
+/* A decoded info block. */
+enum ndctl_xen_block_status {
+	NDCTL_XEN_BLOCK_OK = 0,
+	NDCTL_XEN_BLOCK_NOT_INFOBLOCK,
+	NDCTL_XEN_BLOCK_BAD_CHECKSUM,
+	NDCTL_XEN_BLOCK_BAD_VERSION,
+};
+enum ndctl_xen_record_status {
+	NDCTL_XEN_RECORD_PRESENT = 0,
+	NDCTL_XEN_RECORD_ABSENT,
+	NDCTL_XEN_RECORD_DAMAGED,
+	NDCTL_XEN_RECORD_BAD_VERSION,
+};
+
+struct ndctl_xen_infoblock;
+
+/* buf holds the namespace's first len >= 8192 bytes. */
+int ndctl_xen_infoblock_decode(struct ndctl_xen_ctx *ctx, const void *buf,
+		size_t len, struct ndctl_xen_infoblock **ib) NDCTL_XEN_MUST_CHECK;
+/* Reads 8 KiB at offset of a file or block device ("-" is stdin). */
+int ndctl_xen_infoblock_read(struct ndctl_xen_ctx *ctx, const char *path,
+		uint64_t offset, struct ndctl_xen_infoblock **ib) NDCTL_XEN_MUST_CHECK;
+struct ndctl_xen_infoblock *ndctl_xen_infoblock_ref(struct ndctl_xen_infoblock *ib);
+void ndctl_xen_infoblock_unref(struct ndctl_xen_infoblock *ib);
+
+enum ndctl_xen_block_status ndctl_xen_infoblock_get_status(struct ndctl_xen_infoblock *ib);
+const char *ndctl_xen_block_status_name(enum ndctl_xen_block_status s);
+enum ndctl_xen_record_status ndctl_xen_infoblock_get_record_status(struct ndctl_xen_infoblock *ib);
+const char *ndctl_xen_record_status_name(enum ndctl_xen_record_status s);
+
+enum ndctl_xen_mode ndctl_xen_infoblock_get_mode(struct ndctl_xen_infoblock *ib);
+const char *ndctl_xen_infoblock_get_signature(struct ndctl_xen_infoblock *ib);
+void ndctl_xen_infoblock_get_uuid(struct ndctl_xen_infoblock *ib, unsigned char uuid[16]);
+void ndctl_xen_infoblock_get_parent_uuid(struct ndctl_xen_infoblock *ib, unsigned char uuid[16]);
+uint32_t ndctl_xen_infoblock_get_flags(struct ndctl_xen_infoblock *ib);
+unsigned int ndctl_xen_infoblock_get_version_major(struct ndctl_xen_infoblock *ib);
+unsigned int ndctl_xen_infoblock_get_version_minor(struct ndctl_xen_infoblock *ib);
+uint64_t ndctl_xen_infoblock_get_dataoff(struct ndctl_xen_infoblock *ib);
+uint64_t ndctl_xen_infoblock_get_npfns(struct ndctl_xen_infoblock *ib);
+/* The raw mode field: 1 (PFN_MODE_RAM, map=mem) or 2 (PFN_MODE_PMEM, map=dev). */
+uint32_t ndctl_xen_infoblock_get_pfn_mode(struct ndctl_xen_infoblock *ib);
+uint32_t ndctl_xen_infoblock_get_start_pad(struct ndctl_xen_infoblock *ib);
+uint32_t ndctl_xen_infoblock_get_end_trunc(struct ndctl_xen_infoblock *ib);
+uint32_t ndctl_xen_infoblock_get_align(struct ndctl_xen_infoblock *ib);
+uint32_t ndctl_xen_infoblock_get_page_size(struct ndctl_xen_infoblock *ib);
+uint32_t ndctl_xen_infoblock_get_page_struct_size(struct ndctl_xen_infoblock *ib);
+uint64_t ndctl_xen_infoblock_get_checksum(struct ndctl_xen_infoblock *ib);
+/* Record fields; meaningful when the record status is PRESENT. */
+unsigned int ndctl_xen_infoblock_get_record_version_major(struct ndctl_xen_infoblock *ib);
+unsigned int ndctl_xen_infoblock_get_record_version_minor(struct ndctl_xen_infoblock *ib);
+uint64_t ndctl_xen_infoblock_get_reserve_offset(struct ndctl_xen_infoblock *ib);
+uint64_t ndctl_xen_infoblock_get_reserve_size(struct ndctl_xen_infoblock *ib);
+enum ndctl_xen_owner ndctl_xen_infoblock_get_reserve_owner(struct ndctl_xen_infoblock *ib);
+const char *ndctl_xen_infoblock_get_reserve_owner_name(struct ndctl_xen_infoblock *ib);
+uint32_t ndctl_xen_infoblock_get_reserve_per_page(struct ndctl_xen_infoblock *ib);
+
+/*
+ * The layout a block describes, for a namespace of size bytes at phys
+ * start (size 0: derived from the block).  Returns 0 with *out set when
+ * the block is consistent with every rule; -EINVAL with *out still set
+ * (rule and message inside) when it is not; other -errno otherwise.
+ */
+int ndctl_xen_infoblock_get_layout(struct ndctl_xen_infoblock *ib,
+		uint64_t size, uint64_t phys_start,
+		struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;
+
+const char *ndctl_xen_owner_name(enum ndctl_xen_owner owner);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Where things go in a namespace (offsets from its base):
+ *
+ *   0     4K          8K                 memmap_end   rsv_offset  dataoff      end
+ *   | --- | info block | OS page structs  | slack      | reserved  | data ...  |
+ *
+ * With no reservation dataoff is the kernel's own choice (nd_pfn_init()
+ * in drivers/nvdimm/pfn_devs.c, and ndctl's write_pfn_sb()).  A
+ * reservation ends at dataoff and starts no lower than the kernel's
+ * default dataoff in map=dev (so the kernel's memmap, which it writes at
+ * the start of [8K, dataoff), never touches it) or 8 KiB in map=mem;
+ * dataoff never drops below the kernel's default.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layout.h"
+
+static int fail(struct ndx_fault *f, enum ndctl_xen_rule rule,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	f->rule = rule;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int add_ok(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return !__builtin_add_overflow(a, b, r);
+}
+
+static int mul_ok(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return !__builtin_mul_overflow(a, b, r);
+}
+
+/* ALIGN(v, a) for a power-of-two a, overflow-checked */
+static int align_up_ok(uint64_t v, uint64_t a, uint64_t *r)
+{
+	uint64_t t;
+
+	if (!add_ok(v, a - 1, &t))
+		return 0;
+	*r = t & ~(a - 1);
+	return 1;
+}
+
+static uint64_t align_down(uint64_t v, uint64_t a)
+{
+	return v & ~(a - 1);
+}
+
+static int is_aligned(uint64_t v, uint64_t a)
+{
+	return (v & (a - 1)) == 0;
+}
+
+static const char *map_name(uint32_t map)
+{
+	return map == NDCTL_XEN_MAP_DEV ? "dev" : "mem";
+}
+
+static int owner_ok(uint32_t owner, const char *name, struct ndx_fault *f)
+{
+	size_t i, len = strlen(name);
+
+	switch (owner) {
+	case NDCTL_XEN_OWNER_OS:
+	case NDCTL_XEN_OWNER_HYPERVISOR:
+		if (len)
+			return fail(f, NDCTL_XEN_RULE_OWNER,
+				"owner %u takes no name, got '%s'", owner, name);
+		return 0;
+	case NDCTL_XEN_OWNER_NAMED:
+		if (len == 0 || len > NDX_OWNER_NAME_MAX)
+			return fail(f, NDCTL_XEN_RULE_OWNER,
+				"owner name '%s' must be 1 to %d characters",
+				name, NDX_OWNER_NAME_MAX);
+		for (i = 0; i < len; i++)
+			if (!isgraph((unsigned char)name[i]))
+				return fail(f, NDCTL_XEN_RULE_OWNER,
+					"owner name '%s' must be printable ASCII without spaces",
+					name);
+		return 0;
+	default:
+		return fail(f, NDCTL_XEN_RULE_OWNER,
+			"unknown owner %u (1 os, 2 hypervisor, 3 named)", owner);
+	}
+}
+
+/* Normalise the request and work out what does not depend on dataoff. */
+static int layout_base(const struct ndx_layout_req *req, struct ndx_layout *l,
+		struct ndx_fault *f)
+{
+	struct ndx_layout_req *r = &l->req;
+	uint64_t end, npfns0, memmap_bytes, size_eff, last;
+
+	memset(l, 0, sizeof(*l));
+	*r = *req;
+	r->owner_name[sizeof(r->owner_name) - 1] = '\0';
+	if (!r->align)
+		r->align = NDX_SZ_2M;
+	if (!r->page_struct_size)
+		r->page_struct_size = NDX_KERNEL_STRUCT_PAGE;
+
+	if (r->mode != NDCTL_XEN_MODE_FSDAX && r->mode != NDCTL_XEN_MODE_DEVDAX)
+		return fail(f, NDCTL_XEN_RULE_MODE,
+			"mode %u is neither fsdax nor devdax", r->mode);
+	if (r->map != NDCTL_XEN_MAP_DEV && r->map != NDCTL_XEN_MAP_MEM)
+		return fail(f, NDCTL_XEN_RULE_MODE,
+			"map %u is neither dev nor mem", r->map);
+	/* nd_pfn_supported_alignments() on x86: PAGE_SIZE, PMD, PUD */
+	if (r->align != NDX_SZ_4K && r->align != NDX_SZ_2M && r->align != NDX_SZ_1G)
+		return fail(f, NDCTL_XEN_RULE_ALIGN,
+			"align %#" PRIx64 " is not one the kernel supports (4K, 2M, 1G)",
+			r->align);
+	/* nd_pfn_validate(): page_struct_size >= sizeof(struct page); le16 */
+	if (r->page_struct_size < NDX_KERNEL_STRUCT_PAGE ||
+			r->page_struct_size > UINT16_MAX)
+		return fail(f, NDCTL_XEN_RULE_PAGE_STRUCT_SIZE,
+			"page_struct_size %u must be between %u and %u",
+			r->page_struct_size, NDX_KERNEL_STRUCT_PAGE, UINT16_MAX);
+	if (r->size <= NDX_SZ_8K || !is_aligned(r->size, NDX_SZ_4K))
+		return fail(f, NDCTL_XEN_RULE_SIZE,
+			"namespace size %#" PRIx64 " must be a multiple of 4 KiB above 8 KiB",
+			r->size);
+	/* nd_pfn_init(): start must be aligned to memremap_compat_align() */
+	if (!is_aligned(r->phys_start, NDX_COMPAT_ALIGN))
+		return fail(f, NDCTL_XEN_RULE_START_ALIGN,
+			"physical start %#" PRIx64 " is not 2 MiB aligned",
+			r->phys_start);
+	if (!add_ok(r->phys_start, r->size, &end))
+		return fail(f, NDCTL_XEN_RULE_OVERFLOW,
+			"start %#" PRIx64 " + size %#" PRIx64 " overflows 64 bits",
+			r->phys_start, r->size);
+
+	l->eff_align = r->align > NDX_SZ_2M ? r->align : NDX_SZ_2M;
+	l->end_trunc = end - align_down(end, l->eff_align);
+	npfns0 = (r->size - NDX_SZ_8K) / NDX_SZ_4K;
+	l->memmap_end = NDX_SZ_8K;
+	if (r->map == NDCTL_XEN_MAP_DEV) {
+		if (!mul_ok(npfns0, r->page_struct_size, &memmap_bytes) ||
+				!add_ok(memmap_bytes, NDX_SZ_8K, &l->memmap_end))
+			return fail(f, NDCTL_XEN_RULE_OVERFLOW,
+				"memmap of %" PRIu64 " pages x %u bytes overflows 64 bits",
+				npfns0, r->page_struct_size);
+	}
+	if (!add_ok(r->phys_start, l->memmap_end, &last) ||
+			!align_up_ok(last, l->eff_align, &last))
+		return fail(f, NDCTL_XEN_RULE_OVERFLOW,
+			"memmap end %#" PRIx64 " aligned to %#" PRIx64 " overflows 64 bits",
+			l->memmap_end, l->eff_align);
+	l->base_dataoff = last - r->phys_start;
+	l->floor = r->map == NDCTL_XEN_MAP_DEV ? l->base_dataoff : NDX_SZ_8K;
+
+	/* Largest dataoff that leaves one aligned data page. */
+	size_eff = r->size - l->end_trunc;
+	if (size_eff >= r->align) {
+		last = align_down(r->phys_start + size_eff - r->align, r->align);
+		if (last >= r->phys_start) {
+			l->dataoff_max = last - r->phys_start;
+			l->has_dataoff_max = 1;
+		}
+	}
+	if (l->has_dataoff_max && l->dataoff_max >= l->base_dataoff)
+		l->max_reserve = l->dataoff_max - l->floor;
+	return 0;
+}
+
+static int no_data_page(const struct ndx_layout *l, uint64_t dataoff,
+		struct ndx_fault *f)
+{
+	return fail(f, NDCTL_XEN_RULE_NO_DATA_PAGE,
+		"dataoff %#" PRIx64 " leaves no aligned data page: namespace size %#"
+		PRIx64 " - end_trunc %#" PRIx64 " allows dataoff up to %s%#" PRIx64
+		" with align %#" PRIx64 "; the largest reserve that fits is %#" PRIx64,
+		dataoff, l->req.size, l->end_trunc,
+		l->has_dataoff_max ? "" : "(none) ",
+		l->has_dataoff_max ? l->dataoff_max : 0, l->req.align,
+		l->max_reserve);
+}
+
+int ndx_layout_check(const struct ndx_layout_req *req,
+		const struct ndx_recorded *rec,
+		struct ndx_layout *l, struct ndx_fault *f)
+{
+	const struct ndx_layout_req *r = &l->req;
+	uint64_t size_eff, data_pages, rsv_end;
+	int rc;
+
+	f->rule = NDCTL_XEN_RULE_NONE;
+	f->msg[0] = '\0';
+	rc = layout_base(req, l, f);
+	l->dataoff = rec->dataoff;
+	l->npfns = rec->npfns;
+	l->reserve_offset = rec->reserve_size ? rec->reserve_offset : 0;
+	l->reserve_size = rec->reserve_size;
+	l->owner = rec->reserve_size ? r->owner : NDCTL_XEN_OWNER_NONE;
+	l->data_offset = rec->dataoff;
+	if (rc)
+		return rc;
+	size_eff = r->size - l->end_trunc;
+	l->data_size = rec->dataoff < size_eff ? size_eff - rec->dataoff : 0;
+
+	/* nd_pfn_validate(): "bad offset ... dax disabled align" */
+	if (!is_aligned(rec->dataoff, NDX_SZ_4K) ||
+			!is_aligned(r->phys_start + rec->dataoff + rec->start_pad, r->align))
+		return fail(f, NDCTL_XEN_RULE_DATAOFF_ALIGN,
+			"dataoff %#" PRIx64 " is not a multiple of align %#" PRIx64
+			" (and of 4 KiB)", rec->dataoff, r->align);
+	/* nd_pfn_validate(): start/end aligned to memremap_compat_align() */
+	if (rec->start_pad != 0 || rec->end_trunc != l->end_trunc)
+		return fail(f, NDCTL_XEN_RULE_END_TRUNC,
+			"start_pad %#x / end_trunc %#x differ from the kernel's 0 / %#"
+			PRIx64 " for size %#" PRIx64, rec->start_pad, rec->end_trunc,
+			l->end_trunc, r->size);
+	/* nd_pfn_validate(): "pfn array size exceeds capacity" */
+	if (rec->dataoff >= size_eff)
+		return no_data_page(l, rec->dataoff, f);
+	if (r->map == NDCTL_XEN_MAP_DEV) {
+		/* __nvdimm_setup_pfn(): the memmap must fit below dataoff */
+		if (rec->dataoff < l->base_dataoff)
+			return fail(f, NDCTL_XEN_RULE_MEMMAP,
+				"map=dev dataoff %#" PRIx64 " is below %#" PRIx64
+				", what a memmap of %u bytes per page needs",
+				rec->dataoff, l->base_dataoff, r->page_struct_size);
+		if (rec->page_size > NDX_SZ_4K)
+			return fail(f, NDCTL_XEN_RULE_PAGE_SIZE,
+				"page_size %u exceeds the kernel's 4096 in map=dev",
+				rec->page_size);
+	} else if (rec->dataoff < NDX_SZ_8K) {
+		/* __nvdimm_setup_pfn(): RAM mode offset >= info block reserve */
+		return fail(f, NDCTL_XEN_RULE_MEMMAP,
+			"map=mem dataoff %#" PRIx64 " is below 8 KiB", rec->dataoff);
+	}
+	data_pages = l->data_size / NDX_SZ_4K;
+	if (rec->npfns != data_pages)
+		return fail(f, NDCTL_XEN_RULE_NPFNS,
+			"npfns %" PRIu64 " differs from the %" PRIu64
+			" pages between dataoff %#" PRIx64 " and size %#" PRIx64
+			" - end_trunc %#" PRIx64, rec->npfns, data_pages,
+			rec->dataoff, r->size, l->end_trunc);
+	if (!rec->reserve_size)
+		return 0;
+	rc = owner_ok(r->owner, r->owner_name, f);
+	if (rc)
+		return rc;
+	if (!add_ok(rec->reserve_offset, rec->reserve_size, &rsv_end) ||
+			rec->reserve_offset < l->floor ||
+			!is_aligned(rec->reserve_offset, NDX_SZ_4K) ||
+			!is_aligned(rec->reserve_size, NDX_SZ_4K) ||
+			rsv_end > rec->dataoff)
+		return fail(f, NDCTL_XEN_RULE_RESERVE_PLACE,
+			"reserve [%#" PRIx64 ", +%#" PRIx64 ") must be 4 KiB aligned and lie in [%#"
+			PRIx64 ", dataoff %#" PRIx64 ") for map=%s",
+			rec->reserve_offset, rec->reserve_size, l->floor,
+			rec->dataoff, map_name(r->map));
+	return 0;
+}
+
+/* Bytes a per-page consumer needs for every 4 KiB page of the namespace */
+static int per_page_bytes(const struct ndx_layout_req *r, uint64_t *bytes,
+		struct ndx_fault *f)
+{
+	uint64_t pages = r->size / NDX_SZ_4K;
+
+	if (r->reserve_per_page > UINT32_MAX)
+		return fail(f, NDCTL_XEN_RULE_RESERVE_REQUEST,
+			"reserve per page %" PRIu64 " exceeds %u bytes",
+			r->reserve_per_page, UINT32_MAX);
+	if (!mul_ok(pages, r->reserve_per_page, bytes))
+		return fail(f, NDCTL_XEN_RULE_OVERFLOW,
+			"%" PRIu64 " pages x %" PRIu64 " bytes overflows 64 bits",
+			pages, r->reserve_per_page);
+	return 0;
+}
+
+int ndx_layout_compute(const struct ndx_layout_req *req,
+		struct ndx_layout *l, struct ndx_fault *f)
+{
+	struct ndx_layout_req r;
+	struct ndx_recorded rec = { 0 };
+	uint64_t rsv, want, dataoff;
+	int rc;
+
+	f->rule = NDCTL_XEN_RULE_NONE;
+	f->msg[0] = '\0';
+	rc = layout_base(req, l, f);
+	if (rc)
+		return rc;
+	r = l->req;
+	if (r.reserve_size && r.reserve_per_page)
+		return fail(f, NDCTL_XEN_RULE_RESERVE_REQUEST,
+			"ask for a reserve by size (%" PRIu64 ") or per page (%" PRIu64
+			"), not both", r.reserve_size, r.reserve_per_page);
+	rsv = r.reserve_size;
+	if (r.reserve_per_page) {
+		rc = per_page_bytes(&r, &rsv, f);
+		if (rc)
+			return rc;
+	}
+	if (!align_up_ok(rsv, NDX_SZ_4K, &rsv))
+		return fail(f, NDCTL_XEN_RULE_OVERFLOW,
+			"reserve %#" PRIx64 " rounded to 4 KiB overflows 64 bits", rsv);
+
+	if (!rsv && r.owner != NDCTL_XEN_OWNER_NONE)
+		return fail(f, NDCTL_XEN_RULE_OWNER,
+			"an owner needs a reservation (--reserve or --reserve-per-page)");
+	if (rsv && r.owner == NDCTL_XEN_OWNER_NONE)
+		r.owner = r.map == NDCTL_XEN_MAP_DEV ? NDCTL_XEN_OWNER_OS
+			: NDCTL_XEN_OWNER_HYPERVISOR;
+
+	dataoff = l->base_dataoff;
+	if (rsv) {
+		if (!add_ok(r.phys_start, l->floor, &want) ||
+				!add_ok(want, rsv, &want) ||
+				!align_up_ok(want, r.align, &want))
+			return fail(f, NDCTL_XEN_RULE_OVERFLOW,
+				"reserve %#" PRIx64 " above offset %#" PRIx64
+				" overflows 64 bits", rsv, l->floor);
+		want -= r.phys_start;
+		if (want > dataoff)
+			dataoff = want;
+	}
+	if (!l->has_dataoff_max || dataoff > l->dataoff_max) {
+		l->dataoff = dataoff;
+		return no_data_page(l, dataoff, f);
+	}
+
+	rec.dataoff = dataoff;
+	rec.end_trunc = (uint32_t)l->end_trunc;
+	rec.page_size = NDX_SZ_4K;
+	rec.npfns = (r.size - l->end_trunc - dataoff) / NDX_SZ_4K;
+	rec.reserve_size = rsv;
+	rec.reserve_offset = dataoff - rsv;
+	rec.reserve_per_page = r.reserve_per_page;
+	/* Everything chosen above must pass the same checks a reader applies. */
+	return ndx_layout_check(&r, &rec, l, f);
+}
+
+const char *ndx_rule_name(enum ndctl_xen_rule rule)
+{
+	static const char *const names[] = {
+		[NDCTL_XEN_RULE_NONE] = "none",
+		[NDCTL_XEN_RULE_SIZE] = "namespace-size",
+		[NDCTL_XEN_RULE_START_ALIGN] = "start-align",
+		[NDCTL_XEN_RULE_ALIGN] = "align-supported",
+		[NDCTL_XEN_RULE_MODE] = "mode",
+		[NDCTL_XEN_RULE_PAGE_STRUCT_SIZE] = "page-struct-size",
+		[NDCTL_XEN_RULE_RESERVE_REQUEST] = "reserve-request",
+		[NDCTL_XEN_RULE_OWNER] = "reserve-owner",
+		[NDCTL_XEN_RULE_OVERFLOW] = "overflow",
+		[NDCTL_XEN_RULE_NO_DATA_PAGE] = "no-data-page",
+		[NDCTL_XEN_RULE_DATAOFF_ALIGN] = "dataoff-align",
+		[NDCTL_XEN_RULE_MEMMAP] = "memmap",
+		[NDCTL_XEN_RULE_RESERVE_PLACE] = "reserve-place",
+		[NDCTL_XEN_RULE_NPFNS] = "npfns",
+		[NDCTL_XEN_RULE_END_TRUNC] = "end-trunc",
+		[NDCTL_XEN_RULE_PAGE_SIZE] = "page-size",
+	};
+
+	if ((unsigned)rule < sizeof(names) / sizeof(names[0]) && names[rule])
+		return names[rule];
+	return "unknown";
+}

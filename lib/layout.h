@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Layout arithmetic: pure functions over plain numbers, the one place
+ * that decides where the memmap, the reserved area and the data go.
+ * Shared by image files, live namespaces and the tests.
+ */
+#ifndef NDCTL_XEN_LAYOUT_H
+#define NDCTL_XEN_LAYOUT_H
+
+#include <stdint.h>
+#include <ndctl/libndctl-xen.h>
+
+#define NDX_SZ_4K 0x1000ull
+#define NDX_SZ_8K 0x2000ull
+#define NDX_SZ_2M 0x200000ull
+#define NDX_SZ_1G 0x40000000ull
+/* The kernel's MAX_STRUCT_PAGE_SIZE and memremap_compat_align() on x86 */
+#define NDX_KERNEL_STRUCT_PAGE 64u
+#define NDX_COMPAT_ALIGN NDX_SZ_2M
+#define NDX_OWNER_NAME_MAX 16
+
+struct ndx_layout_req {
+	uint64_t size;          /* namespace size in bytes */
+	uint64_t phys_start;    /* namespace physical base */
+	uint64_t align;         /* info block align; 0 means 2 MiB */
+	uint32_t mode;          /* enum ndctl_xen_mode */
+	uint32_t map;           /* enum ndctl_xen_map */
+	uint32_t page_struct_size; /* 0 means 64 */
+	uint64_t reserve_size;     /* requested bytes, or 0 */
+	uint64_t reserve_per_page; /* bytes per 4 KiB page, or 0 */
+	uint32_t owner;            /* enum ndctl_xen_owner; 0 = default */
+	/* one byte longer than allowed, so that a long name is seen and refused */
+	char owner_name[NDX_OWNER_NAME_MAX + 2];
+};
+
+struct ndx_layout {
+	struct ndx_layout_req req; /* normalised: align and sizes filled in */
+	uint64_t eff_align;     /* max(align, 2 MiB): what the kernel pads to */
+	uint64_t end_trunc;
+	uint64_t memmap_end;    /* 8 KiB + page_struct_size * npfns (map=dev) */
+	uint64_t base_dataoff;  /* dataoff with no reservation: the kernel's */
+	uint64_t floor;         /* lowest offset a reservation may use */
+	uint64_t dataoff_max;   /* largest dataoff leaving an aligned data page */
+	int has_dataoff_max;
+	uint64_t dataoff;
+	uint64_t npfns;
+	uint64_t reserve_offset, reserve_size; /* 0, 0 when none */
+	uint32_t owner;
+	uint64_t data_offset, data_size;
+	uint64_t max_reserve;
+};
+
+struct ndx_fault {
+	enum ndctl_xen_rule rule;
+	char msg[320];
+};
+
+/* Choose a layout for a request; 0, or -EINVAL with *fault filled. */
+int ndx_layout_compute(const struct ndx_layout_req *req,
+		struct ndx_layout *out, struct ndx_fault *fault);
+
+/*
+ * Describe and check positions that a block records: dataoff, npfns,
+ * end_trunc, start_pad and the reservation (rsv_size 0: none).  *out is
+ * filled as far as possible even on failure.
+ */
+struct ndx_recorded {
+	uint64_t dataoff, npfns;
+	uint32_t start_pad, end_trunc, page_size;
+	uint64_t reserve_offset, reserve_size;
+	uint64_t reserve_per_page;
+};
+int ndx_layout_check(const struct ndx_layout_req *req,
+		const struct ndx_recorded *rec,
+		struct ndx_layout *out, struct ndx_fault *fault);
+
+const char *ndx_rule_name(enum ndctl_xen_rule rule);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef NDCTL_XEN_PRIVATE_H
+#define NDCTL_XEN_PRIVATE_H
+
+#include <syslog.h>
+#include <ndctl/libndctl-xen.h>
+
+#include "layout.h"
+#include "pfn-sb.h"
+
+#define NDX_EXPORT __attribute__((visibility("default")))
+
+struct ndctl_xen_ctx {
+	int refcount;
+	int log_priority;
+	ndctl_xen_log_fn log_fn;
+	void *userdata;
+};
+
+void ndx_log(struct ndctl_xen_ctx *ctx, int priority, const char *file,
+		int line, const char *fn, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+#define ndx_log_cond(ctx, prio, ...) do { \
+	if ((ctx)->log_priority >= (prio)) \
+		ndx_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+} while (0)
+#define err(ctx, ...) ndx_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+#define info(ctx, ...) ndx_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define dbg(ctx, ...) ndx_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+
+#endif

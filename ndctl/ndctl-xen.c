@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "builtin.h"
+#include "config.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct ndctl_xen_ctx *ctx);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "write-infoblock", cmd_write_infoblock,
+		"write a pfn/dax info block with a reservation to an image file" },
+	{ "read-infoblock", cmd_read_infoblock,
+		"decode an info block, its reservation record and its layout" },
+};
+
+void cmd_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ndctl-xen %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void log_stderr(struct ndctl_xen_ctx *ctx, int priority,
+		const char *file, int line, const char *fn,
+		const char *format, va_list args)
+{
+	(void)ctx;
+	(void)priority;
+	(void)file;
+	(void)line;
+	fprintf(stderr, "libndctl-xen: %s: ", fn);
+	vfprintf(stderr, format, args);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: ndctl-xen [--version] [--help] COMMAND [ARGS]\n\n"
+			"Commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nSee 'ndctl-xen COMMAND --help'.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct ndctl_xen_ctx *ctx;
+	size_t i;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("%s\n", NDCTL_XEN_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+			strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "ndctl-xen: '%s' is not a command\n", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (ndctl_xen_new(&ctx) < 0) {
+		fprintf(stderr, "ndctl-xen: out of memory\n");
+		return EXIT_REFUSED;
+	}
+	ndctl_xen_set_log_fn(ctx, log_stderr);
+	rc = commands[i].fn(argc - 1, argv + 1, ctx);
+	ndctl_xen_unref(ctx);
+	return rc;
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "size.h"
+
+int util_parse_size(const char *str, uint64_t *out)
+{
+	unsigned long long val;
+	uint64_t mult = 1;
+	char *end;
+
+	if (!str || !isdigit((unsigned char)str[0]))
+		return -EINVAL;
+	errno = 0;
+	val = strtoull(str, &end, 0);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == str)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mult = 1ull << 10; end++; break;
+	case 'm': case 'M': mult = 1ull << 20; end++; break;
+	case 'g': case 'G': mult = 1ull << 30; end++; break;
+	case 't': case 'T': mult = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (*end != '\0')
+		return -EINVAL;
+	if (__builtin_mul_overflow((uint64_t)val, mult, out))
+		return -ERANGE;
+	return 0;
+}
+
+const char *util_human_size(uint64_t bytes, char *buf, int len)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)bytes;
+	int i = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
+		return buf;
+	}
+	while (v >= 1024 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	if (v == (double)(uint64_t)v)
+		snprintf(buf, len, "%.0f %s", v, unit[i]);
+	else
+		snprintf(buf, len, "%.2f %s", v, unit[i]);
+	return buf;
+}
