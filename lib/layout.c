@@ -138,10 +138,11 @@ static int layout_base(const struct ndx_layout_req *req, struct ndx_layout *l,
 		return fail(f, NDCTL_XEN_RULE_START_ALIGN,
 			"physical start %#" PRIx64 " is not 2 MiB aligned",
 			r->phys_start);
-	if (!add_ok(r->phys_start, r->size, &end))
-		return fail(f, NDCTL_XEN_RULE_OVERFLOW,
-			"start %#" PRIx64 " + size %#" PRIx64 " overflows 64 bits",
-			r->phys_start, r->size);
+	if (!add_ok(r->phys_start, r->size, &end) || end > NDX_PHYS_LIMIT)
+		return fail(f, NDCTL_XEN_RULE_SIZE,
+			"start %#" PRIx64 " + size %#" PRIx64
+			" passes the 52-bit physical address limit %#llx",
+			r->phys_start, r->size, NDX_PHYS_LIMIT);
 
 	l->eff_align = r->align > NDX_SZ_2M ? r->align : NDX_SZ_2M;
 	l->end_trunc = end - align_down(end, l->eff_align);

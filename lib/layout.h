@@ -18,6 +18,8 @@
 #define NDX_KERNEL_STRUCT_PAGE 64u
 #define NDX_COMPAT_ALIGN NDX_SZ_2M
 #define NDX_OWNER_NAME_MAX 16
+/* x86-64's architectural limit on physical addresses (52 bits) */
+#define NDX_PHYS_LIMIT (1ull << 52)
 
 struct ndx_layout_req {
 	uint64_t size;          /* namespace size in bytes */

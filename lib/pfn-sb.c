@@ -79,6 +79,17 @@ void ndx_pfn_sb_encode(const struct ndx_pfn_info *info, int has_rsv,
 	memcpy(block, &sb, sizeof(sb));
 }
 
+void ndx_pfn_sb_seal(uint8_t block[NDX_SB_SIZE], int record_too)
+{
+	struct nd_pfn_sb sb;
+
+	memcpy(&sb, block, sizeof(sb));
+	if (record_too)
+		sb.rsv.checksum = htole64(rsv_checksum(&sb.rsv));
+	sb.checksum = htole64(sb_checksum(&sb));
+	memcpy(block, &sb, sizeof(sb));
+}
+
 static enum ndx_rec_status decode_rsv(const struct ndx_rsv_rec *rec,
 		struct ndx_rsv_info *r)
 {

@@ -151,6 +151,8 @@ void ndx_pfn_sb_encode(const struct ndx_pfn_info *info, int has_rsv,
 /* Fills *info as far as the status allows; minor < 4 gets kernel defaults. */
 enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 		struct ndx_pfn_info *info);
+/* Test tools only: recompute the checksums of a hand-edited block. */
+void ndx_pfn_sb_seal(uint8_t block[NDX_SB_SIZE], int record_too);
 const char *ndx_sb_status_name(enum ndx_sb_status s);
 const char *ndx_rec_status_name(enum ndx_rec_status s);
 

@@ -59,7 +59,7 @@ enum ndctl_xen_owner {
 /* The rule a refused layout or an inconsistent block broke. */
 enum ndctl_xen_rule {
 	NDCTL_XEN_RULE_NONE = 0,
-	NDCTL_XEN_RULE_SIZE,             /* namespace size: > 8 KiB, 4 KiB multiple */
+	NDCTL_XEN_RULE_SIZE,             /* size > 8 KiB, 4 KiB multiple, end below 2^52 */
 	NDCTL_XEN_RULE_START_ALIGN,      /* physical start 2 MiB aligned */
 	NDCTL_XEN_RULE_ALIGN,            /* align one of 4K, 2M, 1G */
 	NDCTL_XEN_RULE_MODE,             /* mode/map known */

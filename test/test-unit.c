@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests of the codec and the layout.  Expected numbers are worked
+ * out by hand from the kernel's formulas (nd_pfn_init() in
+ * drivers/nvdimm/pfn_devs.c), not taken from the code under test.
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "layout.h"
+#include "pfn-sb.h"
+
+#define K 1024ull
+#define M (1024ull * K)
+#define G (1024ull * M)
+
+static struct ndx_layout_req req(uint64_t size, uint32_t map, uint64_t align)
+{
+	struct ndx_layout_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.size = size;
+	r.mode = NDCTL_XEN_MODE_FSDAX;
+	r.map = map;
+	r.align = align;
+	return r;
+}
+
+static int run(struct ndx_layout_req r, struct ndx_layout *l, struct ndx_fault *f)
+{
+	return ndx_layout_compute(&r, l, f);
+}
+
+static void test_kernel_defaults(void)
+{
+	struct ndx_layout l;
+	struct ndx_fault f;
+
+	/* 128M map=dev: 8K + 64 * 32766 = 2105216 -> ALIGN 2M = 4M */
+	CHECK(run(req(128 * M, NDCTL_XEN_MAP_DEV, 2 * M), &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.memmap_end, 2105216);
+	CHECK_EQ(l.dataoff, 4 * M);
+	CHECK_EQ(l.npfns, (124 * M) / 4096);
+	CHECK_EQ(l.end_trunc, 0);
+	CHECK_EQ(l.reserve_size, 0);
+	/* map=mem: ALIGN(8K, 2M) */
+	CHECK(run(req(128 * M, NDCTL_XEN_MAP_MEM, 2 * M), &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.dataoff, 2 * M);
+	/* 1G map=dev: 8K + 64 * 262142 = 16785280 -> 18M */
+	CHECK(run(req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M), &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.dataoff, 18 * M);
+	/* align 4K still pads to memremap_compat_align() = 2M */
+	CHECK(run(req(1 * G, NDCTL_XEN_MAP_DEV, 4 * K), &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.dataoff, 18 * M);
+	CHECK_EQ(l.req.align, 4 * K);
+	/* 1G + 4K: end_trunc = 4K */
+	CHECK(run(req(1 * G + 4 * K, NDCTL_XEN_MAP_DEV, 2 * M), &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.end_trunc, 4 * K);
+	CHECK_EQ(l.dataoff, 18 * M);
+	CHECK_EQ(l.npfns, (1 * G - 18 * M) / 4096);
+	/* align 1G: dataoff = 1G, and 1G namespace has no room */
+	CHECK(run(req(4 * G, NDCTL_XEN_MAP_MEM, 1 * G), &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.dataoff, 1 * G);
+	CHECK(run(req(1 * G, NDCTL_XEN_MAP_MEM, 1 * G), &l, &f) == -22, "accepted 1G/1G");
+	CHECK_EQ(f.rule, NDCTL_XEN_RULE_NO_DATA_PAGE);
+}
+
+static void test_reservations(void)
+{
+	struct ndx_layout_req r;
+	struct ndx_layout l;
+	struct ndx_fault f;
+
+	/* map=dev 4K align, 4K reserve: above the kernel's 18M */
+	r = req(1 * G, NDCTL_XEN_MAP_DEV, 4 * K);
+	r.reserve_size = 4 * K;
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.reserve_offset, 18 * M);
+	CHECK_EQ(l.reserve_size, 4 * K);
+	CHECK_EQ(l.dataoff, 18 * M + 4 * K);
+	CHECK_EQ(l.owner, NDCTL_XEN_OWNER_OS);
+	/* a byte rounds up to a page */
+	r.reserve_size = 1;
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.reserve_size, 4 * K);
+	/* map=mem 64M: from 8K, ALIGN(8K + 64M, 2M) = 66M, reserve [2M, 66M) */
+	r = req(1 * G, NDCTL_XEN_MAP_MEM, 2 * M);
+	r.reserve_size = 64 * M;
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.dataoff, 66 * M);
+	CHECK_EQ(l.reserve_offset, 2 * M);
+	CHECK_EQ(l.owner, NDCTL_XEN_OWNER_HYPERVISOR);
+	/* map=mem small reserve never drops dataoff below the kernel's 2M */
+	r.reserve_size = 4 * K;
+	r.align = 4 * K;
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.dataoff, 2 * M);
+	CHECK_EQ(l.reserve_offset, 2 * M - 4 * K);
+	/* per page: 40 bytes x 262144 pages = 10M, from 18M to ALIGN(28M) */
+	r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.reserve_per_page = 40;
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.reserve_size, 10 * M);
+	CHECK_EQ(l.dataoff, 28 * M);
+	CHECK_EQ(l.reserve_offset, 18 * M);
+	/* largest reserve: dataoff at 1G - 2M, from 18M */
+	r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.max_reserve, 1 * G - 20 * M);
+	r.reserve_size = 1 * G - 20 * M;
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.dataoff, 1 * G - 2 * M);
+	CHECK_EQ(l.data_size, 2 * M);
+	r.reserve_size++;
+	CHECK(run(r, &l, &f) == -22, "max + 1 accepted");
+	CHECK_EQ(f.rule, NDCTL_XEN_RULE_NO_DATA_PAGE);
+	CHECK(strstr(f.msg, "0x3ec00000") != NULL, "message lacks max: %s", f.msg);
+	/* named owner */
+	r = req(1 * G, NDCTL_XEN_MAP_MEM, 2 * M);
+	r.reserve_size = 2 * M;
+	r.owner = NDCTL_XEN_OWNER_NAMED;
+	strcpy(r.owner_name, "freebsd");
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.owner, NDCTL_XEN_OWNER_NAMED);
+}
+
+static void expect_rule(struct ndx_layout_req r, enum ndctl_xen_rule rule)
+{
+	struct ndx_layout l;
+	struct ndx_fault f;
+	int rc = run(r, &l, &f);
+
+	CHECK(rc == -22 && f.rule == rule, "rule %s, expected %s (%s)",
+			ndx_rule_name(f.rule), ndx_rule_name(rule), f.msg);
+	CHECK(f.msg[0] != '\0', "no message for %s", ndx_rule_name(rule));
+}
+
+static void test_refusals(void)
+{
+	struct ndx_layout_req r;
+
+	expect_rule(req(1 * G, NDCTL_XEN_MAP_DEV, 8 * K), NDCTL_XEN_RULE_ALIGN);
+	expect_rule(req(1 * G, NDCTL_XEN_MAP_DEV, 4 * M), NDCTL_XEN_RULE_ALIGN);
+	expect_rule(req(8 * K, NDCTL_XEN_MAP_DEV, 2 * M), NDCTL_XEN_RULE_SIZE);
+	expect_rule(req(1 * G + 1, NDCTL_XEN_MAP_DEV, 2 * M), NDCTL_XEN_RULE_SIZE);
+	expect_rule(req(UINT64_MAX - 4095, NDCTL_XEN_MAP_DEV, 2 * M), NDCTL_XEN_RULE_SIZE);
+	expect_rule(req(2 * M, NDCTL_XEN_MAP_MEM, 2 * M), NDCTL_XEN_RULE_NO_DATA_PAGE);
+	expect_rule(req(1 * G, 7, 2 * M), NDCTL_XEN_RULE_MODE);
+	r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.phys_start = 1 * M;
+	expect_rule(r, NDCTL_XEN_RULE_START_ALIGN);
+	r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.page_struct_size = 32;
+	expect_rule(r, NDCTL_XEN_RULE_PAGE_STRUCT_SIZE);
+	r.page_struct_size = 65536;
+	expect_rule(r, NDCTL_XEN_RULE_PAGE_STRUCT_SIZE);
+	r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.reserve_size = 4096;
+	r.reserve_per_page = 8;
+	expect_rule(r, NDCTL_XEN_RULE_RESERVE_REQUEST);
+	r.reserve_per_page = 0;
+	r.reserve_size = UINT64_MAX;
+	expect_rule(r, NDCTL_XEN_RULE_OVERFLOW);
+	r.reserve_size = UINT64_MAX - 4 * M; /* 18M + this wraps */
+	expect_rule(r, NDCTL_XEN_RULE_OVERFLOW);
+	r.reserve_size = 0;
+	r.reserve_per_page = 1ull << 32;
+	expect_rule(r, NDCTL_XEN_RULE_RESERVE_REQUEST);
+	r = req(1ull << 51, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.reserve_per_page = UINT32_MAX;
+	expect_rule(r, NDCTL_XEN_RULE_OVERFLOW);
+	r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.owner = NDCTL_XEN_OWNER_HYPERVISOR;
+	expect_rule(r, NDCTL_XEN_RULE_OWNER);
+	r.reserve_size = 4096;
+	r.owner = NDCTL_XEN_OWNER_NAMED;
+	strcpy(r.owner_name, "a name");
+	expect_rule(r, NDCTL_XEN_RULE_OWNER);
+	strcpy(r.owner_name, "seventeen-chars-x");
+	expect_rule(r, NDCTL_XEN_RULE_OWNER);
+	r.owner = 9;
+	expect_rule(r, NDCTL_XEN_RULE_OWNER);
+}
+
+static void encode_layout(struct ndx_layout_req r, uint8_t *block, struct ndx_pfn_info *in)
+{
+	struct ndx_layout l;
+	struct ndx_fault f;
+
+	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
+	memset(in, 0, sizeof(*in));
+	in->version_major = 1;
+	in->version_minor = 4;
+	in->dataoff = l.dataoff;
+	in->npfns = l.npfns;
+	in->mode = NDX_PFN_MODE_PMEM;
+	in->end_trunc = (uint32_t)l.end_trunc;
+	in->align = (uint32_t)l.req.align;
+	in->page_size = 4096;
+	in->page_struct_size = 64;
+	memset(in->uuid, 0xab, 16);
+	memset(in->parent_uuid, 0xcd, 16);
+	in->rsv.version_major = 1;
+	in->rsv.offset = l.reserve_offset;
+	in->rsv.size = l.reserve_size;
+	in->rsv.owner = l.owner;
+	ndx_pfn_sb_encode(in, l.reserve_size != 0, block);
+}
+
+static void test_codec(void)
+{
+	uint8_t block[NDX_SB_SIZE], copy[NDX_SB_SIZE];
+	struct ndx_layout_req r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	struct ndx_pfn_info in, out;
+	unsigned int minor;
+
+	/* fletcher64 of four words 1, 2, 3, 4: lo = 10, hi = 1+3+6+10 = 20 */
+	{
+		const uint8_t w[16] = { 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0 };
+
+		CHECK_EQ(ndx_fletcher64(w, sizeof(w)), (20ull << 32) | 10);
+	}
+	r.reserve_size = 64 * M;
+	encode_layout(r, block, &in);
+	/* raw offsets of the specification */
+	CHECK(memcmp(block, "NVDIMM_PFN_INFO", 16) == 0, "signature");
+	CHECK(memcmp(block + 4024, "NDRESERV", 8) == 0, "record magic at 4024");
+	CHECK_EQ(block[56] | block[57] << 8 | block[58] << 16, (18 * M + 64 * M) & 0xffffff);
+	CHECK_EQ(block[4024 + 12], 64);
+	CHECK(ndx_pfn_sb_decode(block, &out) == NDX_SB_OK, "decode");
+	CHECK_EQ(out.rec_status, NDX_REC_PRESENT);
+	CHECK_EQ(out.dataoff, in.dataoff);
+	CHECK_EQ(out.rsv.offset, 18 * M);
+	CHECK_EQ(out.rsv.size, 64 * M);
+	CHECK_EQ(out.rsv.owner, NDCTL_XEN_OWNER_OS);
+	CHECK(memcmp(out.parent_uuid, in.parent_uuid, 16) == 0, "parent uuid");
+
+	/* damaged record: one byte of the name without fixing its checksum */
+	memcpy(copy, block, sizeof(copy));
+	copy[4024 + 40] ^= 0x55;
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_BAD_CHECKSUM, "block checksum covers record");
+	ndx_pfn_sb_seal(copy, 0);
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "resealed");
+	CHECK_EQ(out.rec_status, NDX_REC_DAMAGED);
+	/* record version 2: unsupported; length 32: damaged */
+	memcpy(copy, block, sizeof(copy));
+	copy[4024 + 8] = 2;
+	ndx_pfn_sb_seal(copy, 1);
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
+	CHECK_EQ(out.rec_status, NDX_REC_BAD_VERSION);
+	memcpy(copy, block, sizeof(copy));
+	copy[4024 + 12] = 32;
+	ndx_pfn_sb_seal(copy, 1);
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
+	CHECK_EQ(out.rec_status, NDX_REC_DAMAGED);
+	/* non-zero padding without the magic is not a record (a future field) */
+	memcpy(copy, block, sizeof(copy));
+	memset(copy + 4024, 0x5a, 8);
+	ndx_pfn_sb_seal(copy, 0);
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
+	CHECK_EQ(out.rec_status, NDX_REC_ABSENT);
+	/* not an info block, bad checksum, unsupported major */
+	memcpy(copy, block, sizeof(copy));
+	copy[0] = 'X';
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_NOT_INFOBLOCK, "signature");
+	memcpy(copy, block, sizeof(copy));
+	copy[4088] ^= 1;
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_BAD_CHECKSUM, "checksum");
+	memcpy(copy, block, sizeof(copy));
+	copy[52] = 2;
+	ndx_pfn_sb_seal(copy, 0);
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_BAD_VERSION, "major 2");
+	/* a devdax signature */
+	memcpy(copy, block, sizeof(copy));
+	memcpy(copy, "NVDIMM_DAX_INFO", 16);
+	ndx_pfn_sb_seal(copy, 0);
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK && out.is_dax, "dax");
+
+	/* older minors: the kernel's defaults for the fields they lack */
+	for (minor = 0; minor <= 4; minor++) {
+		memcpy(copy, block, sizeof(copy));
+		copy[54] = (uint8_t)minor;
+		copy[88] = 0x00; copy[89] = 0x20; /* page_size 8192 if read */
+		copy[92] = 200;                   /* page_struct_size 200 if read */
+		ndx_pfn_sb_seal(copy, 0);
+		CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "minor %u", minor);
+		CHECK_EQ(out.version_minor, minor);
+		CHECK_EQ(out.end_trunc, minor >= 1 ? in.end_trunc : 0);
+		CHECK_EQ(out.align, minor >= 2 ? 2 * M : 0);
+		CHECK_EQ(out.page_size, minor >= 4 ? 8192 : 4096);
+		CHECK_EQ(out.page_struct_size, minor >= 4 ? 200 : 64);
+	}
+}
+
+static void test_check_recorded(void)
+{
+	struct ndx_layout_req r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
+	struct ndx_recorded rec = { 0 };
+	struct ndx_layout l;
+	struct ndx_fault f;
+
+	rec.dataoff = 18 * M;
+	rec.npfns = (1 * G - 18 * M) / 4096;
+	rec.page_size = 4096;
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == 0, "%s", f.msg);
+	rec.dataoff = 16 * M; /* below the memmap's need */
+	rec.npfns = (1 * G - 16 * M) / 4096;
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_MEMMAP, "%s", f.msg);
+	rec.dataoff = 18 * M + 4096; /* not a multiple of align */
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_DATAOFF_ALIGN, "%s", f.msg);
+	rec.dataoff = 1 * G;
+	rec.npfns = 0;
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_NO_DATA_PAGE, "%s", f.msg);
+	rec.dataoff = 20 * M;
+	rec.npfns = (1 * G - 20 * M) / 4096;
+	rec.reserve_offset = 16 * M; /* overlaps the kernel's memmap */
+	rec.reserve_size = 4 * M;
+	r.owner = NDCTL_XEN_OWNER_OS;
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_RESERVE_PLACE, "%s", f.msg);
+	rec.reserve_offset = 18 * M;
+	rec.reserve_size = 4 * M; /* runs into the data */
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_RESERVE_PLACE, "%s", f.msg);
+	rec.reserve_size = 2 * M;
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == 0, "%s", f.msg);
+	rec.npfns++;
+	CHECK(ndx_layout_check(&r, &rec, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_NPFNS, "%s", f.msg);
+}
+
+int main(void)
+{
+	test_kernel_defaults();
+	test_reservations();
+	test_refusals();
+	test_codec();
+	test_check_recorded();
+	return h_report();
+}
