@@ -164,7 +164,8 @@ static int layout_base(const struct ndx_layout_req *req, struct ndx_layout *l,
 	l->floor = r->map == NDCTL_XEN_MAP_DEV ? l->base_dataoff : NDX_SZ_8K;
 
 	/* Largest dataoff that leaves one aligned data page. */
-	size_eff = r->size - l->end_trunc;
+	/* a namespace smaller than the alignment can be truncated away whole */
+	size_eff = l->end_trunc < r->size ? r->size - l->end_trunc : 0;
 	if (size_eff >= r->align) {
 		last = align_down(r->phys_start + size_eff - r->align, r->align);
 		if (last >= r->phys_start) {
@@ -209,7 +210,7 @@ int ndx_layout_check(const struct ndx_layout_req *req,
 	l->data_offset = rec->dataoff;
 	if (rc)
 		return rc;
-	size_eff = r->size - l->end_trunc;
+	size_eff = l->end_trunc < r->size ? r->size - l->end_trunc : 0;
 	l->data_size = rec->dataoff < size_eff ? size_eff - rec->dataoff : 0;
 
 	/* nd_pfn_validate(): "bad offset ... dax disabled align" */

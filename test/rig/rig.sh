@@ -32,7 +32,7 @@ MODULES=(libnvdimm nfit nd_btt nd_pmem device_dax dax_pmem
 # bytes take disk space.
 LABEL_DIMM_SIZE=$((2 << 30))
 LABEL_SIZE=$((128 << 10))
-PLAIN_DIMM_SIZE=$((256 << 20))
+PLAIN_DIMM_SIZE=$((128 << 20))
 
 err() { echo "rig: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
