@@ -96,13 +96,16 @@ static enum ndx_rec_status decode_rsv(const struct ndx_rsv_rec *rec,
 	memset(r, 0, sizeof(*r));
 	if (memcmp(rec->magic, NDX_RSV_MAGIC, sizeof(rec->magic)) != 0)
 		return NDX_REC_ABSENT;
-	if (le64toh(rec->checksum) != rsv_checksum(rec))
-		return NDX_REC_DAMAGED;
+	/*
+	 * The version comes before the checksum: a later major version may
+	 * lay out (and checksum) the rest differently.
+	 */
 	r->version_major = le16toh(rec->version_major);
 	r->version_minor = le16toh(rec->version_minor);
 	if (r->version_major != NDX_RSV_VERSION_MAJOR)
 		return NDX_REC_BAD_VERSION;
-	if (le32toh(rec->length) != sizeof(*rec))
+	if (le32toh(rec->length) != sizeof(*rec) ||
+			le64toh(rec->checksum) != rsv_checksum(rec))
 		return NDX_REC_DAMAGED;
 	r->offset = le64toh(rec->offset);
 	r->size = le64toh(rec->size);

@@ -77,6 +77,17 @@ static int layout_opt(int c, struct layout_opts *o)
 	return 0;
 }
 
+/* getopt's own message would be followed by the whole usage: one line instead */
+static int bad_option(const char *cmd, char **argv)
+{
+	if (optopt && optopt < 0x100)
+		cmd_error(cmd, "unknown option or missing value for '-%c'; see --help", optopt);
+	else
+		cmd_error(cmd, "unknown option or missing value: '%s'; see --help",
+				argv[optind - 1]);
+	return EXIT_USAGE;
+}
+
 static int parse_size_opt(const char *cmd, const char *name, const char *val,
 		uint64_t *out)
 {
@@ -297,6 +308,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	struct stat st;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fh", longopts, NULL)) != -1) {
 		if (layout_opt(c, &o))
 			continue;
@@ -307,7 +319,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'p': parent_str = optarg; break;
 		case 'f': force = 1; break;
 		case 'h': write_usage(stdout); return 0;
-		default: write_usage(stderr); return EXIT_USAGE;
+		default: return bad_option(cmd, argv);
 		}
 	}
 	if (optind < argc) {
@@ -529,16 +541,16 @@ static struct json_object *infoblock_json(struct ndctl_xen_infoblock *ib,
 }
 
 /* The same facts as text: "key: value", nested keys joined with '.'. */
-static void print_text(struct json_object *j, const char *prefix)
+static void print_text(FILE *out, struct json_object *j, const char *prefix)
 {
 	json_object_object_foreach(j, key, val) {
 		if (json_object_is_type(val, json_type_object)) {
 			char sub[128];
 
 			snprintf(sub, sizeof(sub), "%s%s.", prefix, key);
-			print_text(val, sub);
+			print_text(out, val, sub);
 		} else {
-			printf("%s%s: %s\n", prefix, key, json_object_get_string(val));
+			fprintf(out, "%s%s: %s\n", prefix, key, json_object_get_string(val));
 		}
 	}
 }
@@ -546,10 +558,11 @@ static void print_text(struct json_object *j, const char *prefix)
 static void read_usage(FILE *f)
 {
 	fprintf(f,
-"usage: ndctl-xen read-infoblock -i FILE [-j] [-u] [-V] [-s SIZE]\n\n"
+"usage: ndctl-xen read-infoblock -i FILE [-o FILE] [-j] [-u] [-V] [-s SIZE]\n\n"
 "Decode the info block at byte 4096 of FILE (an image, a block device,\n"
 "or - for standard input), its reservation record and the layout.\n\n"
 "  -i, --input=FILE   image file, block device or -\n"
+"  -o, --output=FILE  write the result to FILE instead of standard output\n"
 "  -j, --json         print JSON\n"
 "  -u, --human        sizes and offsets in human-readable form (implies --json)\n"
 "  -V, --verify       fail on any inconsistency between the block, its record\n"
@@ -564,6 +577,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "human", no_argument, NULL, 'u' },
 		{ "verify", no_argument, NULL, 'V' },
@@ -572,6 +586,8 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "read-infoblock", *path = NULL, *size_str = NULL;
+	const char *outpath = NULL;
+	FILE *out = stdout;
 	int c, json = 0, human = 0, verify = 0, fd, rc = 0;
 	struct ndctl_xen_infoblock *ib = NULL;
 	struct ndctl_xen_layout *l = NULL;
@@ -584,15 +600,17 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	struct stat st;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:juVs:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "i:o:juVs:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': path = optarg; break;
+		case 'o': outpath = optarg; break;
 		case 'j': json = 1; break;
 		case 'u': human = json = 1; break;
 		case 'V': verify = 1; break;
 		case 's': size_str = optarg; break;
 		case 'h': read_usage(stdout); return 0;
-		default: read_usage(stderr); return EXIT_USAGE;
+		default: return bad_option(cmd, argv);
 		}
 	}
 	if (optind < argc) {
@@ -694,16 +712,28 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 	rc = 0;
 
+	if (outpath) {
+		out = fopen(outpath, "w");
+		if (!out) {
+			cmd_error(cmd, "%s: %s", outpath, strerror(errno));
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+	}
 	j = infoblock_json(ib, l, path, human, problem);
 	if (json) {
 		arr = json_object_new_array();
 		json_object_array_add(arr, j);
-		printf("%s\n", json_object_to_json_string_ext(arr,
+		fprintf(out, "%s\n", json_object_to_json_string_ext(arr,
 					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	} else {
-		print_text(j, "");
+		print_text(out, j, "");
 		json_object_put(j);
+	}
+	if (out != stdout && fclose(out) != 0) {
+		cmd_error(cmd, "%s: %s", outpath, strerror(errno));
+		rc = EXIT_REFUSED;
 	}
 	if (problem && verify) {
 		cmd_error(cmd, "%s: inconsistent: %s", path, problem);

@@ -242,6 +242,12 @@ static void test_codec(void)
 	ndx_pfn_sb_seal(copy, 0);
 	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "resealed");
 	CHECK_EQ(out.rec_status, NDX_REC_DAMAGED);
+	/* record version 2, even with a checksum of another scheme: unsupported */
+	memcpy(copy, block, sizeof(copy));
+	copy[4024 + 8] = 2;
+	ndx_pfn_sb_seal(copy, 0);
+	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
+	CHECK_EQ(out.rec_status, NDX_REC_BAD_VERSION);
 	/* record version 2: unsupported; length 32: damaged */
 	memcpy(copy, block, sizeof(copy));
 	copy[4024 + 8] = 2;

@@ -37,20 +37,17 @@ int util_parse_size(const char *str, uint64_t *out)
 const char *util_human_size(uint64_t bytes, char *buf, int len)
 {
 	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double v = (double)bytes;
-	int i = -1;
+	int i;
 
-	if (bytes < 1024) {
-		snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
-		return buf;
+	/* the largest unit that shows the size exactly */
+	for (i = 5; i >= 0; i--) {
+		uint64_t u = 1ull << (10 * (i + 1));
+
+		if (bytes && bytes % u == 0) {
+			snprintf(buf, len, "%llu %s", (unsigned long long)(bytes / u), unit[i]);
+			return buf;
+		}
 	}
-	while (v >= 1024 && i < 5) {
-		v /= 1024;
-		i++;
-	}
-	if (v == (double)(uint64_t)v)
-		snprintf(buf, len, "%.0f %s", v, unit[i]);
-	else
-		snprintf(buf, len, "%.2f %s", v, unit[i]);
+	snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
 	return buf;
 }

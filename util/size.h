@@ -12,7 +12,7 @@
  */
 int util_parse_size(const char *str, uint64_t *out);
 
-/* "64 MiB", "4 KiB", "1.50 GiB", or "N bytes" into buf */
+/* Exact: "64 MiB", "16775160 KiB", "4095 bytes" into buf */
 const char *util_human_size(uint64_t bytes, char *buf, int len);
 
 #endif
