@@ -452,7 +452,7 @@ static struct json_object *json_hex(uint64_t v, int human)
 
 	if (!human)
 		return json_u64(v);
-	snprintf(buf, sizeof(buf), "%#" PRIx64, v);
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
 	return json_object_new_string(buf);
 }
 
