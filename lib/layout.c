@@ -21,7 +21,7 @@
 
 #include "layout.h"
 
-static int fail(struct ndx_fault *f, enum ndctl_xen_rule rule,
+static __attribute__((format(printf, 3, 4))) int fail(struct ndx_fault *f, enum ndctl_xen_rule rule,
 		const char *fmt, ...)
 {
 	va_list ap;

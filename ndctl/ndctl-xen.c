@@ -31,7 +31,8 @@ void cmd_error(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void log_stderr(struct ndctl_xen_ctx *ctx, int priority,
+static __attribute__((format(printf, 6, 0))) void log_stderr(
+		struct ndctl_xen_ctx *ctx, int priority,
 		const char *file, int line, const char *fn,
 		const char *format, va_list args)
 {
