@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs everything ndctl-xen needs to build, test and run its rig on a
+# fresh Debian 12 machine.  Run as root.  Skips apt when all are present.
+set -euo pipefail
+
+PKGS=(
+	gcc clang meson ninja-build pkg-config
+	libndctl-dev libdaxctl-dev libjson-c-dev uuid-dev libkmod-dev libblkid-dev
+	ndctl daxctl jq xxd asciidoctor groff-base valgrind
+	qemu-system-x86 busybox-static kmod cpio xz-utils
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
