@@ -6,10 +6,10 @@
 . "$(dirname "$0")/common"
 
 IMG=$TMP/ns.img
-truncate -s 256M "$IMG"
+truncate -s 32M "$IMG"
 "$NDX" write-infoblock -o "$IMG" --reserve=4M
 GOOD=$TMP/good.bin
-"$NDX" write-infoblock --stdout -s 256M -M mem --reserve=8M > "$GOOD"
+"$NDX" write-infoblock --stdout -s 32M -M mem --reserve=8M > "$GOOD"
 
 printf '%-44s %-4s %s\n' CASE EXIT ERROR
 # expect NAME CODE PATTERN CMD...: fails with CODE, stderr matches PATTERN,
@@ -52,16 +52,16 @@ expect "read: record length" 1 "record .* is damaged" "$NDX" read-infoblock -i "
 expect "read: record version 2" 1 "record version 2.x is not supported" "$NDX" read-infoblock -i "$(forged rsv_version_major=2)"
 expect "read: block version 2.0" 1 "version 2.0 is not supported" "$NDX" read-infoblock -i "$(forged version_major=2 version_minor=0)"
 expect "read -V: dataoff not aligned" 1 "inconsistent: dataoff-align" "$NDX" read-infoblock -V -i "$(forged dataoff=0x901000)"
-expect "read -V: dataoff past the end" 1 "inconsistent: no-data-page" "$NDX" read-infoblock -V -s 256M -i "$(forged dataoff=0x10000000 npfns=0)"
+expect "read -V: dataoff past the end" 1 "inconsistent: no-data-page" "$NDX" read-infoblock -V -s 32M -i "$(forged dataoff=0x10000000 npfns=0)"
 expect "read -V: record overlaps data" 1 "inconsistent: reserve-place" "$NDX" read-infoblock -V -i "$(forged rsv_size=0x1000000)"
-expect "read -V: npfns too large" 1 "inconsistent: npfns" "$NDX" read-infoblock -V -s 256M -i "$(forged npfns=99999999)"
+expect "read -V: npfns too large" 1 "inconsistent: npfns" "$NDX" read-infoblock -V -s 32M -i "$(forged npfns=99999999)"
 expect "read: missing file" 1 "No such file" "$NDX" read-infoblock -i "$TMP/nonexistent"
 expect "read: no -i" 2 "give --input" "$NDX" read-infoblock
 expect "read: bad --size" 2 "is not a size" "$NDX" read-infoblock -i "$GOOD" -s 1X
 
 # --- write-infoblock onto the image: refused requests leave it alone
 W=("$NDX" write-infoblock -o "$IMG")
-expect "write: reserve larger than namespace" 1 "no-data-page: .*largest reserve that fits is 0xf800000" "${W[@]}" --reserve=1G
+expect "write: reserve larger than namespace" 1 "no-data-page: .*largest reserve that fits is 0x1c00000" "${W[@]}" --reserve=1G
 max=$("$NDX" read-infoblock -j -i "$IMG" | jq '.[0].layout.max_reserve')
 expect "write: max reserve + 1 byte" 1 "no-data-page" "${W[@]}" --reserve=$((max + 1))
 expect "write: per-page reserve too large" 1 "no-data-page" "${W[@]}" --reserve-per-page=4096

@@ -242,29 +242,30 @@ static void test_codec(void)
 	ndx_pfn_sb_seal(copy, 0);
 	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "resealed");
 	CHECK_EQ(out.rec_status, NDX_REC_DAMAGED);
-	/* record version 2, even with a checksum of another scheme: unsupported */
-	memcpy(copy, block, sizeof(copy));
-	copy[4024 + 8] = 2;
-	ndx_pfn_sb_seal(copy, 0);
-	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
-	CHECK_EQ(out.rec_status, NDX_REC_BAD_VERSION);
-	/* record version 2: unsupported; length 32: damaged */
-	memcpy(copy, block, sizeof(copy));
-	copy[4024 + 8] = 2;
-	ndx_pfn_sb_seal(copy, 1);
-	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
-	CHECK_EQ(out.rec_status, NDX_REC_BAD_VERSION);
-	memcpy(copy, block, sizeof(copy));
-	copy[4024 + 12] = 32;
-	ndx_pfn_sb_seal(copy, 1);
-	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
-	CHECK_EQ(out.rec_status, NDX_REC_DAMAGED);
-	/* non-zero padding without the magic is not a record (a future field) */
-	memcpy(copy, block, sizeof(copy));
-	memset(copy + 4024, 0x5a, 8);
-	ndx_pfn_sb_seal(copy, 0);
-	CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "decode");
-	CHECK_EQ(out.rec_status, NDX_REC_ABSENT);
+	/* one edited byte, block resealed, record resealed or not */
+	{
+		static const struct {
+			unsigned int off; uint8_t val; int seal_record;
+			enum ndx_rec_status want; const char *what;
+		} edits[] = {
+			{ 4024 + 8, 2, 0, NDX_REC_BAD_VERSION, "version 2, other checksum scheme" },
+			{ 4024 + 8, 2, 1, NDX_REC_BAD_VERSION, "version 2" },
+			{ 4024 + 12, 32, 1, NDX_REC_DAMAGED, "length 32" },
+			{ 4024 + 16, 1, 0, NDX_REC_DAMAGED, "offset changed, checksum not" },
+			{ 4024 + 0, 'X', 1, NDX_REC_ABSENT, "no magic: a future field" },
+			{ 4024 + 10, 7, 1, NDX_REC_PRESENT, "minor 7 is readable" },
+		};
+		size_t e;
+
+		for (e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+			memcpy(copy, block, sizeof(copy));
+			copy[edits[e].off] = edits[e].val;
+			ndx_pfn_sb_seal(copy, edits[e].seal_record);
+			CHECK(ndx_pfn_sb_decode(copy, &out) == NDX_SB_OK, "%s", edits[e].what);
+			CHECK(out.rec_status == edits[e].want, "%s: %s", edits[e].what,
+					ndx_rec_status_name(out.rec_status));
+		}
+	}
 	/* not an info block, bad checksum, unsupported major */
 	memcpy(copy, block, sizeof(copy));
 	copy[0] = 'X';

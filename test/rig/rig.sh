@@ -175,7 +175,7 @@ build_initramfs() {
 	# tests and their configuration
 	cp "$RIG_DIR/guest/init" "$root/init"
 	cp "$RIG_DIR"/guest/*.sh "$root/rig/tests/"
-	cp "$RIG_DIR/guest/common" "$root/rig/common"
+	cp "$RIG_DIR/guest/common" "$RIG_DIR/guest/cases" "$root/rig/"
 	chmod +x "$root/init" "$root"/rig/tests/*.sh
 	printf '%s\n' "${tests[@]}" > "$root/rig/tests.list"
 	cat > "$root/rig/config" <<-EOF
