@@ -47,6 +47,7 @@ NDX_EXPORT int ndctl_xen_new(struct ndctl_xen_ctx **out)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->refcount = 1;
+	ctx->lock_fd = -1;
 	ctx->log_priority = LOG_ERR;
 	env = getenv("NDCTL_XEN_LOG");
 	if (env)
@@ -64,8 +65,11 @@ NDX_EXPORT struct ndctl_xen_ctx *ndctl_xen_ref(struct ndctl_xen_ctx *ctx)
 
 NDX_EXPORT void ndctl_xen_unref(struct ndctl_xen_ctx *ctx)
 {
-	if (ctx && --ctx->refcount == 0)
+	if (ctx && --ctx->refcount == 0) {
+		if (ctx->lock_fd >= 0)
+			close(ctx->lock_fd);
 		free(ctx);
+	}
 }
 
 NDX_EXPORT void ndctl_xen_set_log_fn(struct ndctl_xen_ctx *ctx, ndctl_xen_log_fn fn)

@@ -15,6 +15,7 @@ struct ndctl_xen_ctx {
 	int log_priority;
 	ndctl_xen_log_fn log_fn;
 	void *userdata;
+	int lock_fd, lock_depth;
 };
 
 void ndx_log(struct ndctl_xen_ctx *ctx, int priority, const char *file,

@@ -10,6 +10,7 @@
 
 int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx);
+int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 
 /* one-line error on stderr: "ndctl-xen CMD: message" */
 void cmd_error(const char *cmd, const char *fmt, ...)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -14,6 +15,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "create-namespace", cmd_create_namespace,
+		"provision an fsdax/devdax namespace with a reserved area" },
 	{ "write-infoblock", cmd_write_infoblock,
 		"write a pfn/dax info block with a reservation to an image file" },
 	{ "read-infoblock", cmd_read_infoblock,
@@ -87,6 +90,9 @@ int main(int argc, char **argv)
 		return EXIT_REFUSED;
 	}
 	ndctl_xen_set_log_fn(ctx, log_stderr);
+	/* the CLI words its own errors; library messages with -v or NDCTL_XEN_LOG */
+	if (!getenv("NDCTL_XEN_LOG"))
+		ndctl_xen_set_log_priority(ctx, LOG_CRIT);
 	rc = commands[i].fn(argc - 1, argv + 1, ctx);
 	ndctl_xen_unref(ctx);
 	return rc;

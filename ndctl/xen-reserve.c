@@ -17,6 +17,10 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 #include <json-c/json.h>
+#include <syslog.h>
+#include <ndctl/libndctl.h>
+#include <linux/ndctl.h>
+#include <daxctl/libdaxctl.h>
 
 #include "builtin.h"
 #include "util/size.h"
@@ -742,5 +746,360 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 out:
 	ndctl_xen_layout_unref(l);
 	ndctl_xen_infoblock_unref(ib);
+	return rc;
+}
+
+/* ---- create-namespace ---- */
+
+struct create_params {
+	const char *bus, *region, *reconfig, *uuid, *name;
+	int force, greedy, verbose;
+	struct layout_opts o;
+};
+
+static int filter_match(const char *want, const char *devname, unsigned int id)
+{
+	char num[16];
+
+	if (!want || strcmp(want, "all") == 0)
+		return 1;
+	snprintf(num, sizeof(num), "%u", id);
+	return strcmp(want, devname) == 0 || strcmp(want, num) == 0;
+}
+
+static int bus_match(struct ndctl_bus *bus, const char *want)
+{
+	return !want || strcmp(want, "all") == 0 ||
+		strcmp(want, ndctl_bus_get_devname(bus)) == 0 ||
+		strcmp(want, ndctl_bus_get_provider(bus)) == 0;
+}
+
+static struct ndctl_namespace *find_namespace(struct ndctl_ctx *nctx,
+		const struct create_params *p)
+{
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	struct ndctl_namespace *ndns;
+
+	ndctl_bus_foreach(nctx, bus) {
+		if (!bus_match(bus, p->bus))
+			continue;
+		ndctl_region_foreach(bus, region) {
+			if (!filter_match(p->region, ndctl_region_get_devname(region),
+						ndctl_region_get_id(region)))
+				continue;
+			ndctl_namespace_foreach(region, ndns)
+				if (strcmp(ndctl_namespace_get_devname(ndns), p->reconfig) == 0)
+					return ndns;
+		}
+	}
+	return NULL;
+}
+
+static struct json_object *namespace_json(struct ndctl_namespace *ndns,
+		struct ndctl_xen_layout *l)
+{
+	struct json_object *j = json_object_new_object(), *r;
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	uint64_t base = ndctl_namespace_get_resource(ndns);
+	unsigned char u[16];
+	char s[40];
+	const char *name = ndctl_namespace_get_alt_name(ndns);
+
+#define ADD(key, val) json_object_object_add(j, key, val)
+	ADD("dev", json_object_new_string(ndctl_namespace_get_devname(ndns)));
+	ADD("mode", json_object_new_string(ndctl_xen_layout_get_mode(l) ==
+				NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax"));
+	ADD("map", json_object_new_string(ndctl_xen_layout_get_map(l) ==
+				NDCTL_XEN_MAP_DEV ? "dev" : "mem"));
+	ADD("size", json_u64(pfn ? ndctl_pfn_get_size(pfn) : dax ? ndctl_dax_get_size(dax) : 0));
+	ndctl_namespace_get_uuid(ndns, u);
+	if (!uuid_is_null(u))
+		ADD("uuid", json_object_new_string(uuid_str(u, s)));
+	if (pfn)
+		ndctl_pfn_get_uuid(pfn, u);
+	else if (dax)
+		ndctl_dax_get_uuid(dax, u);
+	ADD("raw_uuid", json_object_new_string(uuid_str(u, s)));
+	ADD("align", json_u64(ndctl_xen_layout_get_align(l)));
+	if (pfn)
+		ADD("blockdev", json_object_new_string(ndctl_pfn_get_block_device(pfn)));
+	if (dax) {
+		struct daxctl_region *region = ndctl_dax_get_daxctl_region(dax);
+		struct daxctl_dev *dev = region ? daxctl_dev_get_first(region) : NULL;
+
+		if (dev)
+			ADD("chardev", json_object_new_string(daxctl_dev_get_devname(dev)));
+	}
+	if (name && name[0])
+		ADD("name", json_object_new_string(name));
+	ADD("resource", json_u64(base));
+	ADD("raw_size", json_u64(ndctl_xen_layout_get_size(l)));
+	ADD("dataoff", json_u64(ndctl_xen_layout_get_dataoff(l)));
+	if (ndctl_xen_layout_get_reserve_size(l)) {
+		uint64_t off = ndctl_xen_layout_get_reserve_offset(l);
+		uint64_t size = ndctl_xen_layout_get_reserve_size(l);
+
+		r = json_object_new_object();
+		json_object_object_add(r, "offset", json_u64(off));
+		json_object_object_add(r, "size", json_u64(size));
+		json_object_object_add(r, "owner", json_object_new_string(owner_str(
+				ndctl_xen_layout_get_reserve_owner(l),
+				ndctl_xen_layout_get_reserve_owner_name(l))));
+		json_object_object_add(r, "per_page_bytes",
+				json_u64(ndctl_xen_layout_get_reserve_per_page(l)));
+		json_object_object_add(r, "phys_start", json_u64(base + off));
+		json_object_object_add(r, "phys_end", json_u64(base + off + size - 1));
+		ADD("reserve", r);
+	}
+#undef ADD
+	return j;
+}
+
+static void create_usage(FILE *f)
+{
+	fprintf(f,
+"usage: ndctl-xen create-namespace [-r REGION] [-b BUS] [-e NAMESPACE] [OPTIONS]\n\n"
+"Create (or with -e reconfigure) an fsdax or devdax namespace whose info block\n"
+"leaves a reserved area below the data, on an unmodified kernel.\n\n"
+"  -r, --region=REGION      limit to a region (regionX or X)\n"
+"  -b, --bus=BUS            limit to a bus (name or provider)\n"
+"  -e, --reconfig=NAMESPACE reconfigure an existing namespace (needs -f if active)\n"
+"  -u, --uuid=UUID          uuid of a new namespace (default: generated)\n"
+"  -n, --name=NAME          free-form name of a new namespace\n"
+LAYOUT_HELP
+"  -f, --force              reconfigure an active namespace, overwrite an info\n"
+"                           block, BTT or filesystem (never a mounted one)\n"
+"  -c, --continue           create namespaces while the filters allow\n"
+"  -L, --autolabel          accepted for ndctl compatibility; labels are never\n"
+"                           initialised (use ndctl init-labels)\n"
+"  -v, --verbose            progress and library messages on stderr\n"
+"  -h, --help               this text\n\n"
+"Exit status: 0 created, 1 refused or failed (old state restored), 2 usage.\n");
+}
+
+/* A new namespace from a region's seed, sized as asked or as large as possible. */
+static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
+		const struct create_params *p, uint64_t size, uint64_t align,
+		char *why, size_t len)
+{
+	struct ndctl_namespace *ndns = ndctl_region_get_namespace_seed(region);
+	uint64_t size_align = ndctl_region_get_align(region);
+	uint64_t avail = ndctl_region_get_max_available_extent(region);
+	uuid_t uuid;
+
+	if (!ndns || !ndctl_namespace_is_configuration_idle(ndns)) {
+		snprintf(why, len, "%s has no idle namespace seed",
+				ndctl_region_get_devname(region));
+		return NULL;
+	}
+	if (align > size_align)
+		size_align = align;
+	size_align *= ndctl_region_get_interleave_ways(region);
+	if (!size)
+		size = avail / size_align * size_align;
+	if (size % size_align) {
+		snprintf(why, len, "--size=%llu must be a multiple of %llu (align x interleave ways)",
+				(unsigned long long)size, (unsigned long long)size_align);
+		return NULL;
+	}
+	if (!size || size > avail) {
+		snprintf(why, len, "%s has %llu bytes available in one extent, %llu asked",
+				ndctl_region_get_devname(region), (unsigned long long)avail,
+				(unsigned long long)size);
+		return NULL;
+	}
+	if (p->uuid)
+		uuid_parse(p->uuid, uuid);
+	else
+		uuid_generate(uuid);
+	if (ndctl_namespace_set_uuid(ndns, uuid) < 0 ||
+			(p->name && ndctl_namespace_set_alt_name(ndns, p->name) < 0) ||
+			ndctl_namespace_set_size(ndns, size) < 0) {
+		snprintf(why, len, "cannot configure %s", ndctl_namespace_get_devname(ndns));
+		ndctl_namespace_delete(ndns);
+		return NULL;
+	}
+	return ndns;
+}
+
+static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		const struct create_params *p, int fresh)
+{
+	const char *cmd = "create-namespace";
+	struct ndctl_xen_layout *l;
+	struct json_object *j;
+	char why[768];
+	int rc;
+
+	if (ndctl_xen_layout_new(ctx, &l) < 0)
+		return EXIT_REFUSED;
+	rc = apply_layout_opts(cmd, &p->o, l);
+	if (rc)
+		goto out;
+	ndctl_namespace_set_enforce_mode(ndns, ndctl_xen_layout_get_mode(l) ==
+			NDCTL_XEN_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
+	rc = ndctl_xen_namespace_provision(ctx, ndns, l,
+			p->force ? NDCTL_XEN_PROVISION_FORCE : 0, why, sizeof(why));
+	if (rc) {
+		cmd_error(cmd, "%s: %s", ndctl_namespace_get_devname(ndns), why);
+		if (fresh && rc != -ENOTRECOVERABLE) {
+			ndctl_namespace_disable_safe(ndns);
+			ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+			ndctl_namespace_delete(ndns);
+		}
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	j = namespace_json(ndns, l);
+	printf("%s\n", json_object_to_json_string_ext(j,
+				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+out:
+	ndctl_xen_layout_unref(l);
+	return rc;
+}
+
+int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "bus", required_argument, NULL, 'b' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "reconfig", required_argument, NULL, 'e' },
+		{ "uuid", required_argument, NULL, 'u' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "continue", no_argument, NULL, 'c' },
+		{ "autolabel", no_argument, NULL, 'L' },
+		{ "no-autolabel", no_argument, NULL, 'N' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		LAYOUT_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "create-namespace";
+	struct create_params p = { 0 };
+	struct ndctl_ctx *nctx = NULL;
+	struct ndctl_namespace *ndns;
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	struct ndctl_xen_layout *probe_l = NULL;
+	uint64_t size = 0, align;
+	uuid_t tmp;
+	char why[512] = "";
+	int c, rc, created = 0, tried = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "b:r:e:u:n:fcLvhs:m:M:a:", longopts, NULL)) != -1) {
+		if (layout_opt(c, &p.o))
+			continue;
+		switch (c) {
+		case 'b': p.bus = optarg; break;
+		case 'r': p.region = optarg; break;
+		case 'e': p.reconfig = optarg; break;
+		case 'u': p.uuid = optarg; break;
+		case 'n': p.name = optarg; break;
+		case 'f': p.force = 1; break;
+		case 'c': p.greedy = 1; break;
+		case 'L': case 'N': break;
+		case 'v': p.verbose = 1; break;
+		case 'h': create_usage(stdout); return 0;
+		default: return bad_option(cmd, argv);
+		}
+	}
+	if (optind < argc) {
+		cmd_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (p.uuid && uuid_parse(p.uuid, tmp)) {
+		cmd_error(cmd, "--uuid=%s is not a uuid", p.uuid);
+		return EXIT_USAGE;
+	}
+	if (p.reconfig && (p.o.size || p.uuid || p.name || p.greedy)) {
+		cmd_error(cmd, "--reconfig keeps the namespace's size, uuid and name; "
+				"destroy and create it to change them");
+		return EXIT_USAGE;
+	}
+	/* check every option before touching a device */
+	if (ndctl_xen_layout_new(ctx, &probe_l) < 0)
+		return EXIT_REFUSED;
+	rc = apply_layout_opts(cmd, &p.o, probe_l);
+	align = ndctl_xen_layout_get_align(probe_l) ? ndctl_xen_layout_get_align(probe_l) : 2 << 20;
+	ndctl_xen_layout_unref(probe_l);
+	if (rc)
+		return rc;
+	if (p.o.size && util_parse_size(p.o.size, &size) < 0)
+		return EXIT_USAGE;
+	if (p.verbose && getenv("NDCTL_XEN_LOG") == NULL)
+		ndctl_xen_set_log_priority(ctx, LOG_INFO);
+
+	rc = ndctl_new(&nctx);
+	if (rc < 0) {
+		cmd_error(cmd, "cannot open libndctl: %s", strerror(-rc));
+		return EXIT_REFUSED;
+	}
+	if (p.verbose)
+		ndctl_set_log_priority(nctx, LOG_DEBUG);
+	rc = ndctl_xen_lock(ctx, 60);
+	if (rc) {
+		cmd_error(cmd, "another ndctl-xen is provisioning (/run/ndctl-xen.lock): %s",
+				strerror(-rc));
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+
+	if (p.reconfig) {
+		ndns = find_namespace(nctx, &p);
+		if (!ndns) {
+			cmd_error(cmd, "no namespace %s%s%s", p.reconfig,
+					p.region ? " in region " : "", p.region ? p.region : "");
+			rc = EXIT_REFUSED;
+		} else if (ndctl_namespace_is_active(ndns) && !p.force) {
+			cmd_error(cmd, "%s is active; use --force to reconfigure it",
+					p.reconfig);
+			rc = EXIT_REFUSED;
+		} else {
+			rc = provision_one(ctx, ndns, &p, 0);
+		}
+		goto out;
+	}
+
+	rc = EXIT_REFUSED;
+	ndctl_bus_foreach(nctx, bus) {
+		if (!bus_match(bus, p.bus))
+			continue;
+		ndctl_region_foreach(bus, region) {
+			if (!filter_match(p.region, ndctl_region_get_devname(region),
+						ndctl_region_get_id(region)))
+				continue;
+			if (ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM ||
+					ndctl_region_get_ro(region))
+				continue;
+			do {
+				tried++;
+				ndns = new_namespace(region, &p, size, align, why, sizeof(why));
+				if (!ndns)
+					break;
+				rc = provision_one(ctx, ndns, &p, 1);
+				if (rc)
+					goto out;
+				created++;
+			} while (p.greedy);
+			if (created && !p.greedy)
+				goto out;
+		}
+	}
+	if (!created) {
+		cmd_error(cmd, "no namespace created: %s", tried ? why :
+				"no label-backed pmem region matches (label-less namespaces: use -e)");
+		rc = EXIT_REFUSED;
+	} else {
+		rc = 0;
+	}
+out:
+	ndctl_xen_unlock(ctx);
+	ndctl_unref(nctx);
 	return rc;
 }

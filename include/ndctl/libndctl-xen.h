@@ -205,6 +205,32 @@ int ndctl_xen_infoblock_get_layout(struct ndctl_xen_infoblock *ib,
 
 const char *ndctl_xen_owner_name(enum ndctl_xen_owner owner);
 
+/*
+ * Live namespaces (libndctl).  One provisioning at a time per host: the
+ * lock is a flock on /run/ndctl-xen.lock, waited for up to wait_seconds
+ * (-EBUSY after that); it nests within one context.
+ */
+int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds) NDCTL_XEN_MUST_CHECK;
+void ndctl_xen_unlock(struct ndctl_xen_ctx *ctx);
+
+/* Overwrite an info block, a BTT or a filesystem/partition signature. */
+#define NDCTL_XEN_PROVISION_FORCE (1u << 0)
+
+/*
+ * Give ndns the layout l describes (its size, start and parent uuid are
+ * taken from ndns): view it raw, write the info block at byte 4096, let
+ * the kernel probe it, and check that the pfn/dax device starts at
+ * dataoff with the expected size.  On any failure after the first write
+ * the old first 8 KiB are written back and probed again.  why (may be
+ * NULL) receives a one-line explanation.  Returns 0; -EINVAL (layout
+ * refused, rule in l), -EBUSY (in use, or locked), -EEXIST (holds data,
+ * no FORCE), -ENXIO (the kernel did not adopt it; restored), another
+ * -errno (restored), or -ENOTRECOVERABLE (restore failed).
+ */
+int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
+		unsigned int flags, char *why, size_t why_len) NDCTL_XEN_MUST_CHECK;
+
 #ifdef __cplusplus
 }
 #endif

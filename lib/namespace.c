@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Provisioning a live namespace on an unmodified kernel: view it raw
+ * (force_raw), write our info block at byte 4096, let the kernel probe it
+ * (nd_pfn_probe() / nd_dax_probe() adopt a valid block), check what it
+ * made of it, and put the old first 8 KiB back on any failure.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+#include <blkid/blkid.h>
+#include <daxctl/libdaxctl.h>
+
+#include "private.h"
+
+#define SPAN NDX_INFOBLOCK_SPAN
+#define LOCK_PATH "/run/ndctl-xen.lock"
+
+static __attribute__((format(printf, 3, 4)))
+void say(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- one provisioning at a time on this host ---- */
+
+NDX_EXPORT int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds)
+{
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	int fd, waited = 0;
+
+	if (ctx->lock_fd >= 0) {
+		ctx->lock_depth++;
+		return 0;
+	}
+	fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* poll with a deadline rather than block forever */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK || waited >= wait_seconds * 20) {
+			int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+			close(fd);
+			return rc;
+		}
+		if (waited == 0)
+			info(ctx, "waiting for another ndctl-xen (%s)\n", LOCK_PATH);
+		nanosleep(&tick, NULL);
+		waited++;
+	}
+	ctx->lock_fd = fd;
+	ctx->lock_depth = 1;
+	return 0;
+}
+
+NDX_EXPORT void ndctl_xen_unlock(struct ndctl_xen_ctx *ctx)
+{
+	if (ctx->lock_fd < 0 || --ctx->lock_depth > 0)
+		return;
+	close(ctx->lock_fd);
+	ctx->lock_fd = -1;
+}
+
+/* ---- kernel log: the reason a probe failed ---- */
+
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* The last kernel message since kmsg_open() that names one of the devices */
+static void kmsg_reason(int fd, const char *const *names, char *out, size_t len)
+{
+	char rec[1024];
+	ssize_t n;
+	int i;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		char *msg, *nl;
+
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = '\0';
+		for (i = 0; names[i]; i++)
+			if (names[i][0] && strstr(msg, names[i]))
+				break;
+		if (names[i] || strstr(msg, "WARNING"))
+			snprintf(out, len, "%s", msg);
+	}
+	close(fd);
+}
+
+/* ---- what is on the namespace now ---- */
+
+static int proc_holds(const char *devpath)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *p, *f;
+	char path[600], target[300];
+	int found = 0;
+
+	if (!proc)
+		return 0;
+	while (!found && (p = readdir(proc))) {
+		DIR *fds;
+
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (f = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, f->d_name);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n > 0) {
+				target[n] = '\0';
+				found = strcmp(target, devpath) == 0;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+/* 0 when nobody uses the namespace's devices, -EBUSY with why otherwise */
+static int check_idle(struct ndctl_namespace *ndns, char *why, size_t len)
+{
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
+	const char *bdev = NULL;
+	char path[64];
+	int fd;
+
+	if (pfn && ndctl_pfn_is_enabled(pfn))
+		bdev = ndctl_pfn_get_block_device(pfn);
+	else if (btt && ndctl_btt_is_enabled(btt))
+		bdev = ndctl_btt_get_block_device(btt);
+	else if (ndctl_namespace_is_enabled(ndns))
+		bdev = ndctl_namespace_get_block_device(ndns);
+	if (bdev && bdev[0]) {
+		snprintf(path, sizeof(path), "/dev/%s", bdev);
+		/* the kernel refuses O_EXCL while mounted or held (dm, md, swap) */
+		fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+		if (fd < 0 && errno == EBUSY) {
+			say(why, len, "%s is in use: %s is mounted or held open exclusively",
+					ndctl_namespace_get_devname(ndns), path);
+			return -EBUSY;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (proc_holds(path)) {
+			say(why, len, "%s is in use: a process has %s open",
+					ndctl_namespace_get_devname(ndns), path);
+			return -EBUSY;
+		}
+	}
+	if (dax && ndctl_dax_is_enabled(dax)) {
+		struct daxctl_region *region = ndctl_dax_get_daxctl_region(dax);
+		struct daxctl_dev *dev;
+
+		daxctl_dev_foreach(region, dev) {
+			snprintf(path, sizeof(path), "/dev/%s", daxctl_dev_get_devname(dev));
+			if (daxctl_dev_has_online_memory(dev)) {
+				say(why, len, "%s is in use: %s is online as system RAM",
+						ndctl_namespace_get_devname(ndns), path);
+				return -EBUSY;
+			}
+			if (proc_holds(path)) {
+				say(why, len, "%s is in use: a process has %s open",
+						ndctl_namespace_get_devname(ndns), path);
+				return -EBUSY;
+			}
+		}
+	}
+	return 0;
+}
+
+/* What a user may have stored in the first 8 KiB of a raw view. */
+static const char *foreign_content(const uint8_t *head, const char *devpath)
+{
+	static char what[128];
+	struct ndx_pfn_info info;
+	blkid_probe pr;
+	const char *type = NULL;
+
+	if (memcmp(head + NDX_SB_OFFSET, "BTT_ARENA_INFO", 14) == 0 ||
+			memcmp(head, "BTT_ARENA_INFO", 14) == 0)
+		return "a BTT (sector mode)";
+	switch (ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &info)) {
+	case NDX_SB_OK:
+		return info.is_dax ? "a valid devdax info block" : "a valid fsdax info block";
+	case NDX_SB_BAD_CHECKSUM:
+	case NDX_SB_BAD_VERSION:
+		return "a damaged info block";
+	default:
+		break;
+	}
+	pr = blkid_new_probe_from_filename(devpath);
+	if (!pr)
+		return NULL;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	if (blkid_do_safeprobe(pr) == 0) {
+		if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0 ||
+				blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) == 0)
+			snprintf(what, sizeof(what), "a %s signature", type);
+		else
+			snprintf(what, sizeof(what), "a signature libblkid recognises");
+		blkid_free_probe(pr);
+		return what;
+	}
+	blkid_free_probe(pr);
+	return NULL;
+}
+
+static int rw_head(const char *devpath, uint8_t *buf, int write)
+{
+	int fd = open(devpath, (write ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+	ssize_t n;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, buf, SPAN, 0) : pread(fd, buf, SPAN, 0);
+	if (n != SPAN)
+		rc = n < 0 ? -errno : -EIO;
+	if (!rc && write && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Bring the namespace up raw (force_raw) and return its /dev path. */
+static int raw_view(struct ndctl_namespace *ndns, char *path, size_t len)
+{
+	const char *bdev;
+	int rc;
+
+	rc = ndctl_namespace_disable_safe(ndns);
+	if (rc < 0)
+		return rc;
+	rc = ndctl_namespace_set_raw_mode(ndns, 1);
+	if (rc < 0)
+		return rc;
+	rc = ndctl_namespace_enable(ndns);
+	if (rc < 0)
+		return rc;
+	bdev = ndctl_namespace_get_block_device(ndns);
+	if (!bdev || !bdev[0])
+		return -ENXIO;
+	snprintf(path, len, "/dev/%s", bdev);
+	return 0;
+}
+
+/* Let the kernel probe the namespace's info block again. */
+static int reprobe(struct ndctl_namespace *ndns)
+{
+	int rc = ndctl_namespace_disable_safe(ndns);
+
+	if (rc < 0)
+		return rc;
+	rc = ndctl_namespace_set_raw_mode(ndns, 0);
+	if (rc < 0)
+		return rc;
+	return ndctl_namespace_enable(ndns);
+}
+
+/* Did the kernel adopt the layout: a pfn/dax device at base + dataoff? */
+static int check_adopted(struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
+		char *why, size_t len)
+{
+	enum ndctl_xen_mode mode = ndctl_xen_layout_get_mode(l);
+	uint64_t want_res = ndctl_namespace_get_resource(ndns) +
+		ndctl_xen_layout_get_dataoff(l);
+	uint64_t want_size = ndctl_xen_layout_get_data_size(l);
+	uint64_t res = 0, size = 0;
+	const char *dev = NULL;
+
+	if (mode == NDCTL_XEN_MODE_FSDAX) {
+		struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+
+		if (pfn && ndctl_pfn_is_enabled(pfn)) {
+			dev = ndctl_pfn_get_devname(pfn);
+			res = ndctl_pfn_get_resource(pfn);
+			size = ndctl_pfn_get_size(pfn);
+		}
+	} else {
+		struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+
+		if (dax && ndctl_dax_is_enabled(dax)) {
+			dev = ndctl_dax_get_devname(dax);
+			res = ndctl_dax_get_resource(dax);
+			size = ndctl_dax_get_size(dax);
+		}
+	}
+	if (!dev) {
+		say(why, len, "the kernel did not bring up a %s device for %s",
+				mode == NDCTL_XEN_MODE_FSDAX ? "pfn" : "dax",
+				ndctl_namespace_get_devname(ndns));
+		return -ENXIO;
+	}
+	if (res != want_res || size != want_size) {
+		say(why, len, "%s starts at %#llx with %llu bytes, expected %#llx with %llu",
+				dev, (unsigned long long)res, (unsigned long long)size,
+				(unsigned long long)want_res, (unsigned long long)want_size);
+		return -ENXIO;
+	}
+	return 0;
+}
+
+/* Put back the old first 8 KiB and let the kernel probe them again. */
+static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		uint8_t *old, int was_raw)
+{
+	char path[64];
+	int rc;
+
+	rc = raw_view(ndns, path, sizeof(path));
+	if (!rc)
+		rc = rw_head(path, old, 1);
+	if (!rc && !was_raw)
+		rc = reprobe(ndns);
+	if (rc)
+		err(ctx, "%s: restoring the old first 8 KiB failed: %s\n",
+				ndctl_namespace_get_devname(ndns), strerror(-rc));
+	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
+		unsigned int flags, char *why, size_t why_len)
+{
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	uint8_t *old = NULL, *fresh = NULL;
+	unsigned char parent[16];
+	const char *foreign;
+	const char *names[4];
+	char path[64], reason[512];
+	int rc, kmsg, was_raw;
+
+	say(why, why_len, "%s", "");
+	rc = ndctl_xen_lock(ctx, 60);
+	if (rc) {
+		say(why, why_len, "another ndctl-xen holds %s: %s", LOCK_PATH, strerror(-rc));
+		return rc;
+	}
+	ndctl_xen_layout_set_size(l, ndctl_namespace_get_size(ndns));
+	ndctl_xen_layout_set_phys_start(l, ndctl_namespace_get_resource(ndns));
+	rc = ndctl_xen_layout_compute(l);
+	if (rc) {
+		say(why, why_len, "%s: %s", ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
+				ndctl_xen_layout_get_error(l));
+		goto out;
+	}
+	rc = check_idle(ndns, why, why_len);
+	if (rc)
+		goto out;
+	if (posix_memalign((void **)&old, 4096, SPAN) ||
+			posix_memalign((void **)&fresh, 4096, SPAN)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* a label-less namespace has no uuid: its blocks carry zeros */
+	ndctl_namespace_get_uuid(ndns, parent);
+	rc = ndctl_xen_layout_encode(l, NULL, parent, fresh, SPAN);
+	if (rc)
+		goto out;
+
+	was_raw = !ndctl_namespace_get_pfn(ndns) && !ndctl_namespace_get_dax(ndns) &&
+		!ndctl_namespace_get_btt(ndns) && !ndctl_namespace_get_raw_mode(ndns);
+	info(ctx, "%s: viewing raw\n", devname);
+	rc = raw_view(ndns, path, sizeof(path));
+	if (rc) {
+		say(why, why_len, "cannot view %s raw: %s", devname, strerror(-rc));
+		if (rc != -EBUSY)
+			reprobe(ndns);
+		goto out;
+	}
+	rc = rw_head(path, old, 0);
+	if (rc) {
+		say(why, why_len, "%s: read: %s", path, strerror(-rc));
+		reprobe(ndns);
+		goto out;
+	}
+	foreign = foreign_content(old, path);
+	if (foreign && !(flags & NDCTL_XEN_PROVISION_FORCE)) {
+		say(why, why_len, "%s holds %s; use --force to overwrite it", devname, foreign);
+		reprobe(ndns);
+		rc = -EEXIST;
+		goto out;
+	}
+
+	info(ctx, "%s: writing the info block (dataoff %#llx)\n", devname,
+			(unsigned long long)ndctl_xen_layout_get_dataoff(l));
+	rc = rw_head(path, fresh, 1);
+	if (rc) {
+		say(why, why_len, "%s: write: %s", path, strerror(-rc));
+		goto restore;
+	}
+	kmsg = kmsg_open();
+	info(ctx, "%s: letting the kernel probe it\n", devname);
+	rc = reprobe(ndns);
+	names[0] = devname;
+	names[1] = "pfn";
+	names[2] = "dax";
+	names[3] = NULL;
+	if (rc < 0) {
+		kmsg_reason(kmsg, names, reason, sizeof(reason));
+		say(why, why_len, "the kernel did not enable %s (%s)%s%s", devname,
+				strerror(-rc), reason[0] ? ": " : "", reason);
+		goto restore;
+	}
+	rc = check_adopted(ndns, l, why, why_len);
+	if (rc) {
+		kmsg_reason(kmsg, names, reason, sizeof(reason));
+		if (reason[0]) {
+			size_t used = strlen(why);
+
+			say(why + used, why_len - used, ": kernel says: %s", reason);
+		}
+		goto restore;
+	}
+	if (kmsg >= 0)
+		close(kmsg);
+	rc = 0;
+	goto out;
+
+restore:
+	if (restore(ctx, ndns, old, was_raw)) {
+		size_t used = strlen(why);
+
+		say(why + used, why_len - used, "; restoring the old state FAILED, "
+				"%s may be left raw", devname);
+		rc = -ENOTRECOVERABLE;
+	} else {
+		size_t used = strlen(why);
+
+		say(why + used, why_len - used, "; %s restored to its previous state", devname);
+	}
+out:
+	free(old);
+	free(fresh);
+	ndctl_xen_unlock(ctx);
+	return rc;
+}
