@@ -205,12 +205,14 @@ NDX_EXPORT type ndctl_xen_layout_get_##name(struct ndctl_xen_layout *l) \
 { \
 	return (type)(expr); \
 }
-LAYOUT_GETTER(size, uint64_t, l->out.req.size)
-LAYOUT_GETTER(phys_start, uint64_t, l->out.req.phys_start)
-LAYOUT_GETTER(mode, enum ndctl_xen_mode, l->out.req.mode)
-LAYOUT_GETTER(map, enum ndctl_xen_map, l->out.req.map)
-LAYOUT_GETTER(align, uint64_t, l->out.req.align)
-LAYOUT_GETTER(page_struct_size, uint32_t, l->out.req.page_struct_size)
+/* inputs: as set until computed, then as normalised (align 0 -> 2M, ...) */
+#define LAYOUT_INPUT(l) ((l)->computed ? &(l)->out.req : &(l)->req)
+LAYOUT_GETTER(size, uint64_t, LAYOUT_INPUT(l)->size)
+LAYOUT_GETTER(phys_start, uint64_t, LAYOUT_INPUT(l)->phys_start)
+LAYOUT_GETTER(mode, enum ndctl_xen_mode, LAYOUT_INPUT(l)->mode)
+LAYOUT_GETTER(map, enum ndctl_xen_map, LAYOUT_INPUT(l)->map)
+LAYOUT_GETTER(align, uint64_t, LAYOUT_INPUT(l)->align)
+LAYOUT_GETTER(page_struct_size, uint32_t, LAYOUT_INPUT(l)->page_struct_size)
 LAYOUT_GETTER(dataoff, uint64_t, l->out.dataoff)
 LAYOUT_GETTER(npfns, uint64_t, l->out.npfns)
 LAYOUT_GETTER(end_trunc, uint64_t, l->out.end_trunc)

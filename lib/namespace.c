@@ -25,6 +25,7 @@
 
 #define SPAN NDX_INFOBLOCK_SPAN
 #define LOCK_PATH "/run/ndctl-xen.lock"
+#define LOCK_FALLBACK "/tmp/ndctl-xen.lock"
 
 static __attribute__((format(printf, 3, 4)))
 void say(char *why, size_t len, const char *fmt, ...)
@@ -50,6 +51,9 @@ NDX_EXPORT int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds)
 		return 0;
 	}
 	fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* a minimal system (an initramfs) may have no /run */
+	if (fd < 0 && errno == ENOENT)
+		fd = open(LOCK_FALLBACK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	/* poll with a deadline rather than block forever */
@@ -302,44 +306,79 @@ static int reprobe(struct ndctl_namespace *ndns)
 	return ndctl_namespace_enable(ndns);
 }
 
-/* Did the kernel adopt the layout: a pfn/dax device at base + dataoff? */
-static int check_adopted(struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
-		char *why, size_t len)
+static int sysfs_read(const char *dev, const char *attr, char *buf, size_t len)
 {
-	enum ndctl_xen_mode mode = ndctl_xen_layout_get_mode(l);
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/%s", dev, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Did the kernel adopt the layout: a pfn/dax device, bound to its driver,
+ * at base + dataoff with the data size?  The kernel registers that device
+ * asynchronously, and libndctl's cached view may predate it, so this
+ * reads sysfs and waits (with a deadline) for the driver to bind.
+ */
+static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		struct ndctl_xen_layout *l, char *why, size_t len)
+{
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	int dax = ndctl_xen_layout_get_mode(l) == NDCTL_XEN_MODE_DEVDAX;
 	uint64_t want_res = ndctl_namespace_get_resource(ndns) +
 		ndctl_xen_layout_get_dataoff(l);
 	uint64_t want_size = ndctl_xen_layout_get_data_size(l);
-	uint64_t res = 0, size = 0;
-	const char *dev = NULL;
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	char holder[64] = "", buf[64], path[256];
+	unsigned long long res = 0, size = 0;
+	struct stat st;
+	int i;
 
-	if (mode == NDCTL_XEN_MODE_FSDAX) {
-		struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
-
-		if (pfn && ndctl_pfn_is_enabled(pfn)) {
-			dev = ndctl_pfn_get_devname(pfn);
-			res = ndctl_pfn_get_resource(pfn);
-			size = ndctl_pfn_get_size(pfn);
+	ndctl_bus_wait_probe(ndctl_namespace_get_bus(ndns));
+	for (i = 0; i < 250; i++) {
+		if (sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
+				holder[0]) {
+			snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/driver", holder);
+			if (stat(path, &st) == 0)
+				break;
 		}
-	} else {
-		struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
-
-		if (dax && ndctl_dax_is_enabled(dax)) {
-			dev = ndctl_dax_get_devname(dax);
-			res = ndctl_dax_get_resource(dax);
-			size = ndctl_dax_get_size(dax);
-		}
+		holder[0] = '\0';
+		nanosleep(&tick, NULL);
 	}
-	if (!dev) {
-		say(why, len, "the kernel did not bring up a %s device for %s",
-				mode == NDCTL_XEN_MODE_FSDAX ? "pfn" : "dax",
-				ndctl_namespace_get_devname(ndns));
+	dbg(ctx, "%s: holder '%s' after %d polls\n", devname, holder, i);
+	if (!holder[0] && ctx->log_priority >= LOG_DEBUG) {
+		char hc[32] = "", fr[8] = "", uu[64] = "";
+
+		sysfs_read(devname, "holder_class", hc, sizeof(hc));
+		sysfs_read(devname, "force_raw", fr, sizeof(fr));
+		sysfs_read(devname, "uuid", uu, sizeof(uu));
+		dbg(ctx, "%s: holder_class '%s' force_raw %s uuid %s\n", devname, hc, fr, uu);
+	}
+	if (!holder[0] || strncmp(holder, dax ? "dax" : "pfn", 3) != 0) {
+		say(why, len, "the kernel did not bring up a %s device for %s%s%s",
+				dax ? "dax" : "pfn", devname, holder[0] ? " but " : "", holder);
 		return -ENXIO;
 	}
+	if (sysfs_read(holder, "resource", buf, sizeof(buf)) == 0)
+		res = strtoull(buf, NULL, 0);
+	if (sysfs_read(holder, "size", buf, sizeof(buf)) == 0)
+		size = strtoull(buf, NULL, 0);
 	if (res != want_res || size != want_size) {
 		say(why, len, "%s starts at %#llx with %llu bytes, expected %#llx with %llu",
-				dev, (unsigned long long)res, (unsigned long long)size,
-				(unsigned long long)want_res, (unsigned long long)want_size);
+				holder, res, size, (unsigned long long)want_res,
+				(unsigned long long)want_size);
 		return -ENXIO;
 	}
 	return 0;
@@ -437,6 +476,7 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 	kmsg = kmsg_open();
 	info(ctx, "%s: letting the kernel probe it\n", devname);
 	rc = reprobe(ndns);
+	dbg(ctx, "%s: reprobe: %d\n", devname, rc);
 	names[0] = devname;
 	names[1] = "pfn";
 	names[2] = "dax";
@@ -447,7 +487,7 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 				strerror(-rc), reason[0] ? ": " : "", reason);
 		goto restore;
 	}
-	rc = check_adopted(ndns, l, why, why_len);
+	rc = check_adopted(ctx, ndns, l, why, why_len);
 	if (rc) {
 		kmsg_reason(kmsg, names, reason, sizeof(reason));
 		if (reason[0]) {

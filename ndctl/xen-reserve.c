@@ -814,14 +814,15 @@ static struct json_object *namespace_json(struct ndctl_namespace *ndns,
 	ADD("map", json_object_new_string(ndctl_xen_layout_get_map(l) ==
 				NDCTL_XEN_MAP_DEV ? "dev" : "mem"));
 	ADD("size", json_u64(pfn ? ndctl_pfn_get_size(pfn) : dax ? ndctl_dax_get_size(dax) : 0));
-	ndctl_namespace_get_uuid(ndns, u);
-	if (!uuid_is_null(u))
-		ADD("uuid", json_object_new_string(uuid_str(u, s)));
+	/* as ndctl shows them: uuid of the pfn/dax device, raw_uuid of the namespace */
 	if (pfn)
 		ndctl_pfn_get_uuid(pfn, u);
 	else if (dax)
 		ndctl_dax_get_uuid(dax, u);
-	ADD("raw_uuid", json_object_new_string(uuid_str(u, s)));
+	ADD("uuid", json_object_new_string(uuid_str(u, s)));
+	ndctl_namespace_get_uuid(ndns, u);
+	if (!uuid_is_null(u))
+		ADD("raw_uuid", json_object_new_string(uuid_str(u, s)));
 	ADD("align", json_u64(ndctl_xen_layout_get_align(l)));
 	if (pfn)
 		ADD("blockdev", json_object_new_string(ndctl_pfn_get_block_device(pfn)));
@@ -924,9 +925,10 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	return ndns;
 }
 
-static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
-		const struct create_params *p, int fresh)
+static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
+		struct ndctl_namespace *ndns, const struct create_params *p, int fresh)
 {
+	struct create_params p2;
 	const char *cmd = "create-namespace";
 	struct ndctl_xen_layout *l;
 	struct json_object *j;
@@ -949,6 +951,18 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 			ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
 			ndctl_namespace_delete(ndns);
 		}
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	/* the kernel made new pfn/dax devices: look at a fresh view */
+	snprintf(why, sizeof(why), "%s", ndctl_namespace_get_devname(ndns));
+	ndctl_invalidate(nctx);
+	p2 = *p;
+	p2.reconfig = why;
+	p2.bus = p2.region = NULL;
+	ndns = find_namespace(nctx, &p2);
+	if (!ndns) {
+		cmd_error(cmd, "%s vanished after provisioning", why);
 		rc = EXIT_REFUSED;
 		goto out;
 	}
@@ -1044,8 +1058,9 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		ndctl_set_log_priority(nctx, LOG_DEBUG);
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
-		cmd_error(cmd, "another ndctl-xen is provisioning (/run/ndctl-xen.lock): %s",
-				strerror(-rc));
+		cmd_error(cmd, rc == -EBUSY ? "another ndctl-xen is still provisioning "
+				"after 60 s (lock /run/ndctl-xen.lock)" : "cannot take the lock "
+				"/run/ndctl-xen.lock: %s", strerror(-rc));
 		rc = EXIT_REFUSED;
 		goto out;
 	}
@@ -1061,7 +1076,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 					p.reconfig);
 			rc = EXIT_REFUSED;
 		} else {
-			rc = provision_one(ctx, ndns, &p, 0);
+			rc = provision_one(ctx, nctx, ndns, &p, 0);
 		}
 		goto out;
 	}
@@ -1082,7 +1097,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				ndns = new_namespace(region, &p, size, align, why, sizeof(why));
 				if (!ndns)
 					break;
-				rc = provision_one(ctx, ndns, &p, 1);
+				rc = provision_one(ctx, nctx, ndns, &p, 1);
 				if (rc)
 					goto out;
 				created++;
