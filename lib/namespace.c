@@ -381,6 +381,7 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 				(unsigned long long)want_size);
 		return -ENXIO;
 	}
+	info(ctx, "%s: adopted by %s at %#llx, %llu bytes\n", devname, holder, res, size);
 	return 0;
 }
 
