@@ -1,0 +1,36 @@
+#!/bin/bash
+# acceptance-reboot: second boot on the backing files the acceptance test
+# left behind (rig.sh --reuse-work).  Every namespace it reported must come
+# back with the same mode, map, device size and dataoff, and its data
+# pattern must still start at dataoff.
+set -euo pipefail
+. /rig/common
+
+prev=/rig/prev-facts.json
+n=$(jq length $prev)
+[ "$n" -gt 0 ] || { echo "acceptance-reboot: no facts from the first boot"; exit 1; }
+bad=0
+while IFS=$'\t' read -r id res size mode map devsize dataoff tag; do
+	ns=
+	for d in $NDBUS/namespace*; do
+		[ $(($(< $d/resource))) = "$res" ] && [ $(($(< $d/size))) -gt 0 ] && ns=${d##*/}
+	done
+	if [ -z "$ns" ]; then
+		echo "reboot: $id: no namespace at resource $res"; bad=$((bad + 1)); continue
+	fi
+	kernel_result "$ns" "$size"
+	want="adopted $mode $map $devsize $dataoff"
+	got="$K_RESULT $K_MODE $K_MAP $K_DEVSIZE $K_DATAOFF"
+	data=ok
+	if [ "$got" = "$want" ]; then
+		rigfill check "$(data_dev "$ns")" 0 $((devsize < 1048576 ? devsize : 1048576)) "$tag" ||
+			data=data-changed
+	fi
+	if [ "$got" = "$want" ] && [ $data = ok ]; then
+		echo "reboot: $id ($ns): same layout: $got"
+	else
+		echo "reboot: $id ($ns): MISMATCH: want $want, got $got $data"; bad=$((bad + 1))
+	fi
+done < <(jq -r '.[] | [.case, .resource, .size, .mode, .map, .devsize, .dataoff, .data_tag] | @tsv' $prev)
+echo "RIG-REBOOT: $((n - bad)) of $n namespaces came back with the same layout"
+[ $bad -eq 0 ]

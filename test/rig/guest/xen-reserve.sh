@@ -1,0 +1,1 @@
+../../xen-reserve.sh
