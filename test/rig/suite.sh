@@ -1,0 +1,46 @@
+#!/bin/bash
+# suite.sh: the acceptance suite on one kernel, in three boots:
+#   1. acceptance        fresh backing files; host checks afterwards
+#   2. acceptance-reboot the same backing files (--reuse-work): every
+#                        namespace comes back with the same layout
+#   3. acceptance-warn   fresh backing files: the forged block that makes
+#                        the kernel WARN in add_pages, whitelisted only here
+#
+#   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
+set -euo pipefail
+err() { echo "suite: failed at line $1" >&2; exit 1; }
+trap 'err $LINENO' ERR
+
+RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kernel= build=build work=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	--work) work=$2; shift 2 ;;
+	*) echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR]" >&2; exit 2 ;;
+	esac
+done
+[ -n "$kernel" ] || { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR]" >&2; exit 2; }
+work=${work:-$build/rig-$kernel}
+rig() { bash "$RIG_DIR/rig.sh" --kernel "$kernel" --build "$build" "$@"; }
+
+start=$SECONDS rc=0 results=()
+step() {
+	local name=$1 t0=$SECONDS r=0; shift
+	rig "$@" || r=$?
+	results+=("$name: $([ $r = 0 ] && echo PASS || echo FAIL) ($((SECONDS - t0))s)")
+	[ $r = 0 ] || rc=1
+}
+step acceptance --work "$work/main" acceptance
+if [ $rc = 0 ]; then
+	step acceptance-reboot --work "$work/main" --reuse-work acceptance-reboot
+else
+	results+=("acceptance-reboot: SKIP (the first boot failed)")
+fi
+step acceptance-warn --work "$work/warn" acceptance-warn
+echo "suite: kernel $kernel"
+for r in "${results[@]}"; do echo "suite:   $r"; done
+grep -h '^RIG-MATRIX' "$work/main/console.log" "$work/warn/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true
+echo "suite: kernel $kernel $([ $rc = 0 ] && echo PASS || echo FAIL) in $((SECONDS - start))s"
+exit $rc
