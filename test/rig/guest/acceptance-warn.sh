@@ -11,7 +11,7 @@ set -euo pipefail
 SIZE=$((128 << 20))	# memmap needs 64 B x 32766 pages + 8K > 2M: default dataoff 4M
 label_ns=$(ndctl create-namespace -r "$RIG_LABEL_REGION" -m raw -s $SIZE | jq -r .dev)
 plain_ns=$(ndctl list -r "$RIG_PLAIN_REGION" -N | jq -r '.[0].dev')
-for ns in $label_ns $plain_ns; do
+for ns in $plain_ns $label_ns; do
 	parent=$(ns_uuid "$ns"); [ "$parent" = "$ZERO_UUID" ] && parent=
 	size=$(ns_size "$ns")
 	for mm in fsdax:dev devdax:dev; do
