@@ -410,7 +410,7 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 	const char *devname = ndctl_namespace_get_devname(ndns);
 	uint8_t *old = NULL, *fresh = NULL;
 	unsigned char parent[16];
-	const char *foreign;
+	const char *foreign, *fault;
 	const char *names[4];
 	char path[64], reason[512];
 	int rc, kmsg, was_raw;
@@ -442,6 +442,10 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 	rc = ndctl_xen_layout_encode(l, NULL, parent, fresh, SPAN);
 	if (rc)
 		goto out;
+	fault = getenv("NDCTL_XEN_FAULT");
+	if (fault && ndx_pfn_sb_spoil(fresh + NDX_SB_OFFSET, fault) == 0)
+		info(ctx, "%s: NDCTL_XEN_FAULT=%s: writing a block the kernel refuses\n",
+				devname, fault);
 
 	was_raw = !ndctl_namespace_get_pfn(ndns) && !ndctl_namespace_get_dax(ndns) &&
 		!ndctl_namespace_get_btt(ndns) && !ndctl_namespace_get_raw_mode(ndns);

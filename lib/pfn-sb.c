@@ -90,6 +90,24 @@ void ndx_pfn_sb_seal(uint8_t block[NDX_SB_SIZE], int record_too)
 	memcpy(block, &sb, sizeof(sb));
 }
 
+int ndx_pfn_sb_spoil(uint8_t block[NDX_SB_SIZE], const char *what)
+{
+	struct ndx_pfn_info info;
+	int has_rsv;
+
+	if (ndx_pfn_sb_decode(block, &info) != NDX_SB_OK)
+		return -1;
+	has_rsv = info.rec_status == NDX_REC_PRESENT;
+	if (strcmp(what, "parent-uuid") == 0)
+		info.parent_uuid[15] ^= 0xff;
+	else if (strcmp(what, "dataoff") == 0)
+		info.dataoff += 4096;
+	else
+		return -1;
+	ndx_pfn_sb_encode(&info, has_rsv, block);
+	return 0;
+}
+
 static enum ndx_rec_status decode_rsv(const struct ndx_rsv_rec *rec,
 		struct ndx_rsv_info *r)
 {

@@ -153,6 +153,12 @@ enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 		struct ndx_pfn_info *info);
 /* Test tools only: recompute the checksums of a hand-edited block. */
 void ndx_pfn_sb_seal(uint8_t block[NDX_SB_SIZE], int record_too);
+/*
+ * Fault injection (NDCTL_XEN_FAULT, tests only): make a valid block one the
+ * kernel refuses: "parent-uuid" (it ignores the block and comes up raw) or
+ * "dataoff" (4 KiB off its alignment: the probe fails).  0, or -1.
+ */
+int ndx_pfn_sb_spoil(uint8_t block[NDX_SB_SIZE], const char *what);
 const char *ndx_sb_status_name(enum ndx_sb_status s);
 const char *ndx_rec_status_name(enum ndx_rec_status s);
 
