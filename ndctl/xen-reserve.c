@@ -752,6 +752,7 @@ out:
 /* ---- create-namespace ---- */
 
 struct create_params {
+	struct ndctl_xen_ctx *ctx;
 	const char *bus, *region, *reconfig, *uuid, *name;
 	int force, greedy, verbose;
 	struct layout_opts o;
@@ -881,9 +882,29 @@ LAYOUT_HELP
 }
 
 /* A new namespace from a region's seed, sized as asked or as large as possible. */
+/* The request's layout for a namespace of size bytes (at a 2 MiB-aligned base) */
+static int layout_fits(const struct create_params *p, uint64_t size, char *why, size_t len)
+{
+	struct ndctl_xen_layout *l;
+	int fits = 0;
+
+	if (ndctl_xen_layout_new(p->ctx, &l) < 0)
+		return 0;
+	if (apply_layout_opts("create-namespace", &p->o, l) == 0) {
+		ndctl_xen_layout_set_size(l, size);
+		fits = ndctl_xen_layout_compute(l) == 0;
+		if (!fits)
+			snprintf(why, len, "%s: %s",
+				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
+				ndctl_xen_layout_get_error(l));
+	}
+	ndctl_xen_layout_unref(l);
+	return fits;
+}
+
 static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		const struct create_params *p, uint64_t size, uint64_t align,
-		char *why, size_t len)
+		char *why, size_t len, int *refused)
 {
 	struct ndctl_namespace *ndns = ndctl_region_get_namespace_seed(region);
 	uint64_t size_align = ndctl_region_get_align(region);
@@ -909,6 +930,11 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		snprintf(why, len, "%s has %llu bytes available in one extent, %llu asked",
 				ndctl_region_get_devname(region), (unsigned long long)avail,
 				(unsigned long long)size);
+		return NULL;
+	}
+	/* refuse a layout that cannot fit before a label is written */
+	if (!layout_fits(p, size, why, len)) {
+		*refused = 1;
 		return NULL;
 	}
 	if (p->uuid)
@@ -993,7 +1019,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "create-namespace";
-	struct create_params p = { 0 };
+	struct create_params p = { .ctx = ctx };
 	struct ndctl_ctx *nctx = NULL;
 	struct ndctl_namespace *ndns;
 	struct ndctl_bus *bus;
@@ -1002,7 +1028,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	uint64_t size = 0, align;
 	uuid_t tmp;
 	char why[512] = "";
-	int c, rc, created = 0, tried = 0;
+	int c, rc, created = 0, tried = 0, refused = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -1094,7 +1120,15 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				continue;
 			do {
 				tried++;
-				ndns = new_namespace(region, &p, size, align, why, sizeof(why));
+				ndns = new_namespace(region, &p, size, align, why,
+						sizeof(why), &refused);
+				if (refused) {
+					/* --continue stops quietly once the space is used up */
+					rc = created ? 0 : EXIT_REFUSED;
+					if (!created)
+						cmd_error(cmd, "%s", why);
+					goto out;
+				}
 				if (!ndns)
 					break;
 				rc = provision_one(ctx, nctx, ndns, &p, 1);
