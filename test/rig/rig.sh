@@ -194,7 +194,7 @@ build_initramfs() {
 
 # run qemu in the background; kill it by pid at the deadline
 boot() {
-	local console=$work/console.log qpid deadline status=0
+	local qpid deadline status=0
 	if [ "$reuse" = 0 ]; then
 		rm -f "$work/label.img" "$work/plain.img"
 		truncate -s "$LABEL_DIMM_SIZE" "$work/label.img"
@@ -202,6 +202,7 @@ boot() {
 	fi
 	[ -f "$work/label.img" ] && [ -f "$work/plain.img" ] || die "no backing files in $work"
 	: > "$console"
+	ln -sf "$(basename "$console")" "$work/console.log"
 	qemu-system-x86_64 -machine pc,nvdimm=on -cpu max -smp 2 \
 		-m 1G,slots=4,maxmem=8G -nographic -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio" \
@@ -233,7 +234,7 @@ boot() {
 # between "RIG-EXPECT-WARN: FUNC" and "RIG-EXPECT-WARN-END" lines printed
 # by a test, and only if FUNC shows up in its report (the call trace).
 check_kernel_log() {
-	tr -d '\r' < "$work/console.log" | awk '
+	tr -d '\r' < "$console" | awk '
 	/RIG-EXPECT-WARN-END/ { expect = ""; next }
 	/RIG-EXPECT-WARN: / { expect = $NF; next }
 	!/^\[ *[0-9]+\.[0-9]+\]/ { next }	# only kernel lines, not test output quoting them
@@ -250,6 +251,10 @@ check_kernel_log() {
 	'
 }
 
+# one console log per boot, named after its first test; console.log links
+# to the latest
+console=$work/console-${tests[0]}.log
+
 main() {
 	local start=$SECONDS rc=0 t summary
 	ensure_packages
@@ -260,16 +265,18 @@ main() {
 	boot || rc=1
 	say "guest ran for $((SECONDS - start))s"
 	# facts for host checks and for a later --reuse-work boot
-	sed -n 's/^RIG-FACT //p' "$work/console.log" | tr -d '\r' | jq -s . > "$work/facts.json.new"
+	sed -n 's/^RIG-FACT //p' "$console" | tr -d '\r' | jq -s . > "$work/facts.json.new"
 	mv "$work/facts.json.new" "$work/facts.json.boot"
 	[ "$reuse" = 1 ] || cp "$work/facts.json.boot" "$work/facts.json"
-	summary=$(tr -d '\r' < "$work/console.log" | sed -n 's/^RIG-SUMMARY: //p' | tail -n 1)
+	summary=$(tr -d '\r' < "$console" | sed -n 's/^RIG-SUMMARY: //p' | tail -n 1)
 	if [ -z "$summary" ]; then
 		say "no test summary on the console"; rc=1
 	else
 		say "guest: $summary"
 		echo "$summary" | grep -q ' 0 failed$' || rc=1
 	fi
+	# the matrix table(s) and per-test lines, for the test log
+	tr -d '\r' < "$console" | sed -n -e '/^RIG-TABLE/,/^RIG-MATRIX/p' -e '/^RIG-REBOOT/p' -e '/^RIG-TEST-END/p'
 	check_kernel_log || rc=1
 	for t in "${tests[@]}"; do
 		[ -f "$RIG_DIR/host/$t.sh" ] || continue
@@ -277,7 +284,7 @@ main() {
 		RIG_WORK=$work RIG_BUILD=$build RIG_DIR=$RIG_DIR RIG_KERNEL=$kernel \
 			bash "$RIG_DIR/host/$t.sh" || rc=1
 	done
-	say "kernel $kernel: $([ $rc = 0 ] && echo PASS || echo FAIL) in $((SECONDS - start))s (log: $work/console.log)"
+	say "kernel $kernel: $([ $rc = 0 ] && echo PASS || echo FAIL) in $((SECONDS - start))s (log: $console)"
 	return $rc
 }
 

@@ -41,6 +41,6 @@ fi
 step acceptance-warn --work "$work/warn" acceptance-warn
 echo "suite: kernel $kernel"
 for r in "${results[@]}"; do echo "suite:   $r"; done
-grep -h '^RIG-MATRIX' "$work/main/console.log" "$work/warn/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true
+grep -h "^RIG-MATRIX" "$work/main/console-acceptance.log" "$work/warn/console-acceptance-warn.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true
 echo "suite: kernel $kernel $([ $rc = 0 ] && echo PASS || echo FAIL) in $((SECONDS - start))s"
 exit $rc
