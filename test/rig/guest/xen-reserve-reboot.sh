@@ -1,0 +1,46 @@
+#!/bin/bash
+# xen-reserve-reboot: second boot on the backing files xen-reserve left
+# (rig.sh --reuse-work).  Every namespace comes back with the same mode,
+# map, device size and dataoff; its data pattern, or its ext4 file, is
+# intact.
+set -euo pipefail
+. /rig/common
+
+prev=/rig/prev-facts.json
+n=$(jq length $prev)
+[ "$n" -gt 0 ] || { echo "xen-reserve-reboot: no facts from the first boot"; exit 1; }
+bad=0
+while IFS=$'\t' read -r id res size mode map devsize dataoff tag md5; do
+	ns=
+	for d in $NDBUS/namespace*; do
+		[ $(($(< $d/resource))) = "$res" ] && [ $(($(< $d/size))) -gt 0 ] && ns=${d##*/}
+	done
+	if [ -z "$ns" ]; then
+		echo "reboot: $id: no namespace at resource $res"; bad=$((bad + 1)); continue
+	fi
+	kernel_result "$ns" "$size"
+	want="adopted $mode $map $devsize $dataoff"
+	got="$K_RESULT $K_MODE $K_MAP $K_DEVSIZE $K_DATAOFF"
+	data=ok
+	if [ "$got" = "$want" ]; then
+		dev=$(data_dev "$ns")
+		if [ "$tag" = ext4 ]; then
+			mkdir -p /mnt/$ns
+			if mount -o dax "$dev" /mnt/$ns; then
+				[ "$(md5sum < /mnt/$ns/file | cut -d' ' -f1)" = "$md5" ] || data=file-changed
+				umount /mnt/$ns
+			else
+				data=mount-failed
+			fi
+		else
+			rigfill check "$dev" 0 $((devsize < 1048576 ? devsize : 1048576)) "$tag" || data=data-changed
+		fi
+	fi
+	if [ "$got" = "$want" ] && [ $data = ok ]; then
+		echo "reboot: $id ($ns): same layout: $got, data $tag intact"
+	else
+		echo "reboot: $id ($ns): MISMATCH: want $want, got $got $data"; bad=$((bad + 1))
+	fi
+done < <(jq -r '.[] | [.case, .resource, .size, .mode, .map, .devsize, .dataoff, .data_tag, .file_md5] | @tsv' $prev)
+echo "RIG-REBOOT: $((n - bad)) of $n namespaces came back with the same layout"
+[ $bad -eq 0 ]
