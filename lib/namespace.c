@@ -113,14 +113,20 @@ static void kmsg_reason(int fd, const char *const *names, char *out, size_t len)
 		if (!msg)
 			continue;
 		msg++;
+		while (*msg == ' ')
+			msg++;
 		nl = strchr(msg, '\n');
 		if (nl)
 			*nl = '\0';
 		for (i = 0; names[i]; i++)
 			if (names[i][0] && strstr(msg, names[i]))
 				break;
-		if (names[i] || strstr(msg, "WARNING"))
-			snprintf(out, len, "%s", msg);
+		/* keep every line about our devices, oldest first, as room allows */
+		if (names[i] || strstr(msg, "WARNING")) {
+			size_t used = strlen(out);
+
+			snprintf(out + used, len - used, "%s%s", used ? "; " : "", msg);
+		}
 	}
 	close(fd);
 }
@@ -326,6 +332,30 @@ static int sysfs_read(const char *dev, const char *attr, char *buf, size_t len)
 	return 0;
 }
 
+/* Some child daxR.N of an nd_dax device is bound to device_dax. */
+static int dax_child_bound(const char *holder)
+{
+	char path[300];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int bound = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s", holder);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!bound && (e = readdir(d))) {
+		if (strncmp(e->d_name, "dax", 3) || !strchr(e->d_name, '.'))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/%.64s/driver",
+				holder, e->d_name);
+		bound = stat(path, &st) == 0;
+	}
+	closedir(d);
+	return bound;
+}
+
 /*
  * Did the kernel adopt the layout: a pfn/dax device, bound to its driver,
  * at base + dataoff with the data size?  The kernel registers that device
@@ -375,6 +405,15 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 		res = strtoull(buf, NULL, 0);
 	if (sysfs_read(holder, "size", buf, sizeof(buf)) == 0)
 		size = strtoull(buf, NULL, 0);
+	/*
+	 * dax_pmem binds the nd_dax device before the memory is mapped;
+	 * device_dax binding its child daxX.Y is what can still fail (-12).
+	 */
+	if (dax && !dax_child_bound(holder)) {
+		say(why, len, "%s: its device-dax instance did not bind "
+				"(the kernel could not map the memory)", holder);
+		return -ENXIO;
+	}
 	if (res != want_res || size != want_size) {
 		say(why, len, "%s starts at %#llx with %llu bytes, expected %#llx with %llu",
 				holder, res, size, (unsigned long long)want_res,
@@ -387,7 +426,7 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 
 /* Put back the old first 8 KiB and let the kernel probe them again. */
 static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
-		uint8_t *old, int was_raw)
+		uint8_t *old)
 {
 	char path[64];
 	int rc;
@@ -395,8 +434,9 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	rc = raw_view(ndns, path, sizeof(path));
 	if (!rc)
 		rc = rw_head(path, old, 1);
-	if (!rc && !was_raw)
-		rc = reprobe(ndns);
+	/* enabling returns 1 when a pfn/dax device claimed the namespace */
+	if (!rc && reprobe(ndns) < 0)
+		rc = -ENXIO;
 	if (rc)
 		err(ctx, "%s: restoring the old first 8 KiB failed: %s\n",
 				ndctl_namespace_get_devname(ndns), strerror(-rc));
@@ -412,8 +452,8 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 	unsigned char parent[16];
 	const char *foreign, *fault;
 	const char *names[4];
-	char path[64], reason[512];
-	int rc, kmsg, was_raw;
+	char path[64], reason[1024];
+	int rc, kmsg;
 
 	say(why, why_len, "%s", "");
 	rc = ndctl_xen_lock(ctx, 60);
@@ -447,8 +487,6 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 		info(ctx, "%s: NDCTL_XEN_FAULT=%s: writing a block the kernel refuses\n",
 				devname, fault);
 
-	was_raw = !ndctl_namespace_get_pfn(ndns) && !ndctl_namespace_get_dax(ndns) &&
-		!ndctl_namespace_get_btt(ndns) && !ndctl_namespace_get_raw_mode(ndns);
 	info(ctx, "%s: viewing raw\n", devname);
 	rc = raw_view(ndns, path, sizeof(path));
 	if (rc) {
@@ -508,7 +546,7 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 	goto out;
 
 restore:
-	if (restore(ctx, ndns, old, was_raw)) {
+	if (restore(ctx, ndns, old)) {
 		size_t used = strlen(why);
 
 		say(why + used, why_len - used, "; restoring the old state FAILED, "

@@ -958,7 +958,7 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 	const char *cmd = "create-namespace";
 	struct ndctl_xen_layout *l;
 	struct json_object *j;
-	char why[768];
+	char why[2048];
 	int rc;
 
 	if (ndctl_xen_layout_new(ctx, &l) < 0)

@@ -54,7 +54,7 @@ keep() {
 	if [ "$data" = ext4 ]; then
 		mkfs.ext4 -q -F -b 4096 "$dev"
 		mkdir -p /mnt/$ns
-		mount -o dax "$dev" /mnt/$ns
+		mount -t ext4 -o dax "$dev" /mnt/$ns
 		dd if=/dev/urandom of=/mnt/$ns/file bs=1M count=32 status=none
 		sync
 		sum=$(md5sum < /mnt/$ns/file | cut -d' ' -f1)
@@ -124,7 +124,7 @@ echo "== refusals"
 before=$(ns_count)
 expect "too large: refused" sh -c "! $XEN create-namespace -r $R -s 128M --reserve=1G 2>/tmp/e"
 expect "too large: names the rule" grep -q no-data-page /tmp/e
-max=$($XEN write-infoblock --stdout -s 128M -M mem --reserve=4K | $XEN read-infoblock -i - -j | jq .layout.max_reserve)
+max=$($XEN write-infoblock --stdout -s 128M -M mem --reserve=4K | $XEN read-infoblock -i - -j | jq ".[0].layout.max_reserve")
 expect "no room for data (max + 1): refused" sh -c "! $XEN create-namespace -r $R -s 128M -M mem --reserve=$((max + 1)) 2>/tmp/e"
 expect "no room for data: names the rule" grep -q no-data-page /tmp/e
 expect "refusals leave no namespace behind" test "$(ns_count)" = "$before"
@@ -139,7 +139,7 @@ expect "active: says so" grep -q "is active; use --force" /tmp/e
 
 ns7=$(jq -r .dev /tmp/c7)
 kernel_result "$ns7" "$(jq .raw_size /tmp/c7)"; dev7=$(data_dev "$ns7")
-mount -o dax "$dev7" /mnt/$ns7
+mount -t ext4 -o dax "$dev7" /mnt/$ns7
 expect "mounted namespace, even with -f: refused" sh -c "! $XEN create-namespace -e $ns7 -f --reserve=4M 2>/tmp/e"
 expect "mounted: says in use" grep -q "in use" /tmp/e
 umount /mnt/$ns7
@@ -148,12 +148,12 @@ expect "mounted: layout untouched" provisioned "$ns7" /tmp/c7
 ndctl create-namespace -r "$R" -s 64M -m raw > /tmp/r4
 ns4=$(jq -r .dev /tmp/r4)
 mkfs.ext4 -q -F "/dev/$(jq -r .blockdev /tmp/r4)"
-sum4=$(head -c 1M "/dev/$(jq -r .blockdev /tmp/r4)" | md5sum)
+sum4=$(head -c 1048576 "/dev/$(jq -r .blockdev /tmp/r4)" | md5sum)
 ndctl disable-namespace "$ns4" > /dev/null
 expect "existing ext4 without -f: refused" sh -c "! $XEN create-namespace -e $ns4 --reserve=4M 2>/tmp/e"
 expect "existing ext4: names the signature" grep -q "ext4 signature; use --force" /tmp/e
 ndctl enable-namespace "$ns4" > /dev/null
-expect "existing ext4: first MiB unchanged" test "$(head -c 1M "/dev/$(jq -r .blockdev /tmp/r4)" | md5sum)" = "$sum4"
+expect "existing ext4: first MiB unchanged" test "$(head -c 1048576 "/dev/$(jq -r .blockdev /tmp/r4)" | md5sum)" = "$sum4"
 ndctl destroy-namespace -f "$ns4" > /dev/null
 
 echo "== kernel refusals restore the old state (NDCTL_XEN_FAULT)"
@@ -168,6 +168,7 @@ expect "wrong parent uuid: every byte as before" rigfill check "$b6" 0 $((64 << 
 ndctl destroy-namespace -f "$ns6" > /dev/null
 
 expect "bad dataoff: refused" sh -c "! NDCTL_XEN_FAULT=dataoff $XEN create-namespace -e $ns1 -f --reserve=8M 2>/tmp/e"
+cat /tmp/e
 expect "bad dataoff: the kernel's reason is reported" grep -q "bad offset" /tmp/e
 expect "bad dataoff: restored" grep -q "restored to its previous state" /tmp/e
 expect "bad dataoff: old layout back" provisioned "$ns1" /tmp/c1

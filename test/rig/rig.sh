@@ -24,7 +24,7 @@ set -euo pipefail
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${NDCTL_XEN_RIG_CACHE:-/var/cache/ndctl-xen-rig}
-PACKAGES=(qemu-system-x86 busybox-static kmod cpio jq xz-utils ndctl)
+PACKAGES=(qemu-system-x86 busybox-static kmod cpio jq xz-utils ndctl e2fsprogs util-linux)
 MODULES=(libnvdimm nfit nd_btt nd_pmem device_dax dax_pmem
 	 crc16 mbcache jbd2 crc32c_generic ext4)
 # DIMM sizes: the label-backed one is carved into many small namespaces,
@@ -152,6 +152,11 @@ build_initramfs() {
 		copy_with_libs "$root" "$f" "/usr/bin/$(basename "$f")"
 	done
 	ln -s /usr/bin/bash "$root/bin/bash"
+	# ext4 on a dax namespace, and flock(1) for the lock tests
+	copy_with_libs "$root" /usr/sbin/mke2fs /usr/sbin/mke2fs
+	ln -s mke2fs "$root/usr/sbin/mkfs.ext4"
+	cp /etc/mke2fs.conf "$root/etc/"
+	copy_with_libs "$root" /usr/bin/flock /usr/bin/flock
 	# the project's freshly built binaries
 	for f in ndctl/ndctl-xen test/forge-infoblock; do
 		if [ -x "$build/$f" ]; then

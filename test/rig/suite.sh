@@ -5,6 +5,8 @@
 #                        namespace comes back with the same layout
 #   3. acceptance-warn   fresh backing files: the forged block that makes
 #                        the kernel WARN in add_pages, whitelisted only here
+#   4. xen-reserve       ndctl-xen create-namespace --reserve (test/xen-reserve.sh)
+#   5. xen-reserve-reboot  the same backing files: same layouts, data intact
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
 set -euo pipefail
@@ -39,6 +41,13 @@ else
 	results+=("acceptance-reboot: SKIP (the first boot failed)")
 fi
 step acceptance-warn --work "$work/warn" acceptance-warn
+# create-namespace --reserve (test/xen-reserve.sh), then a second boot
+step xen-reserve --work "$work/xen" xen-reserve
+if [[ ${results[-1]} == *PASS* ]]; then
+	step xen-reserve-reboot --work "$work/xen" --reuse-work xen-reserve-reboot
+else
+	results+=("xen-reserve-reboot: SKIP (the first boot failed)")
+fi
 echo "suite: kernel $kernel"
 for r in "${results[@]}"; do echo "suite:   $r"; done
 grep -h "^RIG-MATRIX" "$work/main/console-acceptance.log" "$work/warn/console-acceptance-warn.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true

@@ -26,14 +26,15 @@ while IFS=$'\t' read -r id res size mode map devsize dataoff tag md5; do
 		dev=$(data_dev "$ns")
 		if [ "$tag" = ext4 ]; then
 			mkdir -p /mnt/$ns
-			if mount -o dax "$dev" /mnt/$ns; then
+			if mount -t ext4 -o dax "$dev" /mnt/$ns; then
 				[ "$(md5sum < /mnt/$ns/file | cut -d' ' -f1)" = "$md5" ] || data=file-changed
 				umount /mnt/$ns
 			else
 				data=mount-failed
 			fi
 		else
-			rigfill check "$dev" 0 $((devsize < 1048576 ? devsize : 1048576)) "$tag" || data=data-changed
+			# a device-dax mapping must be a multiple of its 2 MiB alignment
+			rigfill check "$dev" 0 $((devsize < 4194304 ? devsize : 4194304)) "$tag" || data=data-changed
 		fi
 	fi
 	if [ "$got" = "$want" ] && [ $data = ok ]; then
