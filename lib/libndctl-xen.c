@@ -115,14 +115,6 @@ NDX_EXPORT const char *ndctl_xen_owner_name(enum ndctl_xen_owner owner)
 
 /* ---- layouts ---- */
 
-struct ndctl_xen_layout {
-	int refcount;
-	struct ndctl_xen_ctx *ctx;
-	struct ndx_layout_req req;
-	struct ndx_layout out;
-	struct ndx_fault fault;
-	int computed;
-};
 
 NDX_EXPORT int ndctl_xen_layout_new(struct ndctl_xen_ctx *ctx,
 		struct ndctl_xen_layout **out)

@@ -18,6 +18,17 @@ struct ndctl_xen_ctx {
 	int lock_fd, lock_depth;
 };
 
+struct ndctl_xen_layout {
+	int refcount;
+	struct ndctl_xen_ctx *ctx;
+	struct ndx_layout_req req;
+	struct ndx_layout out;
+	struct ndx_fault fault;
+	int computed;
+	enum ndctl_xen_source source;
+	unsigned int derived;
+};
+
 void ndx_log(struct ndctl_xen_ctx *ctx, int priority, const char *file,
 		int line, const char *fn, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

@@ -2,6 +2,8 @@
 #ifndef NDCTL_XEN_BUILTIN_H
 #define NDCTL_XEN_BUILTIN_H
 
+#include <stdint.h>
+#include <json-c/json.h>
 #include <ndctl/libndctl-xen.h>
 
 /* Exit codes: 0 success, 1 refused or failed, 2 command-line usage. */
@@ -11,6 +13,18 @@
 int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx);
+
+int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx);
+
+/* JSON values: numbers stay numbers unless human (sizes "64 MiB", offsets "0x...") */
+struct json_object *json_u64(uint64_t v);
+struct json_object *json_size(uint64_t v, int human);
+struct json_object *json_hex(uint64_t v, int human);
+const char *uuid_str(const unsigned char *u, char *buf);
+const char *owner_str(enum ndctl_xen_owner owner, const char *name);
+/* ndctl's filters: name, number or "all" */
+int filter_match(const char *want, const char *devname, unsigned int id);
+int bus_match(struct ndctl_bus *bus, const char *want);
 
 /* one-line error on stderr: "ndctl-xen CMD: message" */
 void cmd_error(const char *cmd, const char *fmt, ...)

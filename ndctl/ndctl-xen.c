@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{ "create-namespace", cmd_create_namespace,
 		"provision an fsdax/devdax namespace with a reserved area" },
+	{ "list", cmd_list,
+		"where each namespace's reserved area and data are (JSON)" },
 	{ "write-infoblock", cmd_write_infoblock,
 		"write a pfn/dax info block with a reservation to an image file" },
 	{ "read-infoblock", cmd_read_infoblock,

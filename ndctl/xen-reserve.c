@@ -436,40 +436,6 @@ out:
 
 /* ---- read-infoblock ---- */
 
-static struct json_object *json_u64(uint64_t v)
-{
-	return json_object_new_uint64(v);
-}
-
-static struct json_object *json_size(uint64_t v, int human)
-{
-	char buf[64];
-
-	if (!human)
-		return json_u64(v);
-	return json_object_new_string(util_human_size(v, buf, sizeof(buf)));
-}
-
-static struct json_object *json_hex(uint64_t v, int human)
-{
-	char buf[32];
-
-	if (!human)
-		return json_u64(v);
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_object_new_string(buf);
-}
-
-static const char *uuid_str(const unsigned char *u, char *buf)
-{
-	uuid_unparse(u, buf);
-	return buf;
-}
-
-static const char *owner_str(enum ndctl_xen_owner owner, const char *name)
-{
-	return owner == NDCTL_XEN_OWNER_NAMED ? name : ndctl_xen_owner_name(owner);
-}
 
 static struct json_object *infoblock_json(struct ndctl_xen_infoblock *ib,
 		struct ndctl_xen_layout *l, const char *path, int human,
@@ -758,22 +724,6 @@ struct create_params {
 	struct layout_opts o;
 };
 
-static int filter_match(const char *want, const char *devname, unsigned int id)
-{
-	char num[16];
-
-	if (!want || strcmp(want, "all") == 0)
-		return 1;
-	snprintf(num, sizeof(num), "%u", id);
-	return strcmp(want, devname) == 0 || strcmp(want, num) == 0;
-}
-
-static int bus_match(struct ndctl_bus *bus, const char *want)
-{
-	return !want || strcmp(want, "all") == 0 ||
-		strcmp(want, ndctl_bus_get_devname(bus)) == 0 ||
-		strcmp(want, ndctl_bus_get_provider(bus)) == 0;
-}
 
 static struct ndctl_namespace *find_namespace(struct ndctl_ctx *nctx,
 		const struct create_params *p)

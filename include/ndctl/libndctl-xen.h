@@ -231,6 +231,71 @@ int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
 		unsigned int flags, char *why, size_t why_len) NDCTL_XEN_MUST_CHECK;
 
+/*
+ * Query: the layout of a live namespace, an image file or a block device.
+ *
+ * From a namespace: when a pfn/dax device claims it (fsdax or devdax,
+ * enabled) the info block is behind the data device, so the layout is
+ * derived from sysfs and the layout rules (source SYSFS; a reservation is
+ * then the whole space between the memmap floor and dataoff, and the
+ * record's owner and per-page bytes are unknown: see get_derived()); when
+ * it is enabled raw, the info block and its record are read (source
+ * INFOBLOCK); when it is disabled, it is brought up raw for the read
+ * (under the provisioning lock) and left disabled.  0, -EINVAL with *out
+ * set when the layout breaks a rule (see get_rule()), -ENXIO when there is
+ * no valid info block, or another -errno.
+ */
+enum ndctl_xen_source {
+	NDCTL_XEN_SOURCE_COMPUTED = 0,  /* ndctl_xen_layout_compute() */
+	NDCTL_XEN_SOURCE_INFOBLOCK = 1, /* read from the info block and its record */
+	NDCTL_XEN_SOURCE_SYSFS = 2,     /* derived from sysfs and the rules */
+};
+#define NDCTL_XEN_DERIVED_RESERVE (1u << 0)          /* offset/size inferred */
+#define NDCTL_XEN_DERIVED_OWNER (1u << 1)            /* owner from the map */
+#define NDCTL_XEN_DERIVED_PAGE_STRUCT_SIZE (1u << 2) /* assumed 64 */
+
+int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;
+/* The info block 8 KiB into path at offset (namespace size 0: derived). */
+int ndctl_xen_layout_from_file(struct ndctl_xen_ctx *ctx, const char *path,
+		uint64_t offset, uint64_t size, uint64_t phys_start,
+		struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;
+enum ndctl_xen_source ndctl_xen_layout_get_source(struct ndctl_xen_layout *l);
+unsigned int ndctl_xen_layout_get_derived(struct ndctl_xen_layout *l);
+
+/* What a namespace byte offset holds, and where that area ends. */
+enum ndctl_xen_area {
+	NDCTL_XEN_AREA_INFOBLOCK = 1, /* [0, 8K) */
+	NDCTL_XEN_AREA_MEMMAP,        /* OS page structures (map=dev) */
+	NDCTL_XEN_AREA_SLACK,         /* alignment padding, unused */
+	NDCTL_XEN_AREA_RESERVE,
+	NDCTL_XEN_AREA_DATA,
+	NDCTL_XEN_AREA_TRUNCATED,     /* end_trunc */
+	NDCTL_XEN_AREA_OUTSIDE,       /* past the namespace */
+};
+enum ndctl_xen_area ndctl_xen_layout_area_at(struct ndctl_xen_layout *l,
+		uint64_t offset, uint64_t *area_end);
+const char *ndctl_xen_area_name(enum ndctl_xen_area area);
+
+/*
+ * Does a consumer keeping bytes_per_page for every 4 KiB page of the
+ * namespace fit in the reserved area?  1 yes, 0 no, -EINVAL; *pages gets
+ * how many pages it could cover.
+ */
+int ndctl_xen_layout_reserve_fits(struct ndctl_xen_layout *l,
+		uint32_t bytes_per_page, uint64_t *pages);
+
+/*
+ * Xen: the reserved (management) and data areas as machine frame ranges
+ * [smfn, emfn), as `xen-ndctl setup-mgmt <smfn> <emfn>` and `setup-data
+ * <smfn> <emfn> <mgmt_smfn> <mgmt_emfn>` take them (-ENOENT if empty), and
+ * whether the management range passes Xen's check_mgmt_size() for the data
+ * range: 1 yes, 0 no; *required_mfns gets what it needs.
+ */
+int ndctl_xen_layout_get_xen_mgmt(struct ndctl_xen_layout *l, uint64_t *smfn, uint64_t *emfn);
+int ndctl_xen_layout_get_xen_data(struct ndctl_xen_layout *l, uint64_t *smfn, uint64_t *emfn);
+int ndctl_xen_layout_xen_mgmt_fits(struct ndctl_xen_layout *l, uint64_t *required_mfns);
+
 #ifdef __cplusplus
 }
 #endif

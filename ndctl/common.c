@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Helpers shared by the CLI's commands: JSON values and device filters. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "builtin.h"
+#include "util/size.h"
+
+struct json_object *json_u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+struct json_object *json_size(uint64_t v, int human)
+{
+	char buf[64];
+
+	if (!human)
+		return json_u64(v);
+	return json_object_new_string(util_human_size(v, buf, sizeof(buf)));
+}
+
+struct json_object *json_hex(uint64_t v, int human)
+{
+	char buf[32];
+
+	if (!human)
+		return json_u64(v);
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_object_new_string(buf);
+}
+
+const char *uuid_str(const unsigned char *u, char *buf)
+{
+	uuid_unparse(u, buf);
+	return buf;
+}
+
+const char *owner_str(enum ndctl_xen_owner owner, const char *name)
+{
+	return owner == NDCTL_XEN_OWNER_NAMED ? name : ndctl_xen_owner_name(owner);
+}
+
+int filter_match(const char *want, const char *devname, unsigned int id)
+{
+	char num[16];
+
+	if (!want || strcmp(want, "all") == 0)
+		return 1;
+	snprintf(num, sizeof(num), "%u", id);
+	return strcmp(want, devname) == 0 || strcmp(want, num) == 0;
+}
+
+int bus_match(struct ndctl_bus *bus, const char *want)
+{
+	return !want || strcmp(want, "all") == 0 ||
+		strcmp(want, ndctl_bus_get_devname(bus)) == 0 ||
+		strcmp(want, ndctl_bus_get_provider(bus)) == 0;
+}
