@@ -113,6 +113,27 @@ NDX_EXPORT const char *ndctl_xen_owner_name(enum ndctl_xen_owner owner)
 	return "unknown";
 }
 
+/* An attribute of /sys/bus/nd/devices/DEV, trailing white space cut */
+int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/%s", dev, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
 /* ---- layouts ---- */
 
 

@@ -312,26 +312,6 @@ static int reprobe(struct ndctl_namespace *ndns)
 	return ndctl_namespace_enable(ndns);
 }
 
-static int sysfs_read(const char *dev, const char *attr, char *buf, size_t len)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/%s", dev, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* Some child daxR.N of an nd_dax device is bound to device_dax. */
 static int dax_child_bound(const char *holder)
 {
@@ -378,7 +358,7 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 
 	ndctl_bus_wait_probe(ndctl_namespace_get_bus(ndns));
 	for (i = 0; i < 250; i++) {
-		if (sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
+		if (ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
 				holder[0]) {
 			snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/driver", holder);
 			if (stat(path, &st) == 0)
@@ -391,9 +371,9 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 	if (!holder[0] && ctx->log_priority >= LOG_DEBUG) {
 		char hc[32] = "", fr[8] = "", uu[64] = "";
 
-		sysfs_read(devname, "holder_class", hc, sizeof(hc));
-		sysfs_read(devname, "force_raw", fr, sizeof(fr));
-		sysfs_read(devname, "uuid", uu, sizeof(uu));
+		ndx_sysfs_read(devname, "holder_class", hc, sizeof(hc));
+		ndx_sysfs_read(devname, "force_raw", fr, sizeof(fr));
+		ndx_sysfs_read(devname, "uuid", uu, sizeof(uu));
 		dbg(ctx, "%s: holder_class '%s' force_raw %s uuid %s\n", devname, hc, fr, uu);
 	}
 	if (!holder[0] || strncmp(holder, dax ? "dax" : "pfn", 3) != 0) {
@@ -401,9 +381,9 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 				dax ? "dax" : "pfn", devname, holder[0] ? " but " : "", holder);
 		return -ENXIO;
 	}
-	if (sysfs_read(holder, "resource", buf, sizeof(buf)) == 0)
+	if (ndx_sysfs_read(holder, "resource", buf, sizeof(buf)) == 0)
 		res = strtoull(buf, NULL, 0);
-	if (sysfs_read(holder, "size", buf, sizeof(buf)) == 0)
+	if (ndx_sysfs_read(holder, "size", buf, sizeof(buf)) == 0)
 		size = strtoull(buf, NULL, 0);
 	/*
 	 * dax_pmem binds the nd_dax device before the memory is mapped;

@@ -29,6 +29,8 @@ struct ndctl_xen_layout {
 	unsigned int derived;
 };
 
+int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len);
+
 void ndx_log(struct ndctl_xen_ctx *ctx, int priority, const char *file,
 		int line, const char *fn, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

@@ -19,30 +19,10 @@
 #define XEN_PAGE_INFO_SIZE 32u
 #define XEN_M2P_ENTRY_SIZE 8u
 
-static int sysfs_attr(const char *dev, const char *attr, char *buf, size_t len)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/%s", dev, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return 0;
-}
-
 static int sysfs_u64(const char *dev, const char *attr, uint64_t *v)
 {
 	char buf[64], *end;
-	int rc = sysfs_attr(dev, attr, buf, sizeof(buf));
+	int rc = ndx_sysfs_read(dev, attr, buf, sizeof(buf));
 
 	if (rc)
 		return rc;
@@ -68,7 +48,7 @@ static int layout_from_sysfs(struct ndctl_xen_layout *l, const char *ns,
 
 	if (sysfs_u64(holder, "resource", &res) || sysfs_u64(holder, "align", &align) ||
 			sysfs_u64(holder, "size", &dev_size) ||
-			sysfs_attr(holder, "mode", mode, sizeof(mode)))
+			ndx_sysfs_read(holder, "mode", mode, sizeof(mode)))
 		return -ENXIO;
 	if (res < ns_res)
 		return -ENXIO;
@@ -190,7 +170,7 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 	if (ns_res == ULLONG_MAX || !ns_size)
 		return -ENXIO;
 	/* live: a pfn/dax device bound to its driver claims the namespace */
-	if (sysfs_attr(ns, "holder", holder, sizeof(holder)) == 0 && holder[0] &&
+	if (ndx_sysfs_read(ns, "holder", holder, sizeof(holder)) == 0 && holder[0] &&
 			strncmp(holder, "btt", 3) != 0) {
 		snprintf(drv, sizeof(drv), "/sys/bus/nd/devices/%s/driver", holder);
 		if (access(drv, F_OK) == 0) {
