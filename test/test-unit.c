@@ -4,11 +4,13 @@
  * out by hand from the kernel's formulas (nd_pfn_init() in
  * drivers/nvdimm/pfn_devs.c), not taken from the code under test.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "harness.h"
 #include "layout.h"
 #include "pfn-sb.h"
+#include "private.h"
 
 #define K 1024ull
 #define M (1024ull * K)
@@ -339,8 +341,86 @@ static void test_check_recorded(void)
 			f.rule == NDCTL_XEN_RULE_NPFNS, "%s", f.msg);
 }
 
+/* A layout through the public API (the query functions work on it). */
+static struct ndctl_xen_layout *public_layout(struct ndctl_xen_ctx *ctx, uint64_t size,
+		enum ndctl_xen_map map, uint64_t reserve, uint64_t per_page)
+{
+	struct ndctl_xen_layout *l;
+
+	CHECK(ndctl_xen_layout_new(ctx, &l) == 0, "layout_new");
+	ndctl_xen_layout_set_size(l, size);
+	ndctl_xen_layout_set_phys_start(l, 4 * G);
+	ndctl_xen_layout_set_map(l, map);
+	ndctl_xen_layout_set_reserve(l, reserve);
+	ndctl_xen_layout_set_reserve_per_page(l, per_page);
+	CHECK(ndctl_xen_layout_compute(l) == 0, "%s", ndctl_xen_layout_get_error(l));
+	return l;
+}
+
+static void test_query(void)
+{
+	struct ndctl_xen_ctx *ctx;
+	struct ndctl_xen_layout *l;
+	uint64_t end, pages, s, e, need;
+
+	CHECK(ndctl_xen_new(&ctx) == 0, "ctx");
+	/* 1G map=dev, 64M reserve: memmap [8K, 16785280), slack to 18M,
+	 * reserve [18M, 82M), data [82M, 1G) */
+	l = public_layout(ctx, 1 * G, NDCTL_XEN_MAP_DEV, 64 * M, 0);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 0, &end), NDCTL_XEN_AREA_INFOBLOCK);
+	CHECK_EQ(end, 8 * K);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 8 * K, &end), NDCTL_XEN_AREA_MEMMAP);
+	CHECK_EQ(end, 16785280);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 16785280, &end), NDCTL_XEN_AREA_SLACK);
+	CHECK_EQ(end, 18 * M);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 18 * M, &end), NDCTL_XEN_AREA_RESERVE);
+	CHECK_EQ(end, 82 * M);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 82 * M - 1, &end), NDCTL_XEN_AREA_RESERVE);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 82 * M, &end), NDCTL_XEN_AREA_DATA);
+	CHECK_EQ(end, 1 * G);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 1 * G, &end), NDCTL_XEN_AREA_OUTSIDE);
+	/* 64M covers 64M / 40 pages; the namespace has 262144 */
+	CHECK_EQ(ndctl_xen_layout_reserve_fits(l, 40, &pages), 1);
+	CHECK_EQ(pages, 64 * M / 40);
+	CHECK_EQ(ndctl_xen_layout_reserve_fits(l, 512, &pages), 0);
+	CHECK_EQ(pages, 131072);
+	CHECK(ndctl_xen_layout_reserve_fits(l, 0, NULL) == -22, "0 bytes per page");
+	/* Xen: base 4G = mfn 0x100000; reserve from +18M = 0x1200 frames */
+	CHECK(ndctl_xen_layout_get_xen_mgmt(l, &s, &e) == 0, "mgmt");
+	CHECK_EQ(s, 0x100000 + 0x1200);
+	CHECK_EQ(e, 0x100000 + 0x1200 + 0x4000);
+	CHECK(ndctl_xen_layout_get_xen_data(l, &s, &e) == 0, "data");
+	CHECK_EQ(s, 0x100000 + 0x5200);
+	CHECK_EQ(e, 0x100000 + 0x40000);
+	/* N = (1G - 82M) / 4K = 241152 data frames: 32N>>12 + 8N>>12 = 1884 + 471 */
+	CHECK_EQ(ndctl_xen_layout_xen_mgmt_fits(l, &need), 1);
+	CHECK_EQ(need, 2355);
+	ndctl_xen_layout_unref(l);
+
+	/* map=mem, a 4K reserve: no memmap area, far too small for Xen */
+	l = public_layout(ctx, 1 * G, NDCTL_XEN_MAP_MEM, 4 * K, 0);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 8 * K, &end), NDCTL_XEN_AREA_SLACK);
+	CHECK_EQ(end, 2 * M - 4 * K);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 2 * M - 4 * K, &end), NDCTL_XEN_AREA_RESERVE);
+	CHECK_EQ(ndctl_xen_layout_xen_mgmt_fits(l, NULL), 0);
+	ndctl_xen_layout_unref(l);
+
+	/* sized per page for Xen (40 bytes): check_mgmt_size() passes */
+	l = public_layout(ctx, 16 * G, NDCTL_XEN_MAP_MEM, 0, 40);
+	CHECK_EQ(ndctl_xen_layout_xen_mgmt_fits(l, NULL), 1);
+	CHECK_EQ(ndctl_xen_layout_reserve_fits(l, 40, NULL), 1);
+	/* no reservation: no management range */
+	ndctl_xen_layout_unref(l);
+	l = public_layout(ctx, 1 * G, NDCTL_XEN_MAP_DEV, 0, 0);
+	CHECK(ndctl_xen_layout_get_xen_mgmt(l, &s, &e) == -ENOENT, "no mgmt");
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 1 * G - 1, &end), NDCTL_XEN_AREA_DATA);
+	ndctl_xen_layout_unref(l);
+	ndctl_xen_unref(ctx);
+}
+
 int main(void)
 {
+	test_query();
 	test_kernel_defaults();
 	test_reservations();
 	test_refusals();
