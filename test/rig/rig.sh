@@ -158,7 +158,7 @@ build_initramfs() {
 	cp /etc/mke2fs.conf "$root/etc/"
 	copy_with_libs "$root" /usr/bin/flock /usr/bin/flock
 	# the project's freshly built binaries
-	for f in ndctl/ndctl-xen test/forge-infoblock; do
+	for f in ndctl/ndctl-xen test/forge-infoblock examples/xen-toolstack; do
 		if [ -x "$build/$f" ]; then
 			copy_with_libs "$root" "$build/$f" "/usr/bin/$(basename "$f")"
 		else
