@@ -7,10 +7,13 @@
  *
  * With no reservation dataoff is the kernel's own choice (nd_pfn_init()
  * in drivers/nvdimm/pfn_devs.c, and ndctl's write_pfn_sb()).  A
- * reservation ends at dataoff and starts no lower than the kernel's
+ * reservation ends at dataoff.  The format lets it start at the kernel's
  * default dataoff in map=dev (so the kernel's memmap, which it writes at
- * the start of [8K, dataoff), never touches it) or 8 KiB in map=mem;
- * dataoff never drops below the kernel's default.
+ * the start of [8K, dataoff), never touches it) and at 8 KiB in map=mem.
+ * This writer starts it at the kernel's default dataoff in both maps, so
+ * that any reservation moves dataoff above the default: a reader that
+ * sees only dataoff (an enabled namespace, through sysfs) can then tell a
+ * reservation from none.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -162,6 +165,7 @@ static int layout_base(const struct ndx_layout_req *req, struct ndx_layout *l,
 			l->memmap_end, l->eff_align);
 	l->base_dataoff = last - r->phys_start;
 	l->floor = r->map == NDCTL_XEN_MAP_DEV ? l->base_dataoff : NDX_SZ_8K;
+	l->place_floor = l->base_dataoff;
 
 	/* Largest dataoff that leaves one aligned data page. */
 	/* a namespace smaller than the alignment can be truncated away whole */
@@ -174,7 +178,7 @@ static int layout_base(const struct ndx_layout_req *req, struct ndx_layout *l,
 		}
 	}
 	if (l->has_dataoff_max && l->dataoff_max >= l->base_dataoff)
-		l->max_reserve = l->dataoff_max - l->floor;
+		l->max_reserve = l->dataoff_max - l->place_floor;
 	return 0;
 }
 
@@ -323,12 +327,12 @@ int ndx_layout_compute(const struct ndx_layout_req *req,
 
 	dataoff = l->base_dataoff;
 	if (rsv) {
-		if (!add_ok(r.phys_start, l->floor, &want) ||
+		if (!add_ok(r.phys_start, l->place_floor, &want) ||
 				!add_ok(want, rsv, &want) ||
 				!align_up_ok(want, r.align, &want))
 			return fail(f, NDCTL_XEN_RULE_OVERFLOW,
 				"reserve %#" PRIx64 " above offset %#" PRIx64
-				" overflows 64 bits", rsv, l->floor);
+				" overflows 64 bits", rsv, l->place_floor);
 		want -= r.phys_start;
 		if (want > dataoff)
 			dataoff = want;

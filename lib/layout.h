@@ -41,7 +41,8 @@ struct ndx_layout {
 	uint64_t end_trunc;
 	uint64_t memmap_end;    /* 8 KiB + page_struct_size * npfns (map=dev) */
 	uint64_t base_dataoff;  /* dataoff with no reservation: the kernel's */
-	uint64_t floor;         /* lowest offset a reservation may use */
+	uint64_t floor;         /* lowest offset a reservation may use (format rule) */
+	uint64_t place_floor;   /* where this writer starts one: base_dataoff */
 	uint64_t dataoff_max;   /* largest dataoff leaving an aligned data page */
 	int has_dataoff_max;
 	uint64_t dataoff;

@@ -34,8 +34,10 @@ static int sysfs_u64(const char *dev, const char *attr, uint64_t *v)
  * An enabled fsdax/devdax namespace: its info block is behind the data
  * device, so derive the layout from sysfs (the pfn/dax device's resource,
  * mode and align) and the layout rules.  The record is not readable: a
- * reservation is reported as the whole space between the kernel's memmap
- * floor and dataoff, owner by map, both marked derived.
+ * dataoff above the kernel's default means a reservation, reported as the
+ * whole space between that default and dataoff, owner by map, both marked
+ * derived.  (A block written elsewhere could place a map=mem reservation
+ * below the default; only its record tells.)
  */
 static int layout_from_sysfs(struct ndctl_xen_layout *l, const char *ns,
 		const char *holder, uint64_t ns_res, uint64_t ns_size)
@@ -77,7 +79,8 @@ static int layout_from_sysfs(struct ndctl_xen_layout *l, const char *ns,
 	rec.npfns = rec.dataoff < ns_size - base.end_trunc ?
 		(ns_size - base.end_trunc - rec.dataoff) / NDX_SZ_4K : 0;
 	if (!rc && rec.dataoff > base.base_dataoff) {
-		rec.reserve_offset = base.floor;
+		/* ndctl-xen places a reservation in [base_dataoff, dataoff) */
+		rec.reserve_offset = base.place_floor;
 		rec.reserve_size = rec.dataoff - base.floor;
 		l->req.reserve_size = rec.reserve_size;
 		l->req.owner = l->req.map == NDCTL_XEN_MAP_DEV ? NDCTL_XEN_OWNER_OS

@@ -132,8 +132,10 @@ static void check_accepted(const struct ndx_layout_req *r, const struct ndx_layo
 	}
 	CHECK_EQ(l->reserve_size, (uint64_t)rsv);
 	CHECK(l->reserve_offset % 4096 == 0, "reserve offset %#" PRIx64, l->reserve_offset);
-	CHECK(l->reserve_offset >= (r->map == NDCTL_XEN_MAP_DEV ? pdef : 8 * K),
-			"reserve %#" PRIx64 " overlaps the memmap", l->reserve_offset);
+	/* above the kernel's default dataoff in both maps (the writer's rule) */
+	CHECK(l->reserve_offset >= pdef && l->reserve_offset >= kdef,
+			"reserve %#" PRIx64 " below the default dataoff", l->reserve_offset);
+	CHECK(l->dataoff > pdef, "a reserve leaves dataoff at the default");
 	CHECK(l->reserve_offset >= l->memmap_end, "reserve below memmap end");
 	CHECK((u128)l->reserve_offset + l->reserve_size <= l->dataoff,
 			"reserve overlaps data");
@@ -184,12 +186,8 @@ static void check_refused(const struct ndx_layout_req *r, const struct ndx_fault
 		need = r->map == NDCTL_XEN_MAP_DEV ?
 			align_up(r->phys_start + 8 * K + psize * (u128)((r->size - 8 * K) / 4096), eff)
 			: align_up(r->phys_start + 8 * K, eff);
-		if (wanted_reserve(r)) {
-			u128 floor = r->map == NDCTL_XEN_MAP_DEV ? need : r->phys_start + 8 * K;
-			u128 w = align_up(floor + wanted_reserve(r), align);
-
-			need = w > need ? w : need;
-		}
+		if (wanted_reserve(r))
+			need = align_up(need + wanted_reserve(r), align);
 		CHECK(need - r->phys_start + align > size_eff, "refused but fits: size %#"
 				PRIx64 " dataoff %#" PRIx64, r->size, l->dataoff);
 		break;

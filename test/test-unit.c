@@ -85,19 +85,19 @@ static void test_reservations(void)
 	r.reserve_size = 1;
 	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
 	CHECK_EQ(l.reserve_size, 4 * K);
-	/* map=mem 64M: from 8K, ALIGN(8K + 64M, 2M) = 66M, reserve [2M, 66M) */
+	/* map=mem 64M: from the default 2M, ALIGN(2M + 64M, 2M) = 66M, reserve [2M, 66M) */
 	r = req(1 * G, NDCTL_XEN_MAP_MEM, 2 * M);
 	r.reserve_size = 64 * M;
 	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
 	CHECK_EQ(l.dataoff, 66 * M);
 	CHECK_EQ(l.reserve_offset, 2 * M);
 	CHECK_EQ(l.owner, NDCTL_XEN_OWNER_HYPERVISOR);
-	/* map=mem small reserve never drops dataoff below the kernel's 2M */
+	/* map=mem: a reserve starts at the kernel's default 2M too */
 	r.reserve_size = 4 * K;
 	r.align = 4 * K;
 	CHECK(run(r, &l, &f) == 0, "%s", f.msg);
-	CHECK_EQ(l.dataoff, 2 * M);
-	CHECK_EQ(l.reserve_offset, 2 * M - 4 * K);
+	CHECK_EQ(l.dataoff, 2 * M + 4 * K);
+	CHECK_EQ(l.reserve_offset, 2 * M);
 	/* per page: 40 bytes x 262144 pages = 10M, from 18M to ALIGN(28M) */
 	r = req(1 * G, NDCTL_XEN_MAP_DEV, 2 * M);
 	r.reserve_per_page = 40;
@@ -397,11 +397,13 @@ static void test_query(void)
 	CHECK_EQ(need, 2355);
 	ndctl_xen_layout_unref(l);
 
-	/* map=mem, a 4K reserve: no memmap area, far too small for Xen */
+	/* map=mem, a 4K reserve: no memmap area; dataoff ALIGN(2M + 4K, 2M) = 4M;
+	 * slack [8K, 4M - 4K); far too small for Xen */
 	l = public_layout(ctx, 1 * G, NDCTL_XEN_MAP_MEM, 4 * K, 0);
 	CHECK_EQ(ndctl_xen_layout_area_at(l, 8 * K, &end), NDCTL_XEN_AREA_SLACK);
-	CHECK_EQ(end, 2 * M - 4 * K);
-	CHECK_EQ(ndctl_xen_layout_area_at(l, 2 * M - 4 * K, &end), NDCTL_XEN_AREA_RESERVE);
+	CHECK_EQ(end, 4 * M - 4 * K);
+	CHECK_EQ(ndctl_xen_layout_area_at(l, 4 * M - 4 * K, &end), NDCTL_XEN_AREA_RESERVE);
+	CHECK_EQ(end, 4 * M);
 	CHECK_EQ(ndctl_xen_layout_xen_mgmt_fits(l, NULL), 0);
 	ndctl_xen_layout_unref(l);
 
