@@ -81,7 +81,7 @@ static int layout_from_sysfs(struct ndctl_xen_layout *l, const char *ns,
 	if (!rc && rec.dataoff > base.base_dataoff) {
 		/* ndctl-xen places a reservation in [base_dataoff, dataoff) */
 		rec.reserve_offset = base.place_floor;
-		rec.reserve_size = rec.dataoff - base.floor;
+		rec.reserve_size = rec.dataoff - base.place_floor;
 		l->req.reserve_size = rec.reserve_size;
 		l->req.owner = l->req.map == NDCTL_XEN_MAP_DEV ? NDCTL_XEN_OWNER_OS
 			: NDCTL_XEN_OWNER_HYPERVISOR;

@@ -7,6 +7,7 @@
 #                        the kernel WARN in add_pages, whitelisted only here
 #   4. xen-reserve       ndctl-xen create-namespace --reserve (test/xen-reserve.sh)
 #   5. xen-reserve-reboot  the same backing files: same layouts, data intact
+#   6. xen-list          ndctl-xen list: live, info block and backing file agree
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
 set -euo pipefail
@@ -48,6 +49,8 @@ if [[ ${results[-1]} == *PASS* ]]; then
 else
 	results+=("xen-reserve-reboot: SKIP (the first boot failed)")
 fi
+# ndctl-xen list and the query API (test/xen-list.sh)
+step xen-list --work "$work/list" xen-list
 echo "suite: kernel $kernel"
 for r in "${results[@]}"; do echo "suite:   $r"; done
 grep -h "^RIG-MATRIX" "$work/main/console-acceptance.log" "$work/warn/console-acceptance-warn.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true
