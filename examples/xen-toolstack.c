@@ -28,6 +28,7 @@ int main(void)
 			ndctl_namespace_foreach(region, ndns) {
 		struct ndctl_xen_layout *l;
 		uint64_t spa, ms, me, ds, de, need;
+		int fits;
 
 		if (!ndctl_namespace_get_size(ndns) ||
 				ndctl_xen_layout_from_namespace(xctx, ndns, &l) != 0)
@@ -47,12 +48,11 @@ int main(void)
 				ndctl_xen_layout_get_data_size(l));
 			printf("%s: xen-ndctl setup-mgmt %#" PRIx64 " %#" PRIx64 "\n",
 				ndctl_namespace_get_devname(ndns), ms, me);
+			fits = ndctl_xen_layout_xen_mgmt_fits(l, &need) == 1;
 			printf("%s: xen-ndctl setup-data %#" PRIx64 " %#" PRIx64
 				" %#" PRIx64 " %#" PRIx64 " (management %s, %" PRIu64
 				" frames needed)\n", ndctl_namespace_get_devname(ndns),
-				ds, de, ms, me,
-				ndctl_xen_layout_xen_mgmt_fits(l, &need) == 1 ?
-				"fits" : "too small", need);
+				ds, de, ms, me, fits ? "fits" : "too small", need);
 			found++;
 		}
 		ndctl_xen_layout_unref(l);

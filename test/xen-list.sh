@@ -19,7 +19,7 @@ expect() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi;
 mkdir -p /run
 R=$RIG_LABEL_REGION
 
-declare -a NSS
+declare -a NSS WANT_TS
 new() { local j; j=$("$@") ; NSS+=("$(echo "$j" | jq -r .dev)"); }
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M dev --reserve=32M
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve-per-page=40
@@ -62,6 +62,8 @@ for ns in "${NSS[@]}"; do
 			"{\"smfn\":$(((res + doff) >> 12)),\"emfn\":$(((res + doff + dsize) >> 12))}"
 		n=$((dsize >> 12)) need=$(((32 * (dsize >> 12) >> 12) + (8 * (dsize >> 12) >> 12)))
 		expect "$ns: check_mgmt_size" test "$(jq .xen.mgmt_fits /tmp/blk)" = "$([ $((size >> 12)) -ge $need ] && echo true || echo false)"
+		# the client runs while the namespaces are enabled: it sees the live view
+		WANT_TS+=("$ns: $(jq -r .xen.setup_data /tmp/live) (management $(jq -r 'if .xen.mgmt_fits then "fits" else "too small" end' /tmp/live), $(jq .xen.mgmt_required_mfns /tmp/live) frames needed)")
 		expect "$ns: setup-data command" test "$(jq -r .xen.setup_data /tmp/blk)" = \
 			"$(printf 'xen-ndctl setup-data %#x %#x %#x %#x' $(((res + doff) >> 12)) $(((res + doff + dsize) >> 12)) $(((res + off) >> 12)) $(((res + off + size) >> 12)))"
 	fi
@@ -75,8 +77,12 @@ for ns in "${NSS[@]}"; do
 		owner: (.layout.reserve.owner // ""), data_offset: .layout.data.offset,
 		data_size: .layout.data.size}' /tmp/blk)"
 done
-expect "the example client finds the $reserved reserved namespaces" \
-	sh -c "xen-toolstack | tee /dev/stderr | grep -qx '$reserved reserved namespaces'"
+xen-toolstack > /tmp/ts
+cat /tmp/ts
+expect "the example client finds the $reserved reserved namespaces" grep -qx "$reserved reserved namespaces" /tmp/ts
+for line in "${WANT_TS[@]}"; do
+	expect "the example client hands Xen what list says: ${line%%:*}" grep -qxF "$line" /tmp/ts
+done
 expect "six namespaces checked, four reserved" test "${#NSS[@]}/$reserved" = 6/4
 echo "xen-list: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
