@@ -6,24 +6,9 @@
 # median of 7 runs each and the ratio; the target is at most 1.5x.
 #   bench/create-namespace.sh [--kernel 6.1|6.12] [--build DIR]
 # (7 runs each: RUNS in test/rig/guest/bench-create.sh)
-set -euo pipefail
-export LC_ALL=C
-cd "$(dirname "$0")/.."
-kernel=6.12 build=build
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernel) kernel=$2; shift 2 ;;
-	--build) build=$2; shift 2 ;;
-	*) echo "usage: $0 [--kernel 6.1|6.12] [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-work=$(mktemp -d /tmp/ndx-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-bash test/rig/rig.sh --kernel "$kernel" --build "$build" --work "$work" bench-create >&2
-tr -d "\r" < "$work/console.log" > "$work/clean.log"
-log=$work/clean.log
+. "$(dirname "$0")/common.sh"
+run_guest bench-create
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 printf '%-8s %-10s %8s %8s %8s\n' mode tool runs median_s ratio
 for mode in fsdax devdax; do
 	base=$(grep -a "^BENCH ndctl $mode " "$log" | awk '{print $4}' | median)

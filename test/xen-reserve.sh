@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # ndctl-xen create-namespace --reserve on a real kernel (run inside the rig:
-# test/rig/rig.sh --kernel 6.1|6.12 xen-reserve, then xen-reserve-reboot).
+# test/rig/rig.sh --kernel 6.1|6.12 xen-reserve, then acceptance-reboot with --reuse-work).
 #
 # Provisions fsdax map=dev, fsdax map=mem and devdax namespaces with
 # reservations by size and by per-page bytes, reconfigures one, uses the
@@ -11,7 +11,7 @@
 # Every namespace it keeps gets a pattern in its reserved area (through a
 # raw view) and over its whole data device (or an ext4 filesystem mounted
 # -o dax with files), and is reported with RIG-FACT for the host check
-# (host/xen-reserve.sh) and the second boot (xen-reserve-reboot.sh).
+# (host/xen-reserve.sh) and the second boot (acceptance-reboot.sh).
 set -euo pipefail
 . /rig/common
 

@@ -45,7 +45,7 @@ step acceptance-warn --work "$work/warn" acceptance-warn
 # create-namespace --reserve (test/xen-reserve.sh), then a second boot
 step xen-reserve --work "$work/xen" xen-reserve
 if [[ ${results[-1]} == *PASS* ]]; then
-	step xen-reserve-reboot --work "$work/xen" --reuse-work xen-reserve-reboot
+	step xen-reserve-reboot --work "$work/xen" --reuse-work acceptance-reboot
 else
 	results+=("xen-reserve-reboot: SKIP (the first boot failed)")
 fi
