@@ -5,7 +5,9 @@
  * drivers/nvdimm/pfn_devs.c), not taken from the code under test.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "layout.h"
@@ -357,6 +359,37 @@ static struct ndctl_xen_layout *public_layout(struct ndctl_xen_ctx *ctx, uint64_
 	return l;
 }
 
+/* A namespace image at an offset inside a file, read back through the API */
+static void test_from_file(struct ndctl_xen_ctx *ctx)
+{
+	char path[] = "/tmp/ndx-unit-XXXXXX";
+	struct ndctl_xen_layout *l = public_layout(ctx, 1 * G, NDCTL_XEN_MAP_MEM, 8 * M, 0);
+	struct ndctl_xen_layout *back = NULL;
+	uint8_t buf[8192];
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "mkstemp");
+	CHECK(ndctl_xen_layout_encode(l, NULL, NULL, buf, sizeof(buf)) == 0, "encode");
+	CHECK(pwrite(fd, buf, sizeof(buf), 1 * M) == (ssize_t)sizeof(buf), "pwrite");
+	close(fd);
+	CHECK(ndctl_xen_layout_from_file(ctx, path, 1 * M, 1 * G, 4 * G, &back) == 0, "from_file");
+	if (back) {
+		CHECK_EQ(ndctl_xen_layout_get_source(back), NDCTL_XEN_SOURCE_INFOBLOCK);
+		CHECK_EQ(ndctl_xen_layout_get_derived(back), 0);
+		CHECK_EQ(ndctl_xen_layout_get_dataoff(back), ndctl_xen_layout_get_dataoff(l));
+		CHECK_EQ(ndctl_xen_layout_get_reserve_offset(back), ndctl_xen_layout_get_reserve_offset(l));
+		CHECK_EQ(ndctl_xen_layout_get_reserve_size(back), 8 * M);
+		CHECK_EQ(ndctl_xen_layout_get_reserve_owner(back), NDCTL_XEN_OWNER_HYPERVISOR);
+		CHECK_EQ(ndctl_xen_layout_get_phys_start(back), 4 * G);
+		ndctl_xen_layout_unref(back);
+	}
+	/* at the wrong offset there is no info block */
+	CHECK(ndctl_xen_layout_from_file(ctx, path, 0, 1 * G, 0, &back) == -ENXIO, "offset 0");
+	CHECK(ndctl_xen_layout_from_file(ctx, "/nonexistent", 0, 0, 0, &back) == -ENOENT, "missing");
+	unlink(path);
+	ndctl_xen_layout_unref(l);
+}
+
 static void test_query(void)
 {
 	struct ndctl_xen_ctx *ctx;
@@ -417,6 +450,7 @@ static void test_query(void)
 	CHECK(ndctl_xen_layout_get_xen_mgmt(l, &s, &e) == -ENOENT, "no mgmt");
 	CHECK_EQ(ndctl_xen_layout_area_at(l, 1 * G - 1, &end), NDCTL_XEN_AREA_DATA);
 	ndctl_xen_layout_unref(l);
+	test_from_file(ctx);
 	ndctl_xen_unref(ctx);
 }
 
