@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Helpers shared by the CLI's commands: JSON values and device filters. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <uuid/uuid.h>
@@ -58,4 +59,15 @@ int bus_match(struct ndctl_bus *bus, const char *want)
 	return !want || strcmp(want, "all") == 0 ||
 		strcmp(want, ndctl_bus_get_devname(bus)) == 0 ||
 		strcmp(want, ndctl_bus_get_provider(bus)) == 0;
+}
+
+void cmd_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ndctl-xen %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }

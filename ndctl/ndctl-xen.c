@@ -25,17 +25,6 @@ static const struct command commands[] = {
 		"decode an info block, its reservation record and its layout" },
 };
 
-void cmd_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "ndctl-xen %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static __attribute__((format(printf, 6, 0))) void log_stderr(
 		struct ndctl_xen_ctx *ctx, int priority,
 		const char *file, int line, const char *fn,
