@@ -1,19 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Every test: dependencies, a gcc build with warnings as errors and all
-# meson suites (unit, offline, docs, kernel: the rig boots Debian's 6.1
-# and 6.12 kernels under QEMU), then a clang build with libFuzzer for the
-# fuzz smoke run.  Exits non-zero if anything failed.
+# Every test: dependencies, then
+#  1. a gcc build with warnings as errors and all meson suites (unit,
+#     offline, docs, kernel: the rig boots Debian's 6.1 and 6.12 kernels
+#     under QEMU);
+#  2. the unit and offline suites again, built with ASan and UBSan;
+#  3. the offline suite with every ndctl-xen run under valgrind memcheck;
+#  4. a clang build with libFuzzer for the fuzz smoke runs.
+# Exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
-meson setup build --reconfigure >/dev/null 2>&1 || meson setup build
+setup() {
+	local dir=$1; shift
+	if [ -d "$dir" ]; then meson setup "$dir" --reconfigure "$@" > /dev/null
+	else meson setup "$dir" "$@"; fi
+}
+
+setup build
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 2
 
-CC=clang meson setup build-fuzz -Dfuzz=true -Ddocs=disabled --reconfigure >/dev/null 2>&1 ||
-	CC=clang meson setup build-fuzz -Dfuzz=true -Ddocs=disabled
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --suite unit --suite offline --print-errorlogs --num-processes 2
+
+meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 2
+
+CC=clang setup build-fuzz -Dfuzz=true -Ddocs=disabled
 ninja -C build-fuzz
 meson test -C build-fuzz --suite fuzz --print-errorlogs

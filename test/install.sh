@@ -13,8 +13,12 @@ check "pkg-config file installed" test -n "$pc"
 check "header installed" test -n "$(find "$TMP/root" -path '*include/ndctl/libndctl-xen.h')"
 lib=$(find "$TMP/root" -name 'libndctl-xen.so.1' -print -quit)
 check "library installed with its soname link" test -n "$lib"
-check "man page ndctl-create-namespace-xen(1) installed" \
-	test -n "$(find "$TMP/root" -name 'ndctl-create-namespace-xen.1')"
+if [ -e "$NDX_BUILD/Documentation/ndctl-create-namespace-xen.1" ]; then
+	check "man page ndctl-create-namespace-xen(1) installed" \
+		test -n "$(find "$TMP/root" -name 'ndctl-create-namespace-xen.1')"
+else
+	echo "install: man pages not built in this build (docs disabled): not checked"
+fi
 export PKG_CONFIG_SYSROOT_DIR="$TMP/root" PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
 flags=$(pkg-config --cflags --libs libndctl-xen)
