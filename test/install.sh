@@ -22,6 +22,8 @@ fi
 export PKG_CONFIG_SYSROOT_DIR="$TMP/root" PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
 flags=$(pkg-config --cflags --libs libndctl-xen)
+# a sanitizer build's library needs its runtime first in the program
+if ldd "$lib" | grep libasan > /dev/null; then flags="-fsanitize=address,undefined $flags"; fi
 check "pkg-config points into the install root" sh -c "echo '$flags' | grep -q -- '-I$TMP/root'"
 check "example builds with pkg-config alone" \
 	cc -Wall -Wextra -Werror "$SRC/examples/xen-toolstack.c" $flags -o "$TMP/xen-toolstack"
