@@ -2,13 +2,16 @@
 /*
  * libFuzzer target for the info-block decoder: any 8 KiB, decoded and,
  * when valid, turned into a layout against a namespace size taken from
- * the input's last bytes.  A decoded layout that the checker accepts
- * must satisfy the basic invariants.
+ * bytes of the input's first (padding) page, which also choose whether
+ * the checksums are made valid first.  A decoded layout that the checker
+ * accepts must satisfy the basic invariants.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ndctl/libndctl-xen.h>
+
+#include "pfn-sb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,7 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf + 4096, data, size);
 	else
 		memcpy(buf, data, size < sizeof(buf) ? size : sizeof(buf));
-	memcpy(&ns_size, buf + 8192, sizeof(ns_size));
+	/*
+	 * The first 4 KiB are padding the decoder ignores: byte 0 chooses
+	 * whether the block's (bit 0) and the record's (bit 1) checksums are
+	 * made valid first, so that mutations reach the version, record and
+	 * layout checks instead of stopping at a checksum; bytes 8-15 give
+	 * the namespace size.
+	 */
+	memcpy(&ns_size, buf + 8, sizeof(ns_size));
+	if (buf[0] & 1)
+		ndx_pfn_sb_seal(buf + 4096, buf[0] & 2);
 	if (ndctl_xen_infoblock_decode(ctx, buf, 8192, &ib) < 0)
 		abort();
 	if (ndctl_xen_infoblock_get_status(ib) == NDCTL_XEN_BLOCK_OK) {
