@@ -96,6 +96,20 @@ expect "write: --stdout without size" 2 "--stdout needs --size" "$NDX" write-inf
 expect "write: new file without size" 2 "does not exist: give --size" "$NDX" write-infoblock -o "$TMP/new.img"
 check "write: new file not created" test ! -e "$TMP/new.img"
 
+# --- an ordinary user: a clear permission error, nothing written
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	chmod 755 "$TMP"
+	AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	if "${AS_USER[@]}" test -x "$NDX"; then
+		expect "write as an ordinary user" 1 "ns.img: Permission denied" "${AS_USER[@]}" "${W[@]}" --reserve=4K
+		expect "write as an ordinary user, forced" 1 "Permission denied" "${AS_USER[@]}" "${W[@]}" -f --reserve=4K
+	else
+		echo "bad-input: $NDX is not reachable by uid 65534: permission cases not run"
+	fi
+else
+	echo "bad-input: not root or no setpriv: permission cases not run"
+fi
+
 # --- user data is kept without --force
 cp "$IMG" "$TMP/saved.img"
 printf 'ext4-ish superblock' | dd of="$IMG" bs=1 seek=1080 conv=notrunc status=none
