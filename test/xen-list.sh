@@ -35,6 +35,8 @@ for ns in "${NSS[@]}"; do
 	expect "$ns live: derived from sysfs" test "$(jq -r .layout.source /tmp/live)" = sysfs
 	expect "$ns live: consistent" test "$(jq .layout.consistent /tmp/live)" = true
 	expect "$ns live: no media errors" test "$(jq '.badblocks | length' /tmp/live)" = 0
+	expect "$ns: -u changes how sizes look, not the shape" test \
+		"$($XEN list -n "$ns" --xen | jq -c '[paths]')" = "$($XEN list -n "$ns" --xen -u | jq -c '[paths]')"
 	ndctl disable-namespace "$ns" > /dev/null
 	$XEN list -n "$ns" --xen | jq -cM '.[0]' > /tmp/blk
 	expect "$ns disabled: read from the info block" test "$(jq -r .layout.source /tmp/blk)" = infoblock
