@@ -19,7 +19,7 @@ for t in decode parse layout; do
 	rc=0
 	build-fuzz/fuzz/fuzz-$t -max_total_time="$secs" -print_final_stats=1 \
 		-artifact_prefix="$work/$t/crash-" "$work/$t" "test/corpus/$t" > "$work/$t.log" 2>&1 || rc=$?
-	runs=$(awk -F': *' '/stat::number_of_executed_units/ { print $2 }' "$work/$t.log")
+	runs=$(awk '/stat::number_of_executed_units/ { print $NF }' "$work/$t.log")
 	cov=$(grep -o 'cov: [0-9]*' "$work/$t.log" | tail -n1 | awk '{print $2}')
 	n=$(find "$work/$t" -name 'crash-*' | wc -l)
 	[ "$rc" = 0 ] || [ "$n" -gt 0 ] || n=1
