@@ -26,6 +26,9 @@ const char *owner_str(enum ndctl_xen_owner owner, const char *name);
 int filter_match(const char *want, const char *devname, unsigned int id);
 int bus_match(struct ndctl_bus *bus, const char *want);
 
+/* set by the fuzz targets: the parsers' errors are expected there */
+extern int cmd_error_quiet;
+
 /* one-line error on stderr: "ndctl-xen CMD: message" */
 void cmd_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

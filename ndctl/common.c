@@ -61,10 +61,14 @@ int bus_match(struct ndctl_bus *bus, const char *want)
 		strcmp(want, ndctl_bus_get_provider(bus)) == 0;
 }
 
+int cmd_error_quiet;
+
 void cmd_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (cmd_error_quiet)
+		return;
 	fprintf(stderr, "ndctl-xen %s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
