@@ -98,12 +98,12 @@ static int layout_from_sysfs(struct ndctl_xen_layout *l, const char *ns,
 	return rc;
 }
 
-/* The layout an 8 KiB head describes, as if read from the info block */
-static int layout_from_head(struct ndctl_xen_ctx *ctx, const uint8_t *head,
-		uint64_t size, uint64_t phys_start, struct ndctl_xen_layout **out)
+NDX_EXPORT int ndctl_xen_layout_from_file(struct ndctl_xen_ctx *ctx,
+		const char *path, uint64_t offset, uint64_t size, uint64_t phys_start,
+		struct ndctl_xen_layout **out)
 {
 	struct ndctl_xen_infoblock *ib;
-	int rc = ndctl_xen_infoblock_decode(ctx, head, NDX_INFOBLOCK_SPAN, &ib);
+	int rc = ndctl_xen_infoblock_read(ctx, path, offset, &ib);
 
 	if (rc)
 		return rc;
@@ -120,45 +120,6 @@ static int layout_from_head(struct ndctl_xen_ctx *ctx, const uint8_t *head,
 	return rc;
 }
 
-static int read_head_at(const char *path, uint64_t offset, uint8_t *head)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < NDX_INFOBLOCK_SPAN) {
-		ssize_t n = pread(fd, head + got, NDX_INFOBLOCK_SPAN - got,
-				(off_t)(offset + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -ENODATA;
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	return rc;
-}
-
-NDX_EXPORT int ndctl_xen_layout_from_file(struct ndctl_xen_ctx *ctx,
-		const char *path, uint64_t offset, uint64_t size, uint64_t phys_start,
-		struct ndctl_xen_layout **out)
-{
-	uint8_t head[NDX_INFOBLOCK_SPAN];
-	int rc = read_head_at(path, offset, head);
-
-	if (rc) {
-		dbg(ctx, "%s: cannot read 8 KiB at %llu: %s\n", path,
-				(unsigned long long)offset, strerror(-rc));
-		return rc;
-	}
-	return layout_from_head(ctx, head, size, phys_start, out);
-}
-
 NDX_EXPORT int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, struct ndctl_xen_layout **out)
 {
@@ -166,7 +127,6 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 	uint64_t ns_res = ndctl_namespace_get_resource(ndns);
 	uint64_t ns_size = ndctl_namespace_get_size(ndns);
 	char holder[64] = "", drv[300], path[64];
-	uint8_t *head;
 	const char *bdev;
 	int rc;
 
@@ -185,13 +145,12 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 			return rc;
 		}
 	}
-	if (posix_memalign((void **)&head, 4096, NDX_INFOBLOCK_SPAN))
-		return -ENOMEM;
 	if (ndctl_namespace_is_enabled(ndns)) {
 		/* raw and enabled: the info block is readable through the block device */
 		bdev = ndctl_namespace_get_block_device(ndns);
 		snprintf(path, sizeof(path), "/dev/%s", bdev ? bdev : "");
-		rc = bdev && bdev[0] ? read_head_at(path, 0, head) : -ENXIO;
+		rc = bdev && bdev[0] ? ndctl_xen_layout_from_file(ctx, path, 0, ns_size,
+				ns_res, out) : -ENXIO;
 	} else {
 		/* disabled: bring it up raw for the read and leave it disabled */
 		rc = ndctl_xen_lock(ctx, 60);
@@ -201,15 +160,13 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 				rc = ndctl_namespace_enable(ndns);
 			bdev = rc >= 0 ? ndctl_namespace_get_block_device(ndns) : NULL;
 			snprintf(path, sizeof(path), "/dev/%s", bdev ? bdev : "");
-			rc = bdev && bdev[0] ? read_head_at(path, 0, head) : -ENXIO;
+			rc = bdev && bdev[0] ? ndctl_xen_layout_from_file(ctx, path, 0,
+					ns_size, ns_res, out) : -ENXIO;
 			ndctl_namespace_disable_invalidate(ndns);
 			ndctl_namespace_set_raw_mode(ndns, 0);
 			ndctl_xen_unlock(ctx);
 		}
 	}
-	if (!rc)
-		rc = layout_from_head(ctx, head, ns_size, ns_res, out);
-	free(head);
 	return rc;
 }
 

@@ -56,13 +56,16 @@ static int write_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Reads up to len bytes from the start; returns bytes read or -errno. */
+/*
+ * Reads up to len bytes from fd's current position (the start, for a file
+ * just opened, or a pipe); returns bytes read or -errno.
+ */
 static ssize_t read_head(int fd, void *buf, size_t len)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)got);
+		ssize_t n = read(fd, (char *)buf + got, len - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -440,17 +443,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_USAGE;
 
 	if (strcmp(path, "-") == 0) {
-		size_t have = 0;
-
-		while (have < sizeof(buf)) {
-			got = read(STDIN_FILENO, buf + have, sizeof(buf) - have);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0)
-				break;
-			have += (size_t)got;
-		}
-		got = (ssize_t)have;
+		fd = STDIN_FILENO;
 	} else {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -459,12 +452,13 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		}
 		if (fstat(fd, &st) == 0 && fd_size(fd, &st, &file_size) < 0)
 			file_size = 0;
-		got = read_head(fd, buf, sizeof(buf));
+	}
+	got = read_head(fd, buf, sizeof(buf));
+	if (fd != STDIN_FILENO)
 		close(fd);
-		if (got < 0) {
-			cmd_error(cmd, "%s: read: %s", path, strerror((int)-got));
-			return EXIT_REFUSED;
-		}
+	if (got < 0) {
+		cmd_error(cmd, "%s: read: %s", path, strerror((int)-got));
+		return EXIT_REFUSED;
 	}
 	if (got < INFOBLOCK_SPAN) {
 		cmd_error(cmd, "%s: %s (%zd bytes): an info block needs the first %d bytes",
