@@ -5,9 +5,9 @@
 set -euo pipefail
 
 PKGS=(
-	gcc clang meson ninja-build pkg-config
+	gcc libc6-dev clang libclang-rt-14-dev meson ninja-build pkg-config
 	libndctl-dev libdaxctl-dev libjson-c-dev uuid-dev libkmod-dev libblkid-dev
-	ndctl daxctl jq xxd asciidoctor groff-base valgrind
+	ndctl daxctl jq xxd asciidoctor groff-base valgrind strace
 	qemu-system-x86 busybox-static kmod cpio xz-utils
 )
 
