@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,21 +261,116 @@ static const char *foreign_content(const uint8_t *head, const char *devpath)
 	return NULL;
 }
 
-static int rw_head(const char *devpath, uint8_t *buf, int write)
+static int read_head(const char *devpath, uint8_t *buf)
 {
-	int fd = open(devpath, (write ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+	int fd = open(devpath, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, SPAN, 0);
+	close(fd);
+	if (n != SPAN)
+		return n < 0 ? -errno : -EIO;
+	return 0;
+}
+
+/*
+ * Test-only (NDCTL_XEN_FAULT, a comma-separated list): "stop:POINT" stops
+ * this process with SIGSTOP at POINT so that a test can cut the power
+ * there; "stop:torn" and "stop:restore-torn" first write half of the
+ * block, as a cut in the middle of the store would leave it.
+ */
+static int fault_wanted(const char *token)
+{
+	const char *f = getenv("NDCTL_XEN_FAULT");
+	size_t n = strlen(token);
+
+	while (f && *f) {
+		if (strncmp(f, token, n) == 0 && (f[n] == ',' || f[n] == '\0'))
+			return 1;
+		f = strchr(f, ',');
+		if (f)
+			f++;
+	}
+	return 0;
+}
+
+static void fault_stop(struct ndctl_xen_ctx *ctx, const char *stage, const char *point)
+{
+	char token[64];
+
+	snprintf(token, sizeof(token), "stop:%s%s", stage, point);
+	if (!fault_wanted(token))
+		return;
+	info(ctx, "NDCTL_XEN_FAULT: stopped at %s (pid %d)\n", token, (int)getpid());
+	raise(SIGSTOP);
+}
+
+static int put(int fd, const uint8_t *buf, size_t len, off_t off)
+{
+	ssize_t n = pwrite(fd, buf, len, off);
+
+	if (n != (ssize_t)len)
+		return n < 0 ? -errno : -EIO;
+	return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+/*
+ * Write an 8 KiB head (pad + info block) so that a cut at any moment
+ * leaves either the old block, the new block, or a torn block with the
+ * old one in the journal (when journal, the old valid block, is given).
+ */
+static int write_head(struct ndctl_xen_ctx *ctx, const char *devpath,
+		const uint8_t *head, const uint8_t *journal, const char *stage)
+{
+	int fd = open(devpath, O_RDWR | O_DIRECT | O_CLOEXEC);
 	int rc = 0;
 
 	if (fd < 0)
 		return -errno;
-	n = write ? pwrite(fd, buf, SPAN, 0) : pread(fd, buf, SPAN, 0);
-	if (n != SPAN)
-		rc = n < 0 ? -errno : -EIO;
-	if (!rc && write && fsync(fd) < 0)
-		rc = -errno;
+	if (journal) {
+		rc = put(fd, journal, NDX_SB_SIZE, 0);
+		fault_stop(ctx, stage, "journal");
+	}
+	if (!rc) {
+		char token[64];
+
+		snprintf(token, sizeof(token), "stop:%storn", stage);
+		if (fault_wanted(token))
+			rc = put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE / 2, NDX_SB_OFFSET);
+		fault_stop(ctx, stage, "torn");
+	}
+	if (!rc)
+		rc = put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE, NDX_SB_OFFSET);
+	fault_stop(ctx, stage, "block");
+	if (!rc)
+		rc = put(fd, head, NDX_SB_SIZE, 0);
 	close(fd);
 	return rc;
+}
+
+/*
+ * A head whose block is not valid but whose pad holds a valid block for
+ * this namespace (parent uuid) is a rewrite that a cut interrupted.
+ */
+static int journal_pending(const uint8_t *head, const unsigned char parent[16])
+{
+	struct ndx_pfn_info info;
+
+	if (ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &info) == NDX_SB_OK)
+		return 0;
+	return ndx_pfn_sb_decode(head, &info) == NDX_SB_OK &&
+		memcmp(info.parent_uuid, parent, 16) == 0;
+}
+
+/* The valid block in head to journal while head is overwritten, or NULL */
+static const uint8_t *journal_of(const uint8_t *head)
+{
+	struct ndx_pfn_info info;
+
+	return ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &info) == NDX_SB_OK ?
+		head + NDX_SB_OFFSET : NULL;
 }
 
 /* Bring the namespace up raw (force_raw) and return its /dev path. */
@@ -299,8 +395,11 @@ static int raw_view(struct ndctl_namespace *ndns, char *path, size_t len)
 	return 0;
 }
 
-/* Let the kernel probe the namespace's info block again. */
-static int reprobe(struct ndctl_namespace *ndns)
+/*
+ * Let the kernel probe the namespace's info block again; name (if not
+ * NULL) becomes its label name while it is disabled and unclaimed.
+ */
+static int reprobe_named(struct ndctl_namespace *ndns, const char *name)
 {
 	int rc = ndctl_namespace_disable_safe(ndns);
 
@@ -309,7 +408,17 @@ static int reprobe(struct ndctl_namespace *ndns)
 	rc = ndctl_namespace_set_raw_mode(ndns, 0);
 	if (rc < 0)
 		return rc;
+	if (name) {
+		rc = ndctl_namespace_set_alt_name(ndns, name);
+		if (rc < 0)
+			return rc;
+	}
 	return ndctl_namespace_enable(ndns);
+}
+
+static int reprobe(struct ndctl_namespace *ndns)
+{
+	return reprobe_named(ndns, NULL);
 }
 
 /* Some child daxR.N of an nd_dax device is bound to device_dax. */
@@ -413,7 +522,7 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 
 	rc = raw_view(ndns, path, sizeof(path));
 	if (!rc)
-		rc = rw_head(path, old, 1);
+		rc = write_head(ctx, path, old, journal_of(old), "restore-");
 	/* enabling returns 1 when a pfn/dax device claimed the namespace */
 	if (!rc && reprobe(ndns) < 0)
 		rc = -ENXIO;
@@ -423,14 +532,31 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	return rc;
 }
 
-NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
-		struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
-		unsigned int flags, char *why, size_t why_len)
+/* Spoil the new block as the test-only NDCTL_XEN_FAULT list says. */
+static void fault_spoil(struct ndctl_xen_ctx *ctx, const char *devname, uint8_t *block)
+{
+	const char *f = getenv("NDCTL_XEN_FAULT");
+	char token[64];
+
+	while (f && *f) {
+		size_t n = strcspn(f, ",");
+
+		snprintf(token, sizeof(token), "%.*s", (int)n, f);
+		if (strncmp(token, "stop:", 5) && ndx_pfn_sb_spoil(block, token) == 0)
+			info(ctx, "%s: NDCTL_XEN_FAULT=%s: writing a block the kernel refuses\n",
+					devname, token);
+		f += n + (f[n] == ',');
+	}
+}
+
+static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		struct ndctl_xen_layout *l, unsigned int flags, const char *name,
+		char *why, size_t why_len)
 {
 	const char *devname = ndctl_namespace_get_devname(ndns);
 	uint8_t *old = NULL, *fresh = NULL;
 	unsigned char parent[16];
-	const char *foreign, *fault;
+	const char *foreign;
 	const char *names[4];
 	char path[64], reason[1024];
 	int rc, kmsg;
@@ -462,10 +588,7 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 	rc = ndctl_xen_layout_encode(l, NULL, parent, fresh, SPAN);
 	if (rc)
 		goto out;
-	fault = getenv("NDCTL_XEN_FAULT");
-	if (fault && ndx_pfn_sb_spoil(fresh + NDX_SB_OFFSET, fault) == 0)
-		info(ctx, "%s: NDCTL_XEN_FAULT=%s: writing a block the kernel refuses\n",
-				devname, fault);
+	fault_spoil(ctx, devname, fresh + NDX_SB_OFFSET);
 
 	info(ctx, "%s: viewing raw\n", devname);
 	rc = raw_view(ndns, path, sizeof(path));
@@ -475,11 +598,19 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 			reprobe(ndns);
 		goto out;
 	}
-	rc = rw_head(path, old, 0);
+	fault_stop(ctx, "", "raw");
+	rc = read_head(path, old);
 	if (rc) {
 		say(why, why_len, "%s: read: %s", path, strerror(-rc));
 		reprobe(ndns);
 		goto out;
+	}
+	/* the old state of a rewrite a cut interrupted is the journaled block */
+	if (journal_pending(old, parent)) {
+		info(ctx, "%s: the block is torn; its previous version is in the journal\n",
+				devname);
+		memcpy(old + NDX_SB_OFFSET, old, NDX_SB_SIZE);
+		memset(old, 0, NDX_SB_SIZE);
 	}
 	foreign = foreign_content(old, path);
 	if (foreign && !(flags & NDCTL_XEN_PROVISION_FORCE)) {
@@ -491,14 +622,14 @@ NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 
 	info(ctx, "%s: writing the info block (dataoff %#llx)\n", devname,
 			(unsigned long long)ndctl_xen_layout_get_dataoff(l));
-	rc = rw_head(path, fresh, 1);
+	rc = write_head(ctx, path, fresh, journal_of(old), "");
 	if (rc) {
 		say(why, why_len, "%s: write: %s", path, strerror(-rc));
 		goto restore;
 	}
 	kmsg = kmsg_open();
 	info(ctx, "%s: letting the kernel probe it\n", devname);
-	rc = reprobe(ndns);
+	rc = reprobe_named(ndns, name);
 	dbg(ctx, "%s: reprobe: %d\n", devname, rc);
 	names[0] = devname;
 	names[1] = "pfn";
@@ -540,6 +671,101 @@ restore:
 out:
 	free(old);
 	free(fresh);
+	ndctl_xen_unlock(ctx);
+	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
+		unsigned int flags, char *why, size_t why_len)
+{
+	return provision(ctx, ndns, l, flags, NULL, why, why_len);
+}
+
+NDX_EXPORT int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
+		unsigned int flags, const char *name, char *why, size_t why_len)
+{
+	return provision(ctx, ndns, l, flags, name ? name : "", why, why_len);
+}
+
+NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, enum ndctl_xen_recovery *done,
+		char *why, size_t why_len)
+{
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	const char *alt = ndctl_namespace_get_alt_name(ndns);
+	int pending = alt && strcmp(alt, NDCTL_XEN_PENDING_NAME) == 0;
+	unsigned char parent[16];
+	char path[64], holder[64] = "";
+	uint8_t *head = NULL;
+	int rc, was_enabled;
+
+	*done = NDCTL_XEN_RECOVERY_NONE;
+	say(why, why_len, "%s", "");
+	/* an adopted block is valid: only an unfinished new namespace needs work */
+	if (!pending && ((ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
+			holder[0]) || ndctl_namespace_get_size(ndns) == 0))
+		return 0;
+	rc = ndctl_xen_lock(ctx, 60);
+	if (rc) {
+		say(why, why_len, "another ndctl-xen holds %s: %s", LOCK_PATH, strerror(-rc));
+		return rc;
+	}
+	rc = check_idle(ndns, why, why_len);
+	if (rc)
+		goto out;
+	if (posix_memalign((void **)&head, 4096, SPAN)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	was_enabled = ndctl_namespace_is_enabled(ndns);
+	rc = raw_view(ndns, path, sizeof(path));
+	if (!rc)
+		rc = read_head(path, head);
+	if (rc) {
+		say(why, why_len, "cannot read %s raw: %s", devname, strerror(-rc));
+		goto out;
+	}
+	if (pending) {
+		/* its space was free before: leave no block behind for the next one */
+		info(ctx, "%s: deleting an unfinished new namespace\n", devname);
+		memset(head, 0, SPAN);
+		rc = write_head(ctx, path, head, NULL, "recover-");
+		if (!rc)
+			rc = ndctl_namespace_disable_safe(ndns);
+		if (!rc) {
+			ndctl_namespace_set_raw_mode(ndns, 0);
+			ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+			rc = ndctl_namespace_delete(ndns);
+		}
+		if (rc)
+			say(why, why_len, "cannot delete the unfinished namespace %s: %s",
+					devname, strerror(-rc));
+		else
+			*done = NDCTL_XEN_RECOVERY_REMOVED;
+		goto out;
+	}
+	ndctl_namespace_get_uuid(ndns, parent);
+	if (journal_pending(head, parent)) {
+		info(ctx, "%s: putting back the block the journal holds\n", devname);
+		memcpy(head + NDX_SB_OFFSET, head, NDX_SB_SIZE);
+		memset(head, 0, NDX_SB_SIZE);
+		rc = write_head(ctx, path, head, NULL, "recover-");
+		if (rc) {
+			say(why, why_len, "%s: write: %s", path, strerror(-rc));
+			goto out;
+		}
+		*done = NDCTL_XEN_RECOVERY_JOURNAL;
+	}
+	if (was_enabled || *done)
+		rc = reprobe(ndns) < 0 ? -ENXIO : 0;
+	else if ((rc = ndctl_namespace_disable_safe(ndns)) == 0)
+		rc = ndctl_namespace_set_raw_mode(ndns, 0);
+	if (rc)
+		say(why, why_len, "cannot enable %s again: %s", devname, strerror(-rc));
+out:
+	free(head);
 	ndctl_xen_unlock(ctx);
 	return rc;
 }

@@ -15,6 +15,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx);
+int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 
 /* JSON values: numbers stay numbers unless human (sizes "64 MiB", offsets "0x...") */
 struct json_object *json_u64(uint64_t v);
@@ -25,6 +26,14 @@ const char *owner_str(enum ndctl_xen_owner owner, const char *name);
 /* ndctl's filters: name, number or "all" */
 int filter_match(const char *want, const char *devname, unsigned int id);
 int bus_match(struct ndctl_bus *bus, const char *want);
+/*
+ * Call fn for every namespace (seeds included) that the bus, region and
+ * namespace filters (NULL or "all": any) let through; stops at and returns
+ * fn's first non-zero result.
+ */
+int walk_namespaces(struct ndctl_ctx *nctx, const char *bus_want, const char *region_want,
+		const char *ns_want, int (*fn)(struct ndctl_namespace *ndns, void *arg),
+		void *arg);
 
 /* set by the fuzz targets: the parsers' errors are expected there */
 extern int cmd_error_quiet;

@@ -75,3 +75,32 @@ void cmd_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+int walk_namespaces(struct ndctl_ctx *nctx, const char *bus_want, const char *region_want,
+		const char *ns_want, int (*fn)(struct ndctl_namespace *ndns, void *arg),
+		void *arg)
+{
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	struct ndctl_namespace *ndns;
+	int rc;
+
+	ndctl_bus_foreach(nctx, bus) {
+		if (!bus_match(bus, bus_want))
+			continue;
+		ndctl_region_foreach(bus, region) {
+			if (!filter_match(region_want, ndctl_region_get_devname(region),
+						ndctl_region_get_id(region)))
+				continue;
+			ndctl_namespace_foreach(region, ndns) {
+				if (ns_want && strcmp(ns_want, "all") != 0 &&
+						strcmp(ns_want, ndctl_namespace_get_devname(ndns)) != 0)
+					continue;
+				rc = fn(ndns, arg);
+				if (rc)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}

@@ -16,6 +16,8 @@
 struct list_params {
 	const char *bus, *region, *ns;
 	int human, xen;
+	struct ndctl_xen_ctx *ctx;
+	struct json_object *arr;
 };
 
 static struct json_object *range_json(uint64_t base, uint64_t off, uint64_t size, int human)
@@ -220,6 +222,16 @@ static void list_usage(FILE *f)
 "A disabled namespace is brought up raw for a moment to read its block.\n");
 }
 
+static int list_one(struct ndctl_namespace *ndns, void *arg)
+{
+	struct list_params *p = arg;
+
+	/* unconfigured seeds are not namespaces yet */
+	if (ndctl_namespace_get_size(ndns))
+		json_object_array_add(p->arr, namespace_json(p->ctx, ndns, p));
+	return 0;
+}
+
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -233,9 +245,6 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	};
 	struct list_params p = { 0 };
 	struct ndctl_ctx *nctx;
-	struct ndctl_bus *bus;
-	struct ndctl_region *region;
-	struct ndctl_namespace *ndns;
 	struct json_object *arr;
 	int c, rc;
 
@@ -264,24 +273,9 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		cmd_error("list", "cannot open libndctl: %s", strerror(-rc));
 		return EXIT_REFUSED;
 	}
-	arr = json_object_new_array();
-	ndctl_bus_foreach(nctx, bus) {
-		if (!bus_match(bus, p.bus))
-			continue;
-		ndctl_region_foreach(bus, region) {
-			if (!filter_match(p.region, ndctl_region_get_devname(region),
-						ndctl_region_get_id(region)))
-				continue;
-			ndctl_namespace_foreach(region, ndns) {
-				if (p.ns && strcmp(p.ns, ndctl_namespace_get_devname(ndns)) != 0)
-					continue;
-				/* unconfigured seeds are not namespaces yet */
-				if (!ndctl_namespace_get_size(ndns))
-					continue;
-				json_object_array_add(arr, namespace_json(ctx, ndns, &p));
-			}
-		}
-	}
+	p.ctx = ctx;
+	p.arr = arr = json_object_new_array();
+	walk_namespaces(nctx, p.bus, p.region, p.ns, list_one, &p);
 	printf("%s\n", json_object_to_json_string_ext(arr,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);

@@ -564,26 +564,28 @@ struct create_params {
 };
 
 
+struct found {
+	const char *dev;
+	struct ndctl_namespace *ndns;
+};
+
+static int match_dev(struct ndctl_namespace *ndns, void *arg)
+{
+	struct found *f = arg;
+
+	if (strcmp(ndctl_namespace_get_devname(ndns), f->dev) != 0)
+		return 0;
+	f->ndns = ndns;
+	return 1;
+}
+
 static struct ndctl_namespace *find_namespace(struct ndctl_ctx *nctx,
 		const struct create_params *p)
 {
-	struct ndctl_bus *bus;
-	struct ndctl_region *region;
-	struct ndctl_namespace *ndns;
+	struct found f = { p->reconfig, NULL };
 
-	ndctl_bus_foreach(nctx, bus) {
-		if (!bus_match(bus, p->bus))
-			continue;
-		ndctl_region_foreach(bus, region) {
-			if (!filter_match(p->region, ndctl_region_get_devname(region),
-						ndctl_region_get_id(region)))
-				continue;
-			ndctl_namespace_foreach(region, ndns)
-				if (strcmp(ndctl_namespace_get_devname(ndns), p->reconfig) == 0)
-					return ndns;
-		}
-	}
-	return NULL;
+	walk_namespaces(nctx, p->bus, p->region, NULL, match_dev, &f);
+	return f.ndns;
 }
 
 static struct json_object *namespace_json(struct ndctl_namespace *ndns,
@@ -730,8 +732,9 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		uuid_parse(p->uuid, uuid);
 	else
 		uuid_generate(uuid);
+	/* renamed to p->name once its info block is complete (power cuts) */
 	if (ndctl_namespace_set_uuid(ndns, uuid) < 0 ||
-			(p->name && ndctl_namespace_set_alt_name(ndns, p->name) < 0) ||
+			ndctl_namespace_set_alt_name(ndns, NDCTL_XEN_PENDING_NAME) < 0 ||
 			ndctl_namespace_set_size(ndns, size) < 0) {
 		snprintf(why, len, "cannot configure %s", ndctl_namespace_get_devname(ndns));
 		ndctl_namespace_delete(ndns);
@@ -757,8 +760,13 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 		goto out;
 	ndctl_namespace_set_enforce_mode(ndns, ndctl_xen_layout_get_mode(l) ==
 			NDCTL_XEN_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
-	rc = ndctl_xen_namespace_provision(ctx, ndns, l,
-			p->force ? NDCTL_XEN_PROVISION_FORCE : 0, why, sizeof(why));
+	if (fresh)
+		rc = ndctl_xen_namespace_provision_new(ctx, ndns, l,
+				p->force ? NDCTL_XEN_PROVISION_FORCE : 0, p->name,
+				why, sizeof(why));
+	else
+		rc = ndctl_xen_namespace_provision(ctx, ndns, l,
+				p->force ? NDCTL_XEN_PROVISION_FORCE : 0, why, sizeof(why));
 	if (rc) {
 		cmd_error(cmd, "%s: %s", ndctl_namespace_get_devname(ndns), why);
 		if (fresh && rc != -ENOTRECOVERABLE) {
@@ -844,6 +852,12 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 	if (p.uuid && uuid_parse(p.uuid, tmp)) {
 		cmd_error(cmd, "--uuid=%s is not a uuid", p.uuid);
+		return EXIT_USAGE;
+	}
+	if (p.name && (strlen(p.name) >= 64 || strcmp(p.name, NDCTL_XEN_PENDING_NAME) == 0)) {
+		cmd_error(cmd, "--name='%s': %s", p.name, strlen(p.name) >= 64 ?
+				"a label name has at most 63 bytes" :
+				"that name marks an unfinished namespace");
 		return EXIT_USAGE;
 	}
 	if (p.reconfig && (p.o.size || p.uuid || p.name || p.greedy)) {

@@ -232,6 +232,36 @@ int ndctl_xen_namespace_provision(struct ndctl_xen_ctx *ctx,
 		unsigned int flags, char *why, size_t why_len) NDCTL_XEN_MUST_CHECK;
 
 /*
+ * As provision, for a namespace just created with the label name
+ * NDCTL_XEN_PENDING_NAME: it is renamed to name ("" for none) once its
+ * info block is complete, before the kernel probes it.  A power cut
+ * before that leaves a namespace that ndctl_xen_namespace_recover()
+ * deletes.
+ */
+#define NDCTL_XEN_PENDING_NAME "ndctl-xen:pending"
+int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, struct ndctl_xen_layout *l,
+		unsigned int flags, const char *name, char *why,
+		size_t why_len) NDCTL_XEN_MUST_CHECK;
+
+/*
+ * After a power cut: finish what an interrupted provisioning left.  A
+ * namespace still named NDCTL_XEN_PENDING_NAME is deleted (its first 8 KiB
+ * zeroed first); a torn info block whose previous version is in the
+ * journal (the namespace's first 4 KiB) is put back from it and the
+ * kernel probes it again.  Namespaces the kernel adopted are not touched.
+ * Returns 0 with *done saying what was done, or -errno (-EBUSY in use).
+ */
+enum ndctl_xen_recovery {
+	NDCTL_XEN_RECOVERY_NONE = 0,
+	NDCTL_XEN_RECOVERY_JOURNAL = 1, /* the previous block put back */
+	NDCTL_XEN_RECOVERY_REMOVED = 2, /* an unfinished new namespace deleted */
+};
+int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, enum ndctl_xen_recovery *done,
+		char *why, size_t why_len) NDCTL_XEN_MUST_CHECK;
+
+/*
  * Query: the layout of a live namespace, an image file or a block device.
  *
  * From a namespace: when a pfn/dax device claims it (fsdax or devdax,

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ndctl-xen recover: finish what a power cut interrupted (see
+ * ndctl_xen_namespace_recover): delete unfinished new namespaces and put
+ * back torn info blocks from their journal.  Run it at boot, before
+ * anything uses the namespaces.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "builtin.h"
+
+struct recover_params {
+	struct ndctl_xen_ctx *ctx;
+	struct json_object *arr;
+	int failed;
+};
+
+static const char *const action_name[] = {
+	[NDCTL_XEN_RECOVERY_NONE] = "none",
+	[NDCTL_XEN_RECOVERY_JOURNAL] = "journal",
+	[NDCTL_XEN_RECOVERY_REMOVED] = "removed",
+};
+
+static int recover_one(struct ndctl_namespace *ndns, void *arg)
+{
+	struct recover_params *p = arg;
+	enum ndctl_xen_recovery done;
+	char dev[64], why[1024];
+	struct json_object *j;
+	int rc;
+
+	snprintf(dev, sizeof(dev), "%s", ndctl_namespace_get_devname(ndns));
+	rc = ndctl_xen_namespace_recover(p->ctx, ndns, &done, why, sizeof(why));
+	if (rc) {
+		cmd_error("recover", "%s: %s", dev, why);
+		p->failed++;
+		return 0;
+	}
+	if (done == NDCTL_XEN_RECOVERY_NONE)
+		return 0;
+	j = json_object_new_object();
+	json_object_object_add(j, "dev", json_object_new_string(dev));
+	json_object_object_add(j, "action", json_object_new_string(action_name[done]));
+	json_object_array_add(p->arr, j);
+	return 0;
+}
+
+static void recover_usage(FILE *f)
+{
+	fprintf(f,
+"usage: ndctl-xen recover [-b BUS] [-r REGION] [NAMESPACE|all]\n\n"
+"Finish what a power cut left half done by ndctl-xen create-namespace:\n"
+"delete a new namespace whose info block was never completed (label name\n"
+"'" NDCTL_XEN_PENDING_NAME "'), and put back an info block torn while being\n"
+"rewritten from the copy kept in the namespace's first 4 KiB.  Namespaces\n"
+"the kernel adopted are not touched.  Prints what it did as a JSON array.\n\n"
+"  -b, --bus=BUS            only namespaces on this bus\n"
+"  -r, --region=REGION      only namespaces in this region\n"
+"  -h, --help               this help\n\n"
+"Exit status: 0 done (or nothing to do), 1 a namespace could not be\n"
+"recovered (in use, or an I/O error), 2 usage.\n");
+}
+
+int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "bus", required_argument, NULL, 'b' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct recover_params p = { .ctx = ctx };
+	const char *bus = NULL, *region = NULL, *ns = NULL;
+	struct ndctl_ctx *nctx;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "b:r:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': bus = optarg; break;
+		case 'r': region = optarg; break;
+		case 'h': recover_usage(stdout); return 0;
+		default:
+			cmd_error("recover", "unknown option or missing value: '%s'; see --help",
+					argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		ns = argv[optind++];
+	if (optind < argc) {
+		cmd_error("recover", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	rc = ndctl_new(&nctx);
+	if (rc < 0) {
+		cmd_error("recover", "cannot open libndctl: %s", strerror(-rc));
+		return EXIT_REFUSED;
+	}
+	p.arr = json_object_new_array();
+	walk_namespaces(nctx, bus, region, ns, recover_one, &p);
+	printf("%s\n", json_object_to_json_string_ext(p.arr,
+				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(p.arr);
+	ndctl_unref(nctx);
+	return p.failed ? EXIT_REFUSED : 0;
+}
