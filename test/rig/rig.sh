@@ -12,6 +12,15 @@
 # --reuse-work  boot again on the backing files of the previous run in the
 #               work dir; its namespace facts are handed to the guest as
 #               /rig/prev-facts.json
+# --env K=V     add K=V to the guest's /rig/config (repeatable)
+# --seed N      seed for the random power-cut delays (default: random)
+#
+# The guest reaches the host through a second serial port (/dev/ttyS1,
+# helpers in guest/common): "SUM DIMM OFFSET LENGTH" answers the sha256 of
+# that range of a backing file; "CUT MAX_MS" answers "OK DELAY" and kills
+# QEMU (SIGKILL: a power cut) DELAY ms later, DELAY uniform in 0..MAX_MS.
+# A boot cut that way passes if the guest's last RIG-SUMMARY before the cut
+# says 0 failed; its facts replace facts.json (for the next --reuse-work).
 #
 # Exit status: 0 when every test passed; 1 on a failed test, a timeout, or a
 # kernel WARNING/BUG/Oops that no test declared (RIG-EXPECT-WARN); 2 on usage.
@@ -43,10 +52,10 @@ err() { echo "rig: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 say() { echo "rig: $*" >&2; }
 die() { echo "rig: $*" >&2; exit 1; }
-usage() { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-kernel= build=build work= reuse=0 timeout=1500
-tests=()
+kernel= build=build work= reuse=0 timeout=1500 seed=$RANDOM
+tests=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
@@ -54,6 +63,8 @@ while [ $# -gt 0 ]; do
 	--work) work=$2; shift 2 ;;
 	--reuse-work) reuse=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--env) envs+=("$2"); shift 2 ;;
+	--seed) seed=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) tests+=("$1"); shift ;;
@@ -195,8 +206,37 @@ build_initramfs() {
 	RIG_KVER=$KVER
 	RIG_REUSE=$reuse
 	EOF
+	printf '%s\n' "${envs[@]}" >> "$root/rig/config"
 	[ "$reuse" = 1 ] && cp "$work/facts.json" "$root/rig/prev-facts.json"
 	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
+}
+
+# The host end of the guest's /dev/ttyS1 (see the header); runs until
+# QEMU's end of the pipe goes away or it cuts the power.
+ctl_server() {
+	local qpid=$1 cmd a b c reply delay img
+	exec 5<> "$work/ctl.out" 6<> "$work/ctl.in"
+	RANDOM=$seed
+	while read -r -u 5 cmd a b c; do
+		case $cmd in
+		SUM)
+			case $a in label) img=$work/label.img ;; plain) img=$work/plain.img ;; *) img= ;; esac
+			if [ -n "$img" ] && [[ $b =~ ^[0-9]+$ && $c =~ ^[0-9]+$ ]]; then
+				reply=$(dd if="$img" bs=64K iflag=skip_bytes,count_bytes skip="$b" \
+					count="$c" status=none | sha256sum | cut -c1-64) || reply="ERR read $img"
+			else
+				reply="ERR bad SUM request: $a $b $c"
+			fi ;;
+		CUT)
+			delay=$(( (RANDOM * 32768 + RANDOM) % (${a:-0} + 1) ))
+			printf 'OK %s\n' "$delay" >&6
+			sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+			kill -9 "$qpid" 2>/dev/null && echo "$delay" > "$work/cut.log"
+			return 0 ;;
+		*) reply="ERR unknown request: $cmd" ;;
+		esac
+		printf '%s\n' "$reply" >&6
+	done
 }
 
 # run qemu in the background; kill it by pid at the deadline
@@ -210,6 +250,8 @@ boot() {
 	[ -f "$work/label.img" ] && [ -f "$work/plain.img" ] || die "no backing files in $work"
 	: > "$console"
 	ln -sf "$(basename "$console")" "$work/console.log"
+	rm -f "$work/ctl.in" "$work/ctl.out" "$work/cut.log"
+	mkfifo "$work/ctl.in" "$work/ctl.out"
 	qemu-system-x86_64 -machine pc,nvdimm=on -cpu max -smp 2 \
 		-m 1G,slots=4,maxmem=8G -nographic -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio" \
@@ -218,12 +260,16 @@ boot() {
 		-device nvdimm,memdev=m1,id=nv1,label-size=$LABEL_SIZE \
 		-object memory-backend-file,id=m2,share=on,mem-path="$work/plain.img",size=$PLAIN_DIMM_SIZE,align=2M \
 		-device nvdimm,memdev=m2,id=nv2 \
+		-serial mon:stdio -serial pipe:"$work/ctl" \
 		< /dev/null > "$console" 2>&1 &
 	qpid=$!
+	ctl_server "$qpid" &
+	local spid=$!
 	deadline=$((SECONDS + timeout))
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ $SECONDS -ge $deadline ]; then
 			say "timeout after ${timeout}s: killing qemu (pid $qpid)"
+			kill "$spid" 2>/dev/null || true
 			kill "$qpid" 2>/dev/null || true
 			sleep 1
 			kill -9 "$qpid" 2>/dev/null || true
@@ -232,7 +278,13 @@ boot() {
 		fi
 		sleep 1
 	done
-	wait "$qpid" || status=$?
+	{ wait "$qpid"; } 2>/dev/null || status=$?
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	if [ -f "$work/cut.log" ]; then
+		say "power cut $(cat "$work/cut.log") ms after the guest asked"
+		return 0
+	fi
 	[ "$status" = 0 ] || say "qemu exited with status $status"
 	return "$status"
 }
@@ -274,7 +326,7 @@ main() {
 	# facts for host checks and for a later --reuse-work boot
 	sed -n 's/^RIG-FACT //p' "$console" | tr -d '\r' | jq -s . > "$work/facts.json.new"
 	mv "$work/facts.json.new" "$work/facts.json.boot"
-	[ "$reuse" = 1 ] || cp "$work/facts.json.boot" "$work/facts.json"
+	[ "$reuse" = 1 ] && [ ! -f "$work/cut.log" ] || cp "$work/facts.json.boot" "$work/facts.json"
 	summary=$(tr -d '\r' < "$console" | sed -n 's/^RIG-SUMMARY: //p' | tail -n 1)
 	if [ -z "$summary" ]; then
 		say "no test summary on the console"; rc=1
