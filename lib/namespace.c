@@ -21,6 +21,7 @@
 #include <uuid/uuid.h>
 #include <blkid/blkid.h>
 #include <daxctl/libdaxctl.h>
+#include <linux/ndctl.h>
 
 #include "private.h"
 
@@ -73,6 +74,20 @@ NDX_EXPORT int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds)
 	ctx->lock_fd = fd;
 	ctx->lock_depth = 1;
 	return 0;
+}
+
+NDX_EXPORT const char *ndctl_xen_lock_error(int rc)
+{
+	switch (rc) {
+	case -EBUSY:
+		return "another ndctl-xen is still provisioning (lock " LOCK_PATH ")";
+	case -EACCES:
+	case -EPERM:
+		return "permission denied: provisioning needs root (it takes "
+			LOCK_PATH ", writes sysfs and the namespace)";
+	default:
+		return "cannot take the lock " LOCK_PATH;
+	}
 }
 
 NDX_EXPORT void ndctl_xen_unlock(struct ndctl_xen_ctx *ctx)
@@ -396,10 +411,13 @@ static int raw_view(struct ndctl_namespace *ndns, char *path, size_t len)
 }
 
 /*
- * Let the kernel probe the namespace's info block again; name (if not
- * NULL) becomes its label name while it is disabled and unclaimed.
+ * Let the kernel probe the namespace's info block again.  While it is
+ * disabled and unclaimed, the label gets name (if not NULL) and the claim
+ * class of mode (if not NDCTL_NS_MODE_UNKNOWN), as ndctl create-namespace
+ * records it; label-less namespaces have neither.
  */
-static int reprobe_named(struct ndctl_namespace *ndns, const char *name)
+static int reprobe_named(struct ndctl_namespace *ndns, const char *name,
+		enum ndctl_namespace_mode mode)
 {
 	int rc = ndctl_namespace_disable_safe(ndns);
 
@@ -413,12 +431,30 @@ static int reprobe_named(struct ndctl_namespace *ndns, const char *name)
 		if (rc < 0)
 			return rc;
 	}
+	if (mode != NDCTL_NS_MODE_UNKNOWN && ndctl_namespace_get_type(ndns) ==
+			ND_DEVICE_NAMESPACE_PMEM)
+		ndctl_namespace_set_enforce_mode(ndns, mode);
 	return ndctl_namespace_enable(ndns);
 }
 
 static int reprobe(struct ndctl_namespace *ndns)
 {
-	return reprobe_named(ndns, NULL);
+	return reprobe_named(ndns, NULL, NDCTL_NS_MODE_UNKNOWN);
+}
+
+/*
+ * Nothing was written: put the namespace back as it was, enabled (the
+ * kernel probes it again) or disabled (no probe, which for a BTT or a
+ * filesystem would let the kernel write).
+ */
+static int leave(struct ndctl_namespace *ndns, int was_enabled)
+{
+	int rc;
+
+	if (was_enabled)
+		return reprobe(ndns) < 0 ? -ENXIO : 0;
+	rc = ndctl_namespace_disable_safe(ndns);
+	return rc ? rc : ndctl_namespace_set_raw_mode(ndns, 0);
 }
 
 /* Some child daxR.N of an nd_dax device is bound to device_dax. */
@@ -515,7 +551,7 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 
 /* Put back the old first 8 KiB and let the kernel probe them again. */
 static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
-		uint8_t *old)
+		uint8_t *old, enum ndctl_namespace_mode old_mode)
 {
 	char path[64];
 	int rc;
@@ -524,7 +560,7 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	if (!rc)
 		rc = write_head(ctx, path, old, journal_of(old), "restore-");
 	/* enabling returns 1 when a pfn/dax device claimed the namespace */
-	if (!rc && reprobe(ndns) < 0)
+	if (!rc && reprobe_named(ndns, NULL, old_mode) < 0)
 		rc = -ENXIO;
 	if (rc)
 		err(ctx, "%s: restoring the old first 8 KiB failed: %s\n",
@@ -559,12 +595,13 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	const char *foreign;
 	const char *names[4];
 	char path[64], reason[1024];
-	int rc, kmsg;
+	enum ndctl_namespace_mode old_mode = NDCTL_NS_MODE_UNKNOWN;
+	int rc, kmsg, was_enabled;
 
 	say(why, why_len, "%s", "");
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
-		say(why, why_len, "another ndctl-xen holds %s: %s", LOCK_PATH, strerror(-rc));
+		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
 		return rc;
 	}
 	ndctl_xen_layout_set_size(l, ndctl_namespace_get_size(ndns));
@@ -591,18 +628,20 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	fault_spoil(ctx, devname, fresh + NDX_SB_OFFSET);
 
 	info(ctx, "%s: viewing raw\n", devname);
+	was_enabled = ndctl_namespace_is_enabled(ndns);
+	old_mode = ndctl_namespace_get_enforce_mode(ndns);
 	rc = raw_view(ndns, path, sizeof(path));
 	if (rc) {
 		say(why, why_len, "cannot view %s raw: %s", devname, strerror(-rc));
 		if (rc != -EBUSY)
-			reprobe(ndns);
+			leave(ndns, was_enabled);
 		goto out;
 	}
 	fault_stop(ctx, "", "raw");
 	rc = read_head(path, old);
 	if (rc) {
 		say(why, why_len, "%s: read: %s", path, strerror(-rc));
-		reprobe(ndns);
+		leave(ndns, was_enabled);
 		goto out;
 	}
 	/* the old state of a rewrite a cut interrupted is the journaled block */
@@ -615,7 +654,7 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	foreign = foreign_content(old, path);
 	if (foreign && !(flags & NDCTL_XEN_PROVISION_FORCE)) {
 		say(why, why_len, "%s holds %s; use --force to overwrite it", devname, foreign);
-		reprobe(ndns);
+		leave(ndns, was_enabled);
 		rc = -EEXIST;
 		goto out;
 	}
@@ -629,7 +668,8 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	}
 	kmsg = kmsg_open();
 	info(ctx, "%s: letting the kernel probe it\n", devname);
-	rc = reprobe_named(ndns, name);
+	rc = reprobe_named(ndns, name, ndctl_xen_layout_get_mode(l) == NDCTL_XEN_MODE_DEVDAX ?
+			NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
 	dbg(ctx, "%s: reprobe: %d\n", devname, rc);
 	names[0] = devname;
 	names[1] = "pfn";
@@ -657,7 +697,7 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	goto out;
 
 restore:
-	if (restore(ctx, ndns, old)) {
+	if (restore(ctx, ndns, old, old_mode)) {
 		size_t used = strlen(why);
 
 		say(why + used, why_len - used, "; restoring the old state FAILED, "
@@ -709,7 +749,7 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 		return 0;
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
-		say(why, why_len, "another ndctl-xen holds %s: %s", LOCK_PATH, strerror(-rc));
+		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
 		return rc;
 	}
 	rc = check_idle(ndns, why, why_len);
@@ -758,10 +798,7 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 		}
 		*done = NDCTL_XEN_RECOVERY_JOURNAL;
 	}
-	if (was_enabled || *done)
-		rc = reprobe(ndns) < 0 ? -ENXIO : 0;
-	else if ((rc = ndctl_namespace_disable_safe(ndns)) == 0)
-		rc = ndctl_namespace_set_raw_mode(ndns, 0);
+	rc = leave(ndns, was_enabled || *done);
 	if (rc)
 		say(why, why_len, "cannot enable %s again: %s", devname, strerror(-rc));
 out:

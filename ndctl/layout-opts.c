@@ -106,7 +106,7 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 	if (o->page_struct_size) {
 		if (parse_size_opt(cmd, "page-struct-size", o->page_struct_size, &v))
 			return EXIT_USAGE;
-		if (v > UINT32_MAX) {
+		if (v > 65535) {
 			cmd_error(cmd, "--page-struct-size=%s: must be at most 65535",
 					o->page_struct_size);
 			return EXIT_USAGE;

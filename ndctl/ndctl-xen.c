@@ -74,8 +74,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "ndctl-xen: '%s' is not a command\n", argv[1]);
-		usage(stderr);
+		fprintf(stderr, "ndctl-xen: '%s' is not a command; see 'ndctl-xen --help'\n",
+				argv[1]);
 		return EXIT_USAGE;
 	}
 	if (ndctl_xen_new(&ctx) < 0) {

@@ -44,7 +44,8 @@ static int recover_one(struct ndctl_namespace *ndns, void *arg)
 	json_object_object_add(j, "dev", json_object_new_string(dev));
 	json_object_object_add(j, "action", json_object_new_string(action_name[done]));
 	json_object_array_add(p->arr, j);
-	return 0;
+	/* libndctl frees a region's namespaces when one is deleted: walk again */
+	return done == NDCTL_XEN_RECOVERY_REMOVED;
 }
 
 static void recover_usage(FILE *f)
@@ -101,7 +102,9 @@ int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_REFUSED;
 	}
 	p.arr = json_object_new_array();
-	walk_namespaces(nctx, bus, region, ns, recover_one, &p);
+	/* each walk deletes at most one namespace; the last finds none */
+	while (walk_namespaces(nctx, bus, region, ns, recover_one, &p) == 1)
+		;
 	printf("%s\n", json_object_to_json_string_ext(p.arr,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(p.arr);

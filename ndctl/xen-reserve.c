@@ -758,8 +758,6 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 	rc = apply_layout_opts(cmd, &p->o, l);
 	if (rc)
 		goto out;
-	ndctl_namespace_set_enforce_mode(ndns, ndctl_xen_layout_get_mode(l) ==
-			NDCTL_XEN_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
 	if (fresh)
 		rc = ndctl_xen_namespace_provision_new(ctx, ndns, l,
 				p->force ? NDCTL_XEN_PROVISION_FORCE : 0, p->name,
@@ -887,9 +885,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		ndctl_set_log_priority(nctx, LOG_DEBUG);
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
-		cmd_error(cmd, rc == -EBUSY ? "another ndctl-xen is still provisioning "
-				"after 60 s (lock /run/ndctl-xen.lock)" : "cannot take the lock "
-				"/run/ndctl-xen.lock: %s", strerror(-rc));
+		cmd_error(cmd, "%s", ndctl_xen_lock_error(rc));
 		rc = EXIT_REFUSED;
 		goto out;
 	}

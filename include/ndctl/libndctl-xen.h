@@ -212,6 +212,8 @@ const char *ndctl_xen_owner_name(enum ndctl_xen_owner owner);
  */
 int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds) NDCTL_XEN_MUST_CHECK;
 void ndctl_xen_unlock(struct ndctl_xen_ctx *ctx);
+/* One line saying why ndctl_xen_lock() returned rc. */
+const char *ndctl_xen_lock_error(int rc);
 
 /* Overwrite an info block, a BTT or a filesystem/partition signature. */
 #define NDCTL_XEN_PROVISION_FORCE (1u << 0)

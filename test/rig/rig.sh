@@ -168,6 +168,8 @@ build_initramfs() {
 	ln -s mke2fs "$root/usr/sbin/mkfs.ext4"
 	cp /etc/mke2fs.conf "$root/etc/"
 	copy_with_libs "$root" /usr/bin/flock /usr/bin/flock
+	# setpriv(1) for the ordinary-user cases
+	copy_with_libs "$root" /usr/bin/setpriv /usr/bin/setpriv
 	# strace(1) for bench-list's system call counts
 	[ -x /usr/bin/strace ] && copy_with_libs "$root" /usr/bin/strace /usr/bin/strace
 	# the project's freshly built binaries

@@ -1,0 +1,151 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The bad-input matrix on a real kernel: command-line values against real
+# namespaces, and namespaces in states ndctl-xen must refuse to touch
+# (active, mounted, held open, BTT, foreign or damaged info block, an info
+# block with a wrong parent uuid, an existing filesystem, a region without
+# labels), and an ordinary user.  Every case must exit non-zero with one
+# line of error that names the problem, and leave the device's bytes as
+# they were: the host hashes the backing files' used span and the label
+# area (see rig.sh's ctl channel) before and after each case.
+# Prints the matrix between RIG-TABLE and RIG-MATRIX lines.
+set -euo pipefail
+. /rig/common
+
+XEN=ndctl-xen
+R=$RIG_LABEL_REGION P=$RIG_PLAIN_REGION
+PASSED=0 FAILED=0
+mkdir -p /run /mnt/ro
+
+# ---- namespaces in unexpected states (map=mem: enabling a map=dev
+# namespace rewrites its memmap on the device, which is not our doing)
+mk() { $XEN create-namespace -r "$R" -s 32M "$@" | jq -r .dev; }
+ACT=$(mk -m fsdax -M mem --reserve=4M)
+MNT=$(mk -m fsdax -M mem --reserve=4M)
+kernel_result "$MNT" $((32 << 20))
+mkfs.ext4 -q -F -b 4096 "$(data_dev "$MNT")"
+mount -t ext4 -o ro,dax "$(data_dev "$MNT")" /mnt/ro
+HELD=$(mk -m devdax -M mem --reserve=2M)
+kernel_result "$HELD" $((32 << 20))
+sh -c 'exec 8< "$1"; exec sleep 100000' holder "$(data_dev "$HELD")" &
+HOLDER=$!
+BTT=$(ndctl create-namespace -r "$R" -s 32M -m sector | jq -r .dev)
+BTTOFF=$(ndctl create-namespace -r "$R" -s 32M -m sector | jq -r .dev)
+ndctl disable-namespace "$BTTOFF" > /dev/null
+raw_ns() { ndctl create-namespace -r "$R" -s 32M -m raw | jq -r .dev; }
+# an info block the kernel ignores: another namespace's parent uuid
+WRONGP=$(raw_ns)
+$XEN write-infoblock -o "/dev/$(ns_blockdev "$WRONGP")" -s 32M -M mem --reserve=4M \
+	-p "$(cat /proc/sys/kernel/random/uuid)" > /dev/null
+probe "$WRONGP"
+kernel_result "$WRONGP" $((32 << 20))
+[ "$K_RESULT" = ignored ] || { echo "RIG-ERR: $WRONGP: the kernel did not ignore a wrong parent uuid ($K_RESULT)"; exit 1; }
+# a damaged info block (bad checksum) with this namespace's parent uuid
+DAMAGED=$(raw_ns)
+$XEN write-infoblock --stdout -s 32M -M mem --reserve=4M -p "$(ns_uuid "$DAMAGED")" |
+	forge-infoblock checksum=0x1234 | dd of="/dev/$(ns_blockdev "$DAMAGED")" bs=8192 oflag=direct status=none
+probe "$DAMAGED"
+EXT4=$(raw_ns)
+mkfs.ext4 -q -F -b 4096 "/dev/$(ns_blockdev "$EXT4")"
+# disabled, so that the content check (not the active check) answers
+for ns in "$WRONGP" "$DAMAGED" "$EXT4"; do ndctl disable-namespace "$ns" > /dev/null; done
+PLAIN=$(ndctl list -N -r "$P" | jq -r '.[0].dev')
+$XEN create-namespace -e "$PLAIN" -f -M mem --reserve=4M > /dev/null
+echo "states: active $ACT, mounted $MNT, held $HELD, btt $BTT, btt-disabled $BTTOFF," \
+	"wrong-parent $WRONGP, damaged $DAMAGED, ext4 $EXT4, label-less $PLAIN"
+
+# ---- the device's bytes: used span of the label-backed file, its label
+# area, and the whole label-less file
+span=0
+for ns in $(ndctl list -N -r "$R" | jq -r '.[].dev'); do
+	end=$(( $(ns_resource "$ns") - $(region_resource "$R") + $(ns_size "$ns") ))
+	[ $end -le $span ] || span=$end
+done
+LABEL_FILE_SIZE=$(((2 << 30) + (2 << 20)))
+device_sum() {
+	echo "$(host_sum label 0 "$span") $(host_sum label $((LABEL_FILE_SIZE - (128 << 10))) $((128 << 10)))" \
+		"$(host_sum plain 0 $((128 << 20)))"
+}
+
+N=0
+echo "RIG-TABLE bad-input"
+printf '%-3s %-58s %-4s %-9s %s\n' "#" INPUT EXIT BYTES ERROR
+# case NAME CODE PATTERN CMD...: exits CODE, one line of stderr matching
+# PATTERN, the device's bytes unchanged
+case_() {
+	local name=$1 code=$2 pattern=$3 rc=0 before after bytes lines
+	shift 3
+	N=$((N + 1))
+	before=$(device_sum)
+	"$@" > /tmp/out 2> /tmp/err || rc=$?
+	after=$(device_sum)
+	[ "$before" = "$after" ] && bytes=unchanged || bytes=CHANGED
+	lines=$(wc -l < /tmp/err)
+	printf '%-3s %-58s %-4s %-9s %s\n' "$N" "$name" "$rc" "$bytes" "$(head -n1 /tmp/err)"
+	if [ "$rc" = "$code" ] && [ "$lines" = 1 ] && grep -Eq -- "$pattern" /tmp/err &&
+			[ $bytes = unchanged ]; then
+		PASSED=$((PASSED + 1))
+	else
+		FAILED=$((FAILED + 1))
+		echo "FAIL: case $N ($name): exit $rc (want $code), $lines error lines" \
+			"(want 1 matching /$pattern/), bytes $bytes"
+	fi
+}
+as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+cn() { $XEN create-namespace "$@"; }
+
+# namespaces in unexpected states
+case_ "active namespace, no --force" 1 "is active; use --force" cn -e "$ACT" -M mem --reserve=8M
+case_ "mounted (ext4 -o dax), even with --force" 1 "in use: .* mounted" cn -e "$MNT" -f -M mem --reserve=8M
+case_ "devdax held open by a process, even with --force" 1 "in use: a process has /dev/dax" cn -e "$HELD" -f -m devdax -M mem --reserve=4M
+case_ "BTT (sector mode), active, no --force" 1 "is active; use --force" cn -e "$BTT" -M mem --reserve=4M
+case_ "BTT (sector mode), disabled, no --force" 1 "holds a BTT" cn -e "$BTTOFF" -M mem --reserve=4M
+case_ "info block with a wrong parent uuid, no --force" 1 "holds a valid fsdax info block; use --force" cn -e "$WRONGP" -M mem --reserve=4M
+case_ "damaged info block (bad checksum), no --force" 1 "holds a damaged info block" cn -e "$DAMAGED" -M mem --reserve=4M
+case_ "existing ext4 on a raw namespace, no --force" 1 "holds a ext4 signature" cn -e "$EXT4" -M mem --reserve=4M
+case_ "region without labels: new namespace" 1 "no label-backed pmem region|no idle namespace" cn -r "$P" -s 16M -M mem --reserve=4M
+case_ "label-less namespace, active, no --force" 1 "is active; use --force" cn -e "$PLAIN" -M mem --reserve=8M
+case_ "no such namespace" 1 "no namespace namespace9.9" cn -e namespace9.9 -f
+case_ "no such region" 1 "no namespace created|no label-backed" cn -r region99 -s 32M
+# layouts the namespace cannot hold
+case_ "--reserve larger than the namespace" 1 "no-data-page|reserve" cn -e "$ACT" -f -M mem --reserve=64M
+case_ "--reserve leaves no data page" 1 "no-data-page" cn -e "$ACT" -f -M mem --reserve=31M
+case_ "--reserve-per-page too large" 1 "no-data-page|reserve" cn -e "$ACT" -f -M mem --reserve-per-page=4096
+case_ "new namespace --size larger than the region" 1 "available" cn -r "$R" -s 64G -M mem --reserve=4M
+case_ "new namespace --size not a multiple of 16M" 1 "must be a multiple" cn -r "$R" -s 24M -M mem --reserve=4M
+case_ "new namespace too small for its reserve" 1 "no-data-page|reserve" cn -r "$R" -s 16M -M mem --reserve=16M
+# command-line values
+case_ "--reserve=garbage" 2 "garbage" cn -e "$ACT" -f --reserve=garbage
+case_ "--reserve=-1" 2 "-1" cn -e "$ACT" -f --reserve=-1
+case_ "--reserve=16E (overflows)" 2 "16E" cn -e "$ACT" -f --reserve=16E
+case_ "--reserve=4M and --reserve-per-page=8" 2 "reserve" cn -e "$ACT" -f --reserve=4M --reserve-per-page=8
+case_ "--reserve-per-page=x" 2 "x" cn -e "$ACT" -f --reserve-per-page=x
+case_ "--align=3K" 1 "align-supported: align 0xc00" cn -e "$ACT" -f -a 3K --reserve=4M
+case_ "--align=4M (not 4K, 2M or 1G)" 1 "align-supported: align 0x400000" cn -e "$ACT" -f -a 4M --reserve=4M
+case_ "--mode=sector" 2 "sector" cn -e "$ACT" -f -m sector --reserve=4M
+case_ "--mode=raw" 2 "raw" cn -e "$ACT" -f -m raw --reserve=4M
+case_ "--map=foo" 2 "foo" cn -e "$ACT" -f -M foo --reserve=4M
+case_ "--reserve-owner longer than 16 bytes" 1 "reserve-owner: .*1 to 16" cn -e "$ACT" -f --reserve=4M --reserve-owner=a-very-long-owner-name
+case_ "--page-struct-size=65536" 2 "at most 65535" cn -e "$ACT" -f --reserve=4M --page-struct-size=65536
+case_ "--page-struct-size=lots" 2 "lots" cn -e "$ACT" -f --reserve=4M --page-struct-size=lots
+case_ "--uuid=not-a-uuid" 2 "not-a-uuid" cn -r "$R" -s 32M -u not-a-uuid
+case_ "--name of 64 bytes" 2 "at most 63" cn -r "$R" -s 32M -n "$(printf 'n%.0s' $(seq 64))"
+case_ "--name=ndctl-xen:pending (reserved)" 2 "unfinished" cn -r "$R" -s 32M -n ndctl-xen:pending
+case_ "--size=12Q" 2 "12Q" cn -r "$R" -s 12Q
+case_ "-e with --size" 2 "keeps the namespace's size" cn -e "$ACT" -f -s 64M
+case_ "unknown option" 2 "unknown option|--frobnicate" cn --frobnicate
+case_ "stray argument" 2 "unexpected argument 'extra'" cn -e "$ACT" extra
+case_ "-e without a value" 2 "missing value|-e" cn -e
+case_ "recover: unknown option" 2 "unknown option" $XEN recover --frobnicate
+case_ "recover: two namespaces" 2 "unexpected argument" $XEN recover "$ACT" "$MNT"
+case_ "list: unknown option" 2 "unknown option" $XEN list --frobnicate
+case_ "not a command" 2 "not a command" $XEN frobnicate
+# an ordinary user
+case_ "ordinary user: reconfigure" 1 "[Pp]ermission denied|root" as_user $XEN create-namespace -e "$ACT" -f -M mem --reserve=8M
+case_ "ordinary user: new namespace" 1 "[Pp]ermission denied|root" as_user $XEN create-namespace -r "$R" -s 32M -M mem --reserve=4M
+case_ "ordinary user: recover" 1 "[Pp]ermission denied|root" as_user $XEN recover "$WRONGP"
+echo "RIG-MATRIX: bad-input: $N cases, $PASSED as expected, $FAILED not"
+
+kill "$HOLDER" 2>/dev/null || true
+umount /mnt/ro
+[ "$FAILED" = 0 ]
