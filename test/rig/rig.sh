@@ -76,6 +76,13 @@ for t in "${tests[@]}"; do
 	[ -f "$RIG_DIR/guest/$t.sh" ] || die "no guest test $RIG_DIR/guest/$t.sh"
 done
 build=$(cd "$build" && pwd)
+# A build with ASan/UBSan: the guest exports their options and fails a test
+# that leaves a report (log_path: reports survive redirected stderr).
+if [ -x "$build/ndctl/ndctl-xen" ] && ldd "$build/ndctl/ndctl-xen" | grep -q libasan; then
+	envs+=(RIG_SANITIZE=1
+		ASAN_OPTIONS=log_path=/tmp/sanitizer:exitcode=86:detect_leaks=1:abort_on_error=0
+		UBSAN_OPTIONS=log_path=/tmp/sanitizer:halt_on_error=1:print_stacktrace=1:exitcode=86)
+fi
 work=${work:-$build/rig-work-$kernel}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -318,8 +325,13 @@ console=$work/console-${tests[0]}.log
 
 main() {
 	local start=$SECONDS rc=0 t summary
+	# two rigs may start together (meson runs the kernels in parallel)
+	mkdir -p "$CACHE"
+	exec 9> "$CACHE/.lock"
+	flock 9
 	ensure_packages
 	fetch_kernel
+	flock -u 9
 	say "kernel $KVER, work dir $work"
 	build_initramfs
 	[ "$reuse" = 0 ] || [ -f "$work/facts.json" ] || die "--reuse-work: no $work/facts.json"

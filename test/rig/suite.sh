@@ -8,6 +8,10 @@
 #   4. xen-reserve       ndctl-xen create-namespace --reserve (test/xen-reserve.sh)
 #   5. xen-reserve-reboot  the same backing files: same layouts, data intact
 #   6. xen-list          ndctl-xen list: live, info block and backing file agree
+#   7. bad-input         the bad-input matrix on real namespaces (46 cases,
+#                        backing-file checksums before and after each)
+#   8. powercut          power cuts during create-namespace, one boot per
+#                        cut (test/rig/powercut.sh, its CI schedule: 10 cuts)
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
 set -euo pipefail
@@ -51,8 +55,14 @@ else
 fi
 # ndctl-xen list and the query API (test/xen-list.sh)
 step xen-list --work "$work/list" xen-list
+step bad-input --work "$work/bad-input" bad-input
+t0=$SECONDS r=0
+bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?
+results+=("powercut: $([ $r = 0 ] && echo PASS || echo FAIL) ($((SECONDS - t0))s)")
+[ $r = 0 ] || rc=1
 echo "suite: kernel $kernel"
 for r in "${results[@]}"; do echo "suite:   $r"; done
-grep -h "^RIG-MATRIX" "$work/main/console-acceptance.log" "$work/warn/console-acceptance-warn.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true
+grep -h "^RIG-MATRIX" "$work/main/console-acceptance.log" "$work/warn/console-acceptance-warn.log" "$work/bad-input/console-bad-input.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true
+grep -h "cuts verified" "$work/powercut.out" 2>/dev/null | sed 's/^/suite:   /' || true
 echo "suite: kernel $kernel $([ $rc = 0 ] && echo PASS || echo FAIL) in $((SECONDS - start))s"
 exit $rc

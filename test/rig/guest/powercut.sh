@@ -217,6 +217,7 @@ arm() {
 	esac
 	rec=$(printf '{"op":"%s","stop":"%s","target":"%s","name":"%s","args":"%s"' "$op" "$stop" "$target" "$name" "$args")
 	echo "== cut $INDEX: $op:$stop: ndctl-xen create-namespace $args"
+	expect "no sanitizer report so far" sanitizer_clean
 	if [ "$stop" = random ]; then
 		save_state "$rec,\"reached\":true}"
 		echo "RIG-SUMMARY: $PASSED passed, $FAILED failed"
