@@ -37,7 +37,7 @@ check() {
 	if "$@"; then PASSED=$((PASSED + 1)); echo "  ok: $what"
 	else FAILED=$((FAILED + 1)); echo "FAIL: $what" >&2; fi
 }
-top=$(tar -tJf "$tarball" | head -1 | cut -d/ -f1)
+top=$(tar -tJf "$tarball" | awk -F/ 'NR == 1 { print $1 }')
 tar -tJf "$tarball" | sed -n "s|^$top/||p" | grep -v '/$' | grep -v '^$' | sort > "$WORK/in-tarball"
 git ls-files | sort > "$WORK/tracked"
 check "the tarball holds exactly the files git tracks" diff -u "$WORK/tracked" "$WORK/in-tarball"
