@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Bash completion covers every command of the command table and every long
 # option that each command's --help names (and, for a command whose --help
-# lists subcommands under "Commands:" or "Subcommands:", every subcommand
-# and its options), so a new command or option is covered, or this fails.
+# lists subcommands under "Commands:" or "Subcommands:", or as a group
+# (a|b) or {a|b} on its usage line, every subcommand and its options), so a
+# new command or option is covered, or this fails.
 # Also: every long option the CLI's getopt tables declare is named by some
 # --help, and the fixed option values complete.
 . "$(dirname "$0")/common"
@@ -57,7 +58,9 @@ help_opts() {
 help_subcmds() {
 	awk '/^[[:space:]]*(Sub)?[Cc]ommands:[[:space:]]*$/ { on = 1; next }
 		on && /^[[:space:]]*$/ { on = 0 }
-		on && /^[[:space:]]+[[:alnum:]]/ && $1 !~ /^-/ { print $1 }'
+		on && /^[[:space:]]+[[:alnum:]]/ && $1 !~ /^-/ { print $1 }
+	/^usage:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[({<][[:alnum:]][[:alnum:]-]*(\|[[:alnum:]][[:alnum:]-]*)+[)}>]$/) {
+		n = split(substr($i, 2, length($i) - 2), alt, "|"); for (j = 1; j <= n; j++) print alt[j] } }'
 }
 
 cmds=$("$NDX" --list-cmds)
