@@ -65,6 +65,12 @@ int main(int argc, char **argv)
 		printf("%s\n", NDCTL_XEN_VERSION);
 		return 0;
 	}
+	/* hidden: the command table, one name a line, for bash completion */
+	if (strcmp(argv[1], "--list-cmds") == 0) {
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			printf("%s\n", commands[i].name);
+		return 0;
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 			strcmp(argv[1], "help") == 0) {
 		usage(stdout);

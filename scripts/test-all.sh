@@ -6,7 +6,11 @@
 #     under QEMU);
 #  2. the unit and offline suites again, built with ASan and UBSan;
 #  3. the offline suite with every ndctl-xen run under valgrind memcheck;
-#  4. a clang build with libFuzzer for the fuzz smoke runs.
+#  4. a clang build with libFuzzer for the fuzz smoke runs;
+#  5. meson dist: the tarball builds and passes the unit, offline and docs
+#     suites on its own (scripts/test-dist.sh, about 1 minute);
+#  6. the Debian packages: built, lintian, installed into a clean debootstrap
+#     root, checked and purged (scripts/test-deb.sh, 1.5-2.5 minutes).
 # Exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +37,7 @@ meson test -C build --setup valgrind --suite offline --print-errorlogs --num-pro
 CC=clang setup build-fuzz -Dfuzz=true -Ddocs=disabled
 ninja -C build-fuzz
 meson test -C build-fuzz --suite fuzz --print-errorlogs
+
+bash scripts/test-dist.sh
+
+bash scripts/test-deb.sh

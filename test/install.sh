@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Install into a temporary root (meson install --destdir), then build the
-# example toolstack client against that copy through pkg-config alone and
-# run it.
+# Install into a temporary root (meson install --destdir): the CLI, the
+# library with its soname links, header, pkg-config file, bash completion
+# and a man page for every command; then build the example toolstack
+# client against that copy through pkg-config alone and run it.
 . "$(dirname "$0")/common"
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 command -v pkg-config >/dev/null || skip "pkg-config is not installed"
@@ -13,14 +14,45 @@ check "pkg-config file installed" test -n "$pc"
 check "header installed" test -n "$(find "$TMP/root" -path '*include/ndctl/libndctl-xen.h')"
 lib=$(find "$TMP/root" -name 'libndctl-xen.so.1' -print -quit)
 check "library installed with its soname link" test -n "$lib"
-if [ -e "$NDX_BUILD/Documentation/ndctl-create-namespace-xen.1" ]; then
-	check "man page ndctl-create-namespace-xen(1) installed" \
-		test -n "$(find "$TMP/root" -name 'ndctl-create-namespace-xen.1')"
+libdir=$(dirname "$lib")
+check "libndctl-xen.so.1 -> libndctl-xen.so.1.0.0" test "$(readlink "$libdir/libndctl-xen.so.1")" = libndctl-xen.so.1.0.0
+check "libndctl-xen.so -> libndctl-xen.so.1" test "$(readlink "$libdir/libndctl-xen.so")" = libndctl-xen.so.1
+check "installed library's soname is libndctl-xen.so.1" sh -c \
+	"objdump -p '$libdir/libndctl-xen.so.1.0.0' | grep -q 'SONAME *libndctl-xen.so.1$'"
+bin=$(find "$TMP/root" -path '*/bin/ndctl-xen' -print -quit)
+check "ndctl-xen installed" test -x "$bin"
+version=$("$NDX" --version)
+check "installed ndctl-xen runs against the installed library" \
+	test "$(LD_LIBRARY_PATH=$libdir "$bin" --version)" = "$version"
+comp=$(find "$TMP/root" -path '*/bash-completion/completions/ndctl-xen' -print -quit)
+check "bash completion installed" test -n "$comp"
+check "bash completion is contrib's" cmp -s "$comp" "$SRC/contrib/bash-completion/ndctl-xen"
+
+# a man page for the tool, the library, the format and every command of
+# the command table: ndctl-xen-CMD(1), or ndctl-CMD-xen(1) as ndctl names it
+if [ -e "$NDX_BUILD/Documentation/ndctl-xen.1" ]; then
+	mandir=$(dirname "$(dirname "$(find "$TMP/root" -name ndctl-xen.1 -print -quit)")")
+	check "man page ndctl-xen(1) installed" test -s "$mandir/man1/ndctl-xen.1"
+	check "man page libndctl-xen(3) installed" test -s "$mandir/man3/libndctl-xen.3"
+	check "man page ndctl-xen-pfn-reserve-format(7) installed" \
+		test -s "$mandir/man7/ndctl-xen-pfn-reserve-format.7"
+	for cmd in $("$NDX" --list-cmds); do
+		page=
+		for p in "ndctl-xen-$cmd" "ndctl-$cmd-xen"; do
+			[ -s "$mandir/man1/$p.1" ] && page=$p
+		done
+		check "man page for command '$cmd' installed (ndctl-xen-$cmd(1) or ndctl-$cmd-xen(1))" \
+			test -n "$page"
+		if [ -n "$page" ] && command -v man > /dev/null; then
+			check "man -w finds $page" sh -c "man -M '$mandir' -w '$page' > /dev/null"
+		fi
+	done
 else
 	echo "install: man pages not built in this build (docs disabled): not checked"
 fi
 export PKG_CONFIG_SYSROOT_DIR="$TMP/root" PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
+check "pkg-config version is the project's" test "$(pkg-config --modversion libndctl-xen)" = "$version"
 flags=$(pkg-config --cflags --libs libndctl-xen)
 # a sanitizer build's library needs its runtime first in the program
 if ldd "$lib" | grep libasan > /dev/null; then flags="-fsanitize=address,undefined $flags"; fi

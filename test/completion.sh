@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Bash completion covers every command of the command table and every long
+# option that each command's --help names (and, for a command whose --help
+# lists subcommands under "Commands:" or "Subcommands:", or as a group
+# (a|b) or {a|b} on its usage line, every subcommand and its options), so a
+# new command or option is covered, or this fails.
+# Also: every long option the CLI's getopt tables declare is named by some
+# --help, and the fixed option values complete.
+. "$(dirname "$0")/common"
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+COMPLETION=$SRC/contrib/bash-completion/ndctl-xen
+
+# the completion calls the binary by the name in COMP_WORDS[0]; not
+# through valgrind (NDX_VALGRIND): this test's own --help runs are
+mkdir "$TMP/bin"
+ln -s "$NDX_BUILD/ndctl/ndctl-xen" "$TMP/bin/ndctl-xen"
+PATH=$TMP/bin:$PATH
+# shellcheck source=../contrib/bash-completion/ndctl-xen
+. "$COMPLETION"
+registered() { complete -p ndctl-xen | grep -q -- '-F _ndctl_xen ndctl-xen$'; }
+check "completion registered for ndctl-xen" registered
+
+# complete WORD...: COMPREPLY for the command line "WORD..." with the
+# cursor at the end of the last word, as bash splits it (at "=" too)
+complete_line() {
+	local line="$*" w
+	COMP_WORDS=()
+	for w in "$@"; do
+		if [[ $w == --*=* ]]; then
+			COMP_WORDS+=("${w%%=*}" "=")
+			[ -n "${w#*=}" ] && COMP_WORDS+=("${w#*=}")
+		else
+			COMP_WORDS+=("$w")
+		fi
+	done
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMP_LINE=$line COMP_POINT=${#line}
+	COMPREPLY=()
+	_ndctl_xen
+}
+# offers WORD LINE...: the completion of LINE includes WORD
+offers() {
+	local want=$1 r
+	shift
+	complete_line "$@"
+	for r in "${COMPREPLY[@]}"; do
+		[ "$r" = "$want" ] && return 0
+	done
+	echo "'$*<TAB>' offers: ${COMPREPLY[*]:-nothing}; not $want" >&2
+	return 1
+}
+
+# the long options a --help names, as the user sees them: --name or --name=
+help_opts() {
+	grep -oE -- '(^|[^[:alnum:]_-])--[[:alnum:]][[:alnum:]_-]*=?' | sed -E 's/^[^-]*//' | sort -u
+}
+help_subcmds() {
+	awk '/^[[:space:]]*(Sub)?[Cc]ommands:[[:space:]]*$/ { on = 1; next }
+		on && /^[[:space:]]*$/ { on = 0 }
+		on && /^[[:space:]]+[[:alnum:]]/ && $1 !~ /^-/ { print $1 }
+	/^usage:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[({<][[:alnum:]][[:alnum:]-]*(\|[[:alnum:]][[:alnum:]-]*)+[)}>]$/) {
+		n = split(substr($i, 2, length($i) - 2), alt, "|"); for (j = 1; j <= n; j++) print alt[j] } }'
+}
+
+cmds=$("$NDX" --list-cmds)
+check "--list-cmds lists commands" test -n "$cmds"
+"$NDX" --help | help_subcmds > "$TMP/help-cmds"
+check "--list-cmds is the table --help shows" diff -u "$TMP/help-cmds" <(printf '%s\n' "$cmds")
+check "top level offers --version" offers --version ndctl-xen --v
+
+: > "$TMP/all-opts"
+# check_options WORD...: each long option of "ndctl-xen WORD... --help" completes
+check_options() {
+	local where="$*" help opts o name
+	help=$("$NDX" "$@" --help) || { fail "'ndctl-xen $where --help' exits non-zero"; return; }
+	opts=$(printf '%s\n' "$help" | help_opts)
+	check "'$where --help' names --help" grep -qx -- --help <<< "$opts"
+	for o in $opts; do
+		name=${o%=}
+		echo "$name" >> "$TMP/all-opts"
+		# the whole name, and from "--"; "--name=" when it takes a value
+		if printf '%s\n' "$opts" | grep -qxF -- "$name="; then o=$name=; fi
+		check "ndctl-xen $where $name<TAB>" offers "$o" ndctl-xen "$@" "$name"
+		check "ndctl-xen $where --<TAB> offers $o" offers "$o" ndctl-xen "$@" --
+	done
+}
+
+for cmd in $cmds; do
+	check "ndctl-xen <TAB> offers $cmd" offers "$cmd" ndctl-xen ""
+	check "ndctl-xen ${cmd:0:2}<TAB> offers $cmd" offers "$cmd" ndctl-xen "${cmd:0:2}"
+	check_options "$cmd"
+	subs=$("$NDX" "$cmd" --help | help_subcmds)
+	for sub in $subs; do
+		check "ndctl-xen $cmd <TAB> offers $sub" offers "$sub" ndctl-xen "$cmd" ""
+		check_options "$cmd" "$sub"
+	done
+done
+
+# every long option in the getopt tables is named by some --help (so it
+# completes); the tables are the { "name", *_argument, ... } rows
+grep -ohE '\{ *"[[:alnum:]_-]+", *(no|required|optional)_argument' "$SRC"/ndctl/*.[ch] |
+	sed -E 's/^\{ *"([^"]*)".*/--\1/' | sort -u > "$TMP/table-opts"
+sort -u "$TMP/all-opts" > "$TMP/help-opts"
+check "getopt tables hold long options" test -s "$TMP/table-opts"
+missing=$(comm -23 "$TMP/table-opts" "$TMP/help-opts")
+check "every getopt long option is in a --help${missing:+ (missing: $missing)}" test -z "$missing"
+
+# values
+if printf '%s\n' "$cmds" | grep -qx write-infoblock; then
+	check "--mode= offers devdax" offers devdax ndctl-xen write-infoblock --mode=
+	check "--mode=fs offers fsdax" offers fsdax ndctl-xen write-infoblock --mode=fs
+	check "--map= offers mem" offers mem ndctl-xen write-infoblock --map=
+	check "--reserve-owner=h offers hypervisor" offers hypervisor ndctl-xen write-infoblock --reserve-owner=h
+	touch "$TMP/image.raw"
+	check "--output= offers files" offers "$TMP/image.raw" ndctl-xen write-infoblock "--output=$TMP/ima"
+fi
+finish
