@@ -23,6 +23,8 @@ static const struct command commands[] = {
 		"write a pfn/dax info block with a reservation to an image file" },
 	{ "read-infoblock", cmd_read_infoblock,
 		"decode an info block, its reservation record and its layout" },
+	{ "map", cmd_map,
+		"the page map: which data-area frames are free, whose, or broken" },
 };
 
 static __attribute__((format(printf, 6, 0))) void log_stderr(
