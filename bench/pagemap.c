@@ -570,14 +570,22 @@ int main(int argc, char **argv)
 	printf("list: %" PRIu64 " operations (the same sequence's first %" PRIu64
 			", same return codes) in %.3f s of CPU: %.0f ops/s\n", list_ops, list_ops, t_list,
 			list_rate);
-	printf("memory per range: tree %.1f bytes, list %.1f bytes (malloc in use)\n",
-			tree_bpr, list_bpr);
-	printf("memory for the area: tree %.2f MiB, list %.2f MiB, per-page records "
-			"(32 B x 2^28) %.0f MiB\n", tree_bpr * ranges0 / 1048576.0,
-			list_bpr * ranges0 / 1048576.0, page_bytes / 1048576.0);
-	printf("ratio ops/s tree/list: %.0f\n", tree_ops / list_rate);
-	printf("ratio memory per-page records/tree: %.0f\n", page_bytes / (tree_bpr * ranges0));
-	printf("ratio memory tree/list: %.2f\n", tree_bpr / list_bpr);
+	if (heap1 <= heap0 || heap2 <= heap1) {
+		/* a sanitizer's allocator does not report through mallinfo2 */
+		printf("memory: not measurable here (malloc reports nothing in use); "
+				"per-page records (32 B x 2^28) %.0f MiB\n", page_bytes / 1048576.0);
+		printf("ratio ops/s tree/list: %.0f\n", tree_ops / list_rate);
+	} else {
+		printf("memory per range: tree %.1f bytes, list %.1f bytes (malloc in use)\n",
+				tree_bpr, list_bpr);
+		printf("memory for the area: tree %.2f MiB, list %.2f MiB, per-page records "
+				"(32 B x 2^28) %.0f MiB\n", tree_bpr * ranges0 / 1048576.0,
+				list_bpr * ranges0 / 1048576.0, page_bytes / 1048576.0);
+		printf("ratio ops/s tree/list: %.0f\n", tree_ops / list_rate);
+		printf("ratio memory per-page records/tree: %.0f\n",
+				page_bytes / (tree_bpr * ranges0));
+		printf("ratio memory tree/list: %.2f\n", tree_bpr / list_bpr);
+	}
 
 	while (list.head) {
 		node = list.head->next;
