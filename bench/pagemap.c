@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 #include <ndctl/libndctl-xen.h>
+#include "util/rand.h"
 
 #define NONE NDCTL_XEN_PAGEMAP_NO_DOMAIN
 #define AREA_FRAMES (1ull << 28) /* 1 TiB of 4 KiB frames */
@@ -303,10 +304,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dull;
+	return util_xorshift(&rng);
 }
 
 /* what the driver assigned and may release: exact (domain, frames) */

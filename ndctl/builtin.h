@@ -26,6 +26,19 @@ const char *owner_str(enum ndctl_xen_owner owner, const char *name);
 /* ndctl's filters: name, number or "all" */
 int filter_match(const char *want, const char *devname, unsigned int id);
 int bus_match(struct ndctl_bus *bus, const char *want);
+/*
+ * fn(ndns, arg) for each configured namespace the filters select (NULL:
+ * any); stops at the first negative return and returns it, else 0.
+ */
+int foreach_namespace(struct ndctl_ctx *nctx, const char *bus, const char *region,
+		const char *ns, int (*fn)(struct ndctl_namespace *ndns, void *arg), void *arg);
+/*
+ * fn(start, end, arg) for each of the region's media errors that touches
+ * ndns, as bytes [start, end) from the namespace base, clipped to it;
+ * stops at the first negative return and returns it, else 0.
+ */
+int foreach_ns_badblock(struct ndctl_namespace *ndns,
+		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg);
 
 /* set by the fuzz targets: the parsers' errors are expected there */
 extern int cmd_error_quiet;

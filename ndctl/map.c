@@ -187,54 +187,46 @@ struct live_ns {
 	struct ndctl_xen_layout *l;
 };
 
-/*
- * For each namespace the filters select that has a consistent layout with
- * a data area: fn(ndns, layout).  Returns how many were visited, or -errno.
- */
+struct live_walk {
+	struct ndctl_xen_ctx *ctx;
+	int (*fn)(struct live_ns *ns, void *arg);
+	void *arg;
+	int visited;
+};
+
+/* a namespace with a consistent layout and a data area */
+static int live_one(struct ndctl_namespace *ndns, void *arg)
+{
+	struct live_walk *w = arg;
+	struct live_ns ns = { ndns, NULL };
+	uint64_t s, e;
+	int rc = 0;
+
+	if (ndctl_xen_layout_from_namespace(w->ctx, ndns, &ns.l))
+		return 0;
+	if (ndctl_xen_layout_get_xen_data(ns.l, &s, &e) == 0) {
+		rc = w->fn(&ns, w->arg);
+		w->visited++;
+	}
+	ndctl_xen_layout_unref(ns.l);
+	return rc;
+}
+
+/* fn for each such namespace the filters select: how many, or -errno */
 static int foreach_live(struct ndctl_xen_ctx *ctx,
 		int (*fn)(struct live_ns *ns, void *arg), void *arg)
 {
+	struct live_walk w = { ctx, fn, arg, 0 };
 	struct ndctl_ctx *nctx;
-	struct ndctl_bus *bus;
-	struct ndctl_region *region;
-	struct ndctl_namespace *ndns;
-	uint64_t s, e;
-	int rc, visited = 0;
+	int rc = ndctl_new(&nctx);
 
-	rc = ndctl_new(&nctx);
 	if (rc < 0) {
 		cmd_error(p.cmd, "cannot open libndctl: %s", strerror(-rc));
 		return rc;
 	}
-	ndctl_bus_foreach(nctx, bus) {
-		if (!bus_match(bus, p.bus))
-			continue;
-		ndctl_region_foreach(bus, region) {
-			if (!filter_match(p.region, ndctl_region_get_devname(region),
-						ndctl_region_get_id(region)))
-				continue;
-			ndctl_namespace_foreach(region, ndns) {
-				struct live_ns ns = { ndns, NULL };
-
-				if (p.ns && strcmp(p.ns, ndctl_namespace_get_devname(ndns)) != 0)
-					continue;
-				if (!ndctl_namespace_get_size(ndns) ||
-						ndctl_xen_layout_from_namespace(ctx, ndns, &ns.l))
-					continue;
-				if (ndctl_xen_layout_get_xen_data(ns.l, &s, &e) == 0) {
-					rc = fn(&ns, arg);
-					visited++;
-				}
-				ndctl_xen_layout_unref(ns.l);
-				if (rc < 0)
-					goto out;
-			}
-		}
-	}
-	rc = visited;
-out:
+	rc = foreach_namespace(nctx, p.bus, p.region, p.ns, live_one, &w);
 	ndctl_unref(nctx);
-	return rc;
+	return rc < 0 ? rc : w.visited;
 }
 
 struct broken_acc {
@@ -256,40 +248,41 @@ static void add_domains(struct broken_acc *acc, const uint32_t *d, size_t n)
 	}
 }
 
-/* the region's media errors that touch this namespace's data area */
-static int mark_badblocks(struct live_ns *ns, void *arg)
+struct bb_mark {
+	struct broken_acc *acc;
+	struct ndctl_xen_layout *l;
+};
+
+/* one media error: the frames of the data area it touches */
+static int mark_badblock(uint64_t start, uint64_t end, void *arg)
 {
-	struct broken_acc *acc = arg;
-	struct ndctl_region *region = ndctl_namespace_get_region(ns->ndns);
-	uint64_t ns_off = ndctl_namespace_get_resource(ns->ndns) -
-		ndctl_region_get_resource(region);
-	uint64_t ns_size = ndctl_namespace_get_size(ns->ndns), s, e;
-	struct badblock *bb;
+	struct bb_mark *m = arg;
+	struct broken_acc *acc = m->acc;
 	uint32_t d[256];
+	uint64_t s, e;
 	size_t nd;
 	int rc;
 
-	ndctl_region_badblock_foreach(region, bb) {
-		/* badblocks are 512-byte sectors from the region's start */
-		uint64_t start = bb->offset * 512, end = start + (uint64_t)bb->len * 512;
-
-		if (end <= ns_off || start >= ns_off + ns_size)
-			continue;
-		start = start < ns_off ? 0 : start - ns_off;
-		end = end - ns_off > ns_size ? ns_size : end - ns_off;
-		if (ndctl_xen_layout_badblock_frames(ns->l, start, end - start, &s, &e))
-			continue;
-		rc = ndctl_xen_pagemap_mark_broken(acc->map, s, e - s, d, 256, &nd);
-		if (rc == -ERANGE)
-			continue; /* not one of the map's areas */
-		if (rc) {
-			refused(acc->map, rc);
-			return -EIO;
-		}
-		acc->errors++;
-		add_domains(acc, d, nd < 256 ? nd : 256);
+	if (ndctl_xen_layout_badblock_frames(m->l, start, end - start, &s, &e))
+		return 0;
+	rc = ndctl_xen_pagemap_mark_broken(acc->map, s, e - s, d, 256, &nd);
+	if (rc == -ERANGE)
+		return 0; /* not one of the map's areas */
+	if (rc) {
+		refused(acc->map, rc);
+		return -EIO;
 	}
+	acc->errors++;
+	add_domains(acc, d, nd < 256 ? nd : 256);
 	return 0;
+}
+
+/* the region's media errors that touch this namespace's data area */
+static int mark_badblocks(struct live_ns *ns, void *arg)
+{
+	struct bb_mark m = { arg, ns->l };
+
+	return foreach_ns_badblock(ns->ndns, mark_badblock, &m);
 }
 
 static int add_live_area(struct live_ns *ns, void *arg)

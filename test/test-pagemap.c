@@ -25,6 +25,7 @@
 #include "pagemap.h"
 #include "pfn-sb.h"
 #include "private.h"
+#include "util/rand.h"
 
 #define NONE NDCTL_XEN_PAGEMAP_NO_DOMAIN
 #define ALL NDCTL_XEN_PAGEMAP_MASK_ALL
@@ -387,10 +388,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dull;
+	return util_xorshift(&rng);
 }
 
 static uint64_t below(uint64_t n)
