@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzz every libFuzzer target (decoder, size/option parsers, layout engine, page map loader)
-# for SECONDS each (default 200: 10 minutes in all) and print executions,
+# for SECONDS each (default 200: about 13 minutes in all) and print executions,
 # coverage and crashes per target.  Builds build-fuzz with clang if needed.
 #   bench/fuzz.sh [SECONDS]
 set -euo pipefail
