@@ -423,7 +423,8 @@ int ndctl_xen_pagemap_find_gfn(struct ndctl_xen_pagemap *map, uint32_t domid,
  * Iteration.  Set *cursor to 0, then each call gives the next range (in
  * machine frame order, whose state is in state_mask; or of domid, in
  * guest frame order) that ends above *cursor and advances *cursor past
- * it; -ENOENT at the end.  The map may change between calls.
+ * it; -ENOENT at the end.  The map may change between calls.  Each call
+ * is O(log n) plus, with a state mask, the ranges it skips.
  */
 int ndctl_xen_pagemap_next(struct ndctl_xen_pagemap *map, unsigned int state_mask,
 		uint64_t *cursor, struct ndctl_xen_pagemap_range *range);
