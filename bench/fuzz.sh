@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Fuzz every libFuzzer target (decoder, size/option parsers, layout engine)
-# for SECONDS each (default 200: 10 minutes in all) and print executions,
+# Fuzz every libFuzzer target (decoder, size/option parsers, layout engine, page map loader)
+# for SECONDS each (default 200: about 13 minutes in all) and print executions,
 # coverage and crashes per target.  Builds build-fuzz with clang if needed.
 #   bench/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -14,7 +14,7 @@ work=$(mktemp -d /tmp/ndx-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 printf '%-8s %8s %12s %10s %6s %8s\n' target seconds executions exec/s cov crashes
 total=0 crashes=0
-for t in decode parse layout; do
+for t in decode parse layout pagemap; do
 	mkdir -p "$work/$t"
 	rc=0
 	build-fuzz/fuzz/fuzz-$t -max_total_time="$secs" -print_final_stats=1 \

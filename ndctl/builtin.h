@@ -16,6 +16,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx);
+int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 
 /* JSON values: numbers stay numbers unless human (sizes "64 MiB", offsets "0x...") */
 struct json_object *json_u64(uint64_t v);
@@ -27,13 +28,18 @@ const char *owner_str(enum ndctl_xen_owner owner, const char *name);
 int filter_match(const char *want, const char *devname, unsigned int id);
 int bus_match(struct ndctl_bus *bus, const char *want);
 /*
- * Call fn for every namespace (seeds included) that the bus, region and
- * namespace filters (NULL or "all": any) let through; stops at and returns
- * fn's first non-zero result.
+ * fn(ndns, arg) for each configured namespace the filters select (NULL or
+ * "all": any); stops at the first non-zero return and returns it, else 0.
  */
-int walk_namespaces(struct ndctl_ctx *nctx, const char *bus_want, const char *region_want,
-		const char *ns_want, int (*fn)(struct ndctl_namespace *ndns, void *arg),
-		void *arg);
+int foreach_namespace(struct ndctl_ctx *nctx, const char *bus, const char *region,
+		const char *ns, int (*fn)(struct ndctl_namespace *ndns, void *arg), void *arg);
+/*
+ * fn(start, end, arg) for each of the region's media errors that touches
+ * ndns, as bytes [start, end) from the namespace base, clipped to it;
+ * stops at the first negative return and returns it, else 0.
+ */
+int foreach_ns_badblock(struct ndctl_namespace *ndns,
+		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg);
 
 /* set by the fuzz targets: the parsers' errors are expected there */
 extern int cmd_error_quiet;

@@ -61,24 +61,8 @@ int bus_match(struct ndctl_bus *bus, const char *want)
 		strcmp(want, ndctl_bus_get_provider(bus)) == 0;
 }
 
-int cmd_error_quiet;
-
-void cmd_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cmd_error_quiet)
-		return;
-	fprintf(stderr, "ndctl-xen %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int walk_namespaces(struct ndctl_ctx *nctx, const char *bus_want, const char *region_want,
-		const char *ns_want, int (*fn)(struct ndctl_namespace *ndns, void *arg),
-		void *arg)
+int foreach_namespace(struct ndctl_ctx *nctx, const char *bus_want, const char *region_want,
+		const char *ns_want, int (*fn)(struct ndctl_namespace *ndns, void *arg), void *arg)
 {
 	struct ndctl_bus *bus;
 	struct ndctl_region *region;
@@ -96,6 +80,9 @@ int walk_namespaces(struct ndctl_ctx *nctx, const char *bus_want, const char *re
 				if (ns_want && strcmp(ns_want, "all") != 0 &&
 						strcmp(ns_want, ndctl_namespace_get_devname(ndns)) != 0)
 					continue;
+				/* unconfigured seeds are not namespaces yet */
+				if (!ndctl_namespace_get_size(ndns))
+					continue;
 				rc = fn(ndns, arg);
 				if (rc)
 					return rc;
@@ -103,4 +90,43 @@ int walk_namespaces(struct ndctl_ctx *nctx, const char *bus_want, const char *re
 		}
 	}
 	return 0;
+}
+
+int foreach_ns_badblock(struct ndctl_namespace *ndns,
+		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg)
+{
+	struct ndctl_region *region = ndctl_namespace_get_region(ndns);
+	uint64_t ns_off = ndctl_namespace_get_resource(ndns) - ndctl_region_get_resource(region);
+	uint64_t ns_size = ndctl_namespace_get_size(ndns);
+	struct badblock *bb;
+	int rc;
+
+	ndctl_region_badblock_foreach(region, bb) {
+		/* 512-byte sectors from the region's start */
+		uint64_t start = bb->offset * 512, end = start + (uint64_t)bb->len * 512;
+
+		if (end <= ns_off || start >= ns_off + ns_size)
+			continue;
+		start = start < ns_off ? 0 : start - ns_off;
+		end = end - ns_off > ns_size ? ns_size : end - ns_off;
+		rc = fn(start, end, arg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int cmd_error_quiet;
+
+void cmd_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cmd_error_quiet)
+		return;
+	fprintf(stderr, "ndctl-xen %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }

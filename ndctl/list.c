@@ -16,8 +16,6 @@
 struct list_params {
 	const char *bus, *region, *ns;
 	int human, xen;
-	struct ndctl_xen_ctx *ctx;
-	struct json_object *arr;
 };
 
 static struct json_object *range_json(uint64_t base, uint64_t off, uint64_t size, int human)
@@ -128,40 +126,43 @@ static struct json_object *xen_json(struct ndctl_xen_layout *l)
 	return x;
 }
 
+struct bb_walk {
+	struct ndctl_xen_layout *l;
+	struct json_object *arr;
+	int human;
+};
+
+static int badblock_json(uint64_t start, uint64_t end, void *arg)
+{
+	struct bb_walk *w = arg;
+	struct json_object *b;
+
+	while (start < end) {
+		uint64_t area_end = end;
+		enum ndctl_xen_area area = w->l ? ndctl_xen_layout_area_at(w->l, start, &area_end)
+			: NDCTL_XEN_AREA_OUTSIDE;
+
+		if (area_end > end)
+			area_end = end;
+		b = json_object_new_object();
+		json_object_object_add(b, "offset", json_hex(start, w->human));
+		json_object_object_add(b, "length", json_size(area_end - start, w->human));
+		json_object_object_add(b, "area", json_object_new_string(
+					w->l ? ndctl_xen_area_name(area) : "unknown"));
+		json_object_array_add(w->arr, b);
+		start = area_end;
+	}
+	return 0;
+}
+
 /* The region's media errors that fall in the namespace, split by area. */
 static struct json_object *badblocks_json(struct ndctl_namespace *ndns,
 		struct ndctl_xen_layout *l, int human)
 {
-	struct ndctl_region *region = ndctl_namespace_get_region(ndns);
-	uint64_t ns_off = ndctl_namespace_get_resource(ndns) - ndctl_region_get_resource(region);
-	uint64_t ns_size = ndctl_namespace_get_size(ndns);
-	struct json_object *a = json_object_new_array(), *b;
-	struct badblock *bb;
+	struct bb_walk w = { l, json_object_new_array(), human };
 
-	ndctl_region_badblock_foreach(region, bb) {
-		uint64_t start = bb->offset * 512, end = start + (uint64_t)bb->len * 512;
-
-		if (end <= ns_off || start >= ns_off + ns_size)
-			continue;
-		start = start < ns_off ? 0 : start - ns_off;
-		end = end - ns_off > ns_size ? ns_size : end - ns_off;
-		while (start < end) {
-			uint64_t area_end = end;
-			enum ndctl_xen_area area = l ? ndctl_xen_layout_area_at(l, start, &area_end)
-				: NDCTL_XEN_AREA_OUTSIDE;
-
-			if (area_end > end)
-				area_end = end;
-			b = json_object_new_object();
-			json_object_object_add(b, "offset", json_hex(start, human));
-			json_object_object_add(b, "length", json_size(area_end - start, human));
-			json_object_object_add(b, "area", json_object_new_string(
-						l ? ndctl_xen_area_name(area) : "unknown"));
-			json_object_array_add(a, b);
-			start = area_end;
-		}
-	}
-	return a;
+	foreach_ns_badblock(ndns, badblock_json, &w);
+	return w.arr;
 }
 
 static const char *mode_name(struct ndctl_namespace *ndns)
@@ -204,6 +205,20 @@ static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 	return j;
 }
 
+struct list_walk {
+	struct ndctl_xen_ctx *ctx;
+	const struct list_params *p;
+	struct json_object *arr;
+};
+
+static int list_one(struct ndctl_namespace *ndns, void *arg)
+{
+	struct list_walk *lw = arg;
+
+	json_object_array_add(lw->arr, namespace_json(lw->ctx, ndns, lw->p));
+	return 0;
+}
+
 static void list_usage(FILE *f)
 {
 	fprintf(f,
@@ -222,16 +237,6 @@ static void list_usage(FILE *f)
 "A disabled namespace is brought up raw for a moment to read its block.\n");
 }
 
-static int list_one(struct ndctl_namespace *ndns, void *arg)
-{
-	struct list_params *p = arg;
-
-	/* unconfigured seeds are not namespaces yet */
-	if (ndctl_namespace_get_size(ndns))
-		json_object_array_add(p->arr, namespace_json(p->ctx, ndns, p));
-	return 0;
-}
-
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -244,6 +249,7 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list_params p = { 0 };
+	struct list_walk lw;
 	struct ndctl_ctx *nctx;
 	struct json_object *arr;
 	int c, rc;
@@ -273,9 +279,10 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		cmd_error("list", "cannot open libndctl: %s", strerror(-rc));
 		return EXIT_REFUSED;
 	}
-	p.ctx = ctx;
-	p.arr = arr = json_object_new_array();
-	walk_namespaces(nctx, p.bus, p.region, p.ns, list_one, &p);
+	lw.ctx = ctx;
+	lw.p = &p;
+	lw.arr = arr = json_object_new_array();
+	foreach_namespace(nctx, p.bus, p.region, p.ns, list_one, &lw);
 	printf("%s\n", json_object_to_json_string_ext(arr,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);

@@ -25,6 +25,8 @@ static const struct command commands[] = {
 		"decode an info block, its reservation record and its layout" },
 	{ "recover", cmd_recover,
 		"finish what a power cut interrupted (run at boot)" },
+	{ "map", cmd_map,
+		"the page map: which data-area frames are free, whose, or broken" },
 };
 
 static __attribute__((format(printf, 6, 0))) void log_stderr(

@@ -103,7 +103,7 @@ int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 	p.arr = json_object_new_array();
 	/* each walk deletes at most one namespace; the last finds none */
-	while (walk_namespaces(nctx, bus, region, ns, recover_one, &p) == 1)
+	while (foreach_namespace(nctx, bus, region, ns, recover_one, &p) == 1)
 		;
 	printf("%s\n", json_object_to_json_string_ext(p.arr,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

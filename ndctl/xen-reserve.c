@@ -584,7 +584,7 @@ static struct ndctl_namespace *find_namespace(struct ndctl_ctx *nctx,
 {
 	struct found f = { p->reconfig, NULL };
 
-	walk_namespaces(nctx, p->bus, p->region, NULL, match_dev, &f);
+	foreach_namespace(nctx, p->bus, p->region, NULL, match_dev, &f);
 	return f.ndns;
 }
 

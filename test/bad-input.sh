@@ -12,27 +12,7 @@ GOOD=$TMP/good.bin
 "$NDX" write-infoblock --stdout -s 32M -M mem --reserve=8M > "$GOOD"
 
 printf '%-44s %-4s %s\n' CASE EXIT ERROR
-# expect NAME CODE PATTERN CMD...: fails with CODE, stderr matches PATTERN,
-# IMG unchanged
-expect() {
-	local name=$1 code=$2 pattern=$3 rc=0 before after
-	shift 3
-	before=$(sha256sum < "$IMG")
-	"$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
-	after=$(sha256sum < "$IMG")
-	printf '%-44s %-4s %s\n' "$name" "$rc" "$(head -n1 "$TMP/err")"
-	if [ "$rc" -ne "$code" ]; then
-		fail "$name: exit $rc, expected $code"
-	elif ! grep -Eq -- "$pattern" "$TMP/err"; then
-		fail "$name: error does not match /$pattern/: $(cat "$TMP/err")"
-	elif [ "$(wc -l < "$TMP/err")" -ne 1 ]; then
-		fail "$name: expected one line of error, got $(wc -l < "$TMP/err")"
-	elif [ "$before" != "$after" ]; then
-		fail "$name: $IMG changed"
-	else
-		pass
-	fi
-}
+EXPECT_FILES=("$IMG")
 
 forged() { "$FORGE" "$@" < "$GOOD" > "$TMP/forged"; echo "$TMP/forged"; }
 

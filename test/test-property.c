@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "layout.h"
 #include "pfn-sb.h"
+#include "util/rand.h"
 
 typedef unsigned __int128 u128;
 #define K 1024ull
@@ -22,11 +23,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	/* xorshift64* */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return util_xorshift(&rng_state);
 }
 
 static uint64_t pick(const uint64_t *v, size_t n)

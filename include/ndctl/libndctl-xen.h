@@ -328,6 +328,162 @@ int ndctl_xen_layout_get_xen_mgmt(struct ndctl_xen_layout *l, uint64_t *smfn, ui
 int ndctl_xen_layout_get_xen_data(struct ndctl_xen_layout *l, uint64_t *smfn, uint64_t *emfn);
 int ndctl_xen_layout_xen_mgmt_fits(struct ndctl_xen_layout *l, uint64_t *required_mfns);
 
+/* ==================================================================== */
+/*
+ * Page map: which machine frames of the data areas belong to which
+ * guest, which are free and which are broken -- the toolstack's copy of
+ * the range set Xen keeps for NVDIMM pages ({mfn, gfn, len, broken,
+ * domain}), in balanced trees so that every operation below costs
+ * O(log n) in the number of ranges (plus the number of ranges an
+ * operation itself touches or reports).
+ *
+ * A map covers one or more data areas, [smfn, emfn) machine frame ranges
+ * that do not overlap.  Every frame of every area is in exactly one
+ * range.  A range is owned (by a domain, at a guest frame number) or
+ * not, and broken or not, which gives four states.  The representation
+ * is canonical: two ranges that touch inside one area merge when both
+ * are broken or both are not and both are unowned, or both belong to the
+ * same domain with contiguous guest frames.  Ranges never span two areas.
+ *
+ * Refusals return a negative errno and leave the map unchanged;
+ * ndctl_xen_pagemap_get_error() then says why, naming the numbers:
+ *   -EINVAL      bad argument (no frames, 64-bit overflow, invalid domid)
+ *   -ERANGE      frames outside every data area, or across two areas
+ *   -EBUSY       machine frames already owned (by another range)
+ *   -EEXIST      the domain's guest frames already in use / areas overlap
+ *   -EHWPOISON   the frames contain broken frames
+ *   -ENOSPC      no free run of that many frames (first fit)
+ *   -ENOENT      nothing there (lookups, iteration ends, release)
+ *   -EPERM       release: the frames are not (all) the domain's
+ *   -ENOMEM
+ */
+struct ndctl_xen_pagemap;
+
+/* domids are Xen's: below DOMID_FIRST_RESERVED (0x7ff0) */
+#define NDCTL_XEN_PAGEMAP_DOMID_MAX 0x7fefu
+#define NDCTL_XEN_PAGEMAP_NO_DOMAIN 0xffffffffu
+
+enum ndctl_xen_pagemap_state {
+	NDCTL_XEN_PAGEMAP_FREE = 0,            /* unowned, usable */
+	NDCTL_XEN_PAGEMAP_ASSIGNED = 1,        /* owned by a domain */
+	NDCTL_XEN_PAGEMAP_BROKEN = 2,          /* unowned, never handed out */
+	NDCTL_XEN_PAGEMAP_ASSIGNED_BROKEN = 3, /* owned, broken: notify/stop the guest */
+};
+#define NDCTL_XEN_PAGEMAP_NR_STATES 4
+/* masks for iteration: 1u << state */
+#define NDCTL_XEN_PAGEMAP_MASK(state) (1u << (state))
+#define NDCTL_XEN_PAGEMAP_MASK_ALL 0xfu
+
+/* A range, copied out by value. */
+struct ndctl_xen_pagemap_range {
+	uint64_t mfn;     /* first machine frame */
+	uint64_t nframes; /* number of 4 KiB frames */
+	uint64_t gfn;     /* first guest frame; 0 when unowned */
+	uint32_t domid;   /* NDCTL_XEN_PAGEMAP_NO_DOMAIN when unowned */
+	uint32_t state;   /* enum ndctl_xen_pagemap_state */
+};
+
+int ndctl_xen_pagemap_new(struct ndctl_xen_ctx *ctx,
+		struct ndctl_xen_pagemap **out) NDCTL_XEN_MUST_CHECK;
+struct ndctl_xen_pagemap *ndctl_xen_pagemap_ref(struct ndctl_xen_pagemap *map);
+void ndctl_xen_pagemap_unref(struct ndctl_xen_pagemap *map);
+/* The last refusal or failure, one line naming the numbers ("" if none). */
+const char *ndctl_xen_pagemap_get_error(struct ndctl_xen_pagemap *map);
+const char *ndctl_xen_pagemap_state_name(enum ndctl_xen_pagemap_state state);
+
+/* Areas: a raw frame range, or a layout's data area (get_xen_data()). */
+int ndctl_xen_pagemap_add_area(struct ndctl_xen_pagemap *map,
+		uint64_t smfn, uint64_t emfn) NDCTL_XEN_MUST_CHECK;
+int ndctl_xen_pagemap_add_layout(struct ndctl_xen_pagemap *map,
+		struct ndctl_xen_layout *l) NDCTL_XEN_MUST_CHECK;
+unsigned int ndctl_xen_pagemap_get_area_count(struct ndctl_xen_pagemap *map);
+/* Areas in frame order: 0 or -ENOENT past the last. */
+int ndctl_xen_pagemap_get_area(struct ndctl_xen_pagemap *map, unsigned int index,
+		uint64_t *smfn, uint64_t *emfn);
+
+/*
+ * Give [mfn, mfn + nframes) to domid at gfn.  All the frames must be free
+ * (unowned, not broken) and inside one area, and the domain's guest
+ * frames [gfn, gfn + nframes) unused.
+ */
+int ndctl_xen_pagemap_assign(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, uint64_t mfn, uint64_t nframes) NDCTL_XEN_MUST_CHECK;
+/*
+ * First fit: the lowest-numbered free run of at least nframes frames
+ * gives its first nframes frames; *mfn receives the first of them.
+ */
+int ndctl_xen_pagemap_assign_any(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, uint64_t nframes, uint64_t *mfn) NDCTL_XEN_MUST_CHECK;
+/* Every frame of [mfn, mfn + nframes) must be domid's (-EPERM otherwise). */
+int ndctl_xen_pagemap_release(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t mfn, uint64_t nframes) NDCTL_XEN_MUST_CHECK;
+/* All of domid's frames (domain destroy); *nframes (may be NULL) how many. */
+int ndctl_xen_pagemap_release_domain(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t *nframes) NDCTL_XEN_MUST_CHECK;
+
+/*
+ * Mark [mfn, mfn + nframes) broken; frames outside every area are
+ * ignored (-ERANGE when none is inside).  The distinct domains owning any
+ * of the frames are reported in ascending order: up to max of them in
+ * domids (may be NULL with max 0), how many in all in *ndomains.
+ * Released broken frames stay broken until cleared.
+ */
+int ndctl_xen_pagemap_mark_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		uint64_t nframes, uint32_t *domids, size_t max,
+		size_t *ndomains) NDCTL_XEN_MUST_CHECK;
+/* A machine-check report: bytes [addr, addr + len), rounded out to 4 KiB frames. */
+int ndctl_xen_pagemap_mark_broken_phys(struct ndctl_xen_pagemap *map, uint64_t addr,
+		uint64_t len, uint32_t *domids, size_t max,
+		size_t *ndomains) NDCTL_XEN_MUST_CHECK;
+int ndctl_xen_pagemap_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		uint64_t nframes) NDCTL_XEN_MUST_CHECK;
+/*
+ * A media error of len bytes at offset from a namespace's base (libndctl
+ * badblocks are 512-byte sectors: offset = sector * 512, relative to the
+ * namespace) as the machine frames of l's data area it touches, rounded
+ * out: 0, or -ENOENT when it misses the data area.
+ */
+int ndctl_xen_layout_badblock_frames(struct ndctl_xen_layout *l, uint64_t offset,
+		uint64_t len, uint64_t *smfn, uint64_t *emfn);
+
+/* The range holding a machine frame, or a domain's guest frame (-ENOENT). */
+int ndctl_xen_pagemap_find(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		struct ndctl_xen_pagemap_range *range);
+int ndctl_xen_pagemap_find_gfn(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, struct ndctl_xen_pagemap_range *range);
+/*
+ * Iteration.  Set *cursor to 0, then each call gives the next range (in
+ * machine frame order, whose state is in state_mask; or of domid, in
+ * guest frame order) that ends above *cursor and advances *cursor past
+ * it; -ENOENT at the end.  The map may change between calls.  Each call
+ * is O(log n) plus, with a state mask, the ranges it skips.
+ */
+int ndctl_xen_pagemap_next(struct ndctl_xen_pagemap *map, unsigned int state_mask,
+		uint64_t *cursor, struct ndctl_xen_pagemap_range *range);
+int ndctl_xen_pagemap_domain_next(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t *cursor, struct ndctl_xen_pagemap_range *range);
+/* The lowest domid >= from that owns frames: 0, or -ENOENT. */
+int ndctl_xen_pagemap_next_domain(struct ndctl_xen_pagemap *map, uint32_t from,
+		uint32_t *domid);
+/* Totals per state, kept up to date: O(1). */
+uint64_t ndctl_xen_pagemap_get_frames(struct ndctl_xen_pagemap *map,
+		enum ndctl_xen_pagemap_state state);
+uint64_t ndctl_xen_pagemap_get_ranges(struct ndctl_xen_pagemap *map,
+		enum ndctl_xen_pagemap_state state);
+
+/*
+ * State file (format in libndctl-xen(3)).  save writes a temporary file
+ * beside path, fsyncs it, renames it over path and fsyncs the directory.
+ * load fills an empty map (-EBUSY if it has areas): -ENOMSG for a file
+ * that is not a page map, -EPROTONOSUPPORT for another format version,
+ * -EBADMSG for a damaged one (length, checksum, or contents that break
+ * an invariant), or the -errno of the I/O; the map stays empty.
+ */
+int ndctl_xen_pagemap_save(struct ndctl_xen_pagemap *map,
+		const char *path) NDCTL_XEN_MUST_CHECK;
+int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map,
+		const char *path) NDCTL_XEN_MUST_CHECK;
+
 #ifdef __cplusplus
 }
 #endif

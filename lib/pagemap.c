@@ -1,0 +1,1433 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The toolstack's page map: which machine frames of the data areas are
+ * free, which belong to which domain at which guest frame, and which are
+ * broken.  Xen keeps the same facts as a linked list of {mfn, gfn, len,
+ * broken, domain} ranges, split on map and merged on domain destroy; here
+ * the ranges sit in two AVL trees so that each operation is O(log n):
+ *
+ *  - by_mfn, keyed by first machine frame, holding every range, each node
+ *    augmented with the longest free (unowned, unbroken) range in its
+ *    subtree, so first fit descends straight to the lowest-numbered free
+ *    range that is long enough;
+ *  - by_dom, keyed by (domid, gfn), holding the owned ranges only: the
+ *    guest frame overlap check, guest frame lookups and per-domain walks.
+ *
+ * Canonical form (what merges): two ranges that touch, in the same area,
+ * with the same broken flag, merge when both are unowned, or both belong
+ * to one domain and their guest frames are contiguous too.  Every change
+ * splits at most two ranges (at the ends of the span it changes) and
+ * merges the changed ranges with each other and with their neighbours.
+ * Two spare nodes are allocated before anything changes, so an operation
+ * either fails before touching the map or completes.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "avl.h"
+#include "pagemap.h"
+#include "private.h"
+
+#define NO_DOMAIN NDCTL_XEN_PAGEMAP_NO_DOMAIN
+/* physical addresses are 64-bit: frame numbers stay below 2^52 */
+#define MFN_LIMIT (1ull << 52)
+
+struct ndx_range {
+	struct ndx_avl_node by_mfn;
+	struct ndx_avl_node by_dom; /* linked only while owned */
+	uint64_t mfn, nframes;
+	uint64_t gfn;               /* 0 while unowned */
+	uint64_t max_free;          /* longest free range in the by_mfn subtree */
+	uint32_t domid;             /* NO_DOMAIN while unowned */
+	uint8_t broken;
+};
+
+struct ndx_area {
+	uint64_t smfn, emfn;
+};
+
+struct ndctl_xen_pagemap {
+	int refcount;
+	struct ndctl_xen_ctx *ctx;
+	struct ndx_avl_tree by_mfn, by_dom;
+	struct ndx_area *areas; /* sorted, disjoint */
+	unsigned int nareas, areas_cap;
+	uint64_t frames[NDCTL_XEN_PAGEMAP_NR_STATES];
+	uint64_t ranges[NDCTL_XEN_PAGEMAP_NR_STATES];
+	struct ndx_range *spare[2];
+	char msg[256];
+};
+
+#define MFN_ENTRY(n) ndx_avl_entry(n, struct ndx_range, by_mfn)
+#define DOM_ENTRY(n) ndx_avl_entry(n, struct ndx_range, by_dom)
+
+static uint64_t rend(const struct ndx_range *r)
+{
+	return r->mfn + r->nframes;
+}
+
+static int owned(const struct ndx_range *r)
+{
+	return r->domid != NO_DOMAIN;
+}
+
+static int is_free(const struct ndx_range *r)
+{
+	return !owned(r) && !r->broken;
+}
+
+static enum ndctl_xen_pagemap_state range_state(const struct ndx_range *r)
+{
+	return (enum ndctl_xen_pagemap_state)((owned(r) ? 1 : 0) | (r->broken ? 2 : 0));
+}
+
+static void augment_mfn(struct ndx_avl_node *n)
+{
+	struct ndx_range *r = MFN_ENTRY(n);
+	uint64_t m = is_free(r) ? r->nframes : 0;
+
+	if (n->left && MFN_ENTRY(n->left)->max_free > m)
+		m = MFN_ENTRY(n->left)->max_free;
+	if (n->right && MFN_ENTRY(n->right)->max_free > m)
+		m = MFN_ENTRY(n->right)->max_free;
+	r->max_free = m;
+}
+
+static __attribute__((format(printf, 3, 4))) int fail(struct ndctl_xen_pagemap *map,
+		int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(map->msg, sizeof(map->msg), fmt, ap);
+	va_end(ap);
+	dbg(map->ctx, "%s (%s)\n", map->msg, strerror(-rc));
+	return rc;
+}
+
+/* ---- searches ---- */
+
+static struct ndx_range *next_range(struct ndx_range *r)
+{
+	struct ndx_avl_node *n = ndx_avl_next(&r->by_mfn);
+
+	return n ? MFN_ENTRY(n) : NULL;
+}
+
+static struct ndx_range *prev_range(struct ndx_range *r)
+{
+	struct ndx_avl_node *n = ndx_avl_prev(&r->by_mfn);
+
+	return n ? MFN_ENTRY(n) : NULL;
+}
+
+/* the last range starting at or below x */
+static struct ndx_range *floor_mfn(struct ndctl_xen_pagemap *map, uint64_t x)
+{
+	struct ndx_avl_node *n = map->by_mfn.root;
+	struct ndx_range *best = NULL;
+
+	while (n) {
+		struct ndx_range *r = MFN_ENTRY(n);
+
+		if (r->mfn <= x) {
+			best = r;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	return best;
+}
+
+static struct ndx_range *at_mfn(struct ndctl_xen_pagemap *map, uint64_t x)
+{
+	struct ndx_range *r = floor_mfn(map, x);
+
+	return r && x < rend(r) ? r : NULL;
+}
+
+/* the first range that ends above x */
+static struct ndx_range *from_mfn(struct ndctl_xen_pagemap *map, uint64_t x)
+{
+	struct ndx_range *r = floor_mfn(map, x);
+	struct ndx_avl_node *first;
+
+	if (r)
+		return x < rend(r) ? r : next_range(r);
+	first = ndx_avl_first(&map->by_mfn);
+	return first ? MFN_ENTRY(first) : NULL;
+}
+
+static int dom_before(uint32_t d1, uint64_t g1, uint32_t d2, uint64_t g2)
+{
+	return d1 < d2 || (d1 == d2 && g1 < g2);
+}
+
+/* the last owned range whose key is at or below (domid, gfn) */
+static struct ndx_range *floor_dom(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn)
+{
+	struct ndx_avl_node *n = map->by_dom.root;
+	struct ndx_range *best = NULL;
+
+	while (n) {
+		struct ndx_range *r = DOM_ENTRY(n);
+
+		if (!dom_before(domid, gfn, r->domid, r->gfn)) {
+			best = r;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	return best;
+}
+
+/* the first owned range whose key is at or above (domid, gfn) */
+static struct ndx_range *ceil_dom(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn)
+{
+	struct ndx_avl_node *n = map->by_dom.root;
+	struct ndx_range *best = NULL;
+
+	while (n) {
+		struct ndx_range *r = DOM_ENTRY(n);
+
+		if (!dom_before(r->domid, r->gfn, domid, gfn)) {
+			best = r;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
+	}
+	return best;
+}
+
+/* index of the area holding frame x, or -1 */
+static int area_of(const struct ndctl_xen_pagemap *map, uint64_t x)
+{
+	unsigned int lo = 0, hi = map->nareas;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (map->areas[mid].smfn <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || x >= map->areas[lo - 1].emfn)
+		return -1;
+	return (int)lo - 1;
+}
+
+static int is_area_start(const struct ndctl_xen_pagemap *map, uint64_t x)
+{
+	int a = area_of(map, x);
+
+	return a >= 0 && map->areas[a].smfn == x;
+}
+
+/* ---- linking, accounting, splitting, merging ---- */
+
+static void link_mfn(struct ndctl_xen_pagemap *map, struct ndx_range *r)
+{
+	struct ndx_avl_node *n = map->by_mfn.root, *parent = NULL;
+	int left = 0;
+
+	while (n) {
+		parent = n;
+		left = r->mfn < MFN_ENTRY(n)->mfn;
+		n = left ? n->left : n->right;
+	}
+	ndx_avl_link(&map->by_mfn, &r->by_mfn, parent, left);
+}
+
+static void link_dom(struct ndctl_xen_pagemap *map, struct ndx_range *r)
+{
+	struct ndx_avl_node *n = map->by_dom.root, *parent = NULL;
+	int left = 0;
+
+	while (n) {
+		parent = n;
+		left = dom_before(r->domid, r->gfn, DOM_ENTRY(n)->domid, DOM_ENTRY(n)->gfn);
+		n = left ? n->left : n->right;
+	}
+	ndx_avl_link(&map->by_dom, &r->by_dom, parent, left);
+}
+
+static void account(struct ndctl_xen_pagemap *map, const struct ndx_range *r, int add)
+{
+	enum ndctl_xen_pagemap_state s = range_state(r);
+
+	if (add) {
+		map->frames[s] += r->nframes;
+		map->ranges[s]++;
+	} else {
+		map->frames[s] -= r->nframes;
+		map->ranges[s]--;
+	}
+}
+
+static int reserve_spares(struct ndctl_xen_pagemap *map)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!map->spare[i])
+			map->spare[i] = malloc(sizeof(struct ndx_range));
+		if (!map->spare[i])
+			return fail(map, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* callers reserved two spares and split at most twice */
+static struct ndx_range *take_spare(struct ndctl_xen_pagemap *map)
+{
+	struct ndx_range *r = map->spare[0] ? map->spare[0] : map->spare[1];
+
+	if (r == map->spare[0])
+		map->spare[0] = NULL;
+	else
+		map->spare[1] = NULL;
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static void put_spare(struct ndctl_xen_pagemap *map, struct ndx_range *r)
+{
+	if (!map->spare[0])
+		map->spare[0] = r;
+	else if (!map->spare[1])
+		map->spare[1] = r;
+	else
+		free(r);
+}
+
+/* a range boundary at x, if x falls inside a range */
+static void split_at(struct ndctl_xen_pagemap *map, uint64_t x)
+{
+	struct ndx_range *r = at_mfn(map, x), *tail;
+
+	if (!r || r->mfn == x)
+		return;
+	tail = take_spare(map);
+	tail->mfn = x;
+	tail->nframes = rend(r) - x;
+	tail->domid = r->domid;
+	tail->broken = r->broken;
+	tail->gfn = owned(r) ? r->gfn + (x - r->mfn) : 0;
+	account(map, r, 0);
+	r->nframes = x - r->mfn;
+	account(map, r, 1);
+	account(map, tail, 1);
+	ndx_avl_update(&map->by_mfn, &r->by_mfn);
+	link_mfn(map, tail);
+	if (owned(tail))
+		link_dom(map, tail);
+}
+
+static int mergeable(const struct ndctl_xen_pagemap *map, const struct ndx_range *a,
+		const struct ndx_range *b)
+{
+	if (rend(a) != b->mfn || a->broken != b->broken || a->domid != b->domid)
+		return 0;
+	if (owned(a) && b->gfn != a->gfn + a->nframes)
+		return 0;
+	return !is_area_start(map, b->mfn);
+}
+
+/* b follows a and is mergeable: a absorbs it */
+static void merge(struct ndctl_xen_pagemap *map, struct ndx_range *a, struct ndx_range *b)
+{
+	account(map, a, 0);
+	account(map, b, 0);
+	ndx_avl_erase(&map->by_mfn, &b->by_mfn);
+	if (owned(b))
+		ndx_avl_erase(&map->by_dom, &b->by_dom);
+	a->nframes += b->nframes;
+	account(map, a, 1);
+	ndx_avl_update(&map->by_mfn, &a->by_mfn);
+	put_spare(map, b);
+}
+
+/* merge r into its predecessor when it should; returns what holds r's frames */
+static struct ndx_range *merge_prev(struct ndctl_xen_pagemap *map, struct ndx_range *r)
+{
+	struct ndx_range *p = prev_range(r);
+
+	if (p && mergeable(map, p, r)) {
+		merge(map, p, r);
+		return p;
+	}
+	return r;
+}
+
+struct change {
+	int set_owner, set_broken;
+	uint32_t domid;
+	uint64_t gfn; /* the guest frame for the span's first frame */
+	uint8_t broken;
+};
+
+/*
+ * Apply c to every range in [s, e): split at both ends, change each range
+ * in place, then merge along the span and with the neighbours.  The
+ * caller has validated the change and reserved spares.
+ */
+static void change_span(struct ndctl_xen_pagemap *map, uint64_t s, uint64_t e,
+		const struct change *c)
+{
+	struct ndx_range *r, *next, *last = NULL;
+
+	split_at(map, s);
+	split_at(map, e);
+	for (r = from_mfn(map, s); r && r->mfn < e; r = next) {
+		account(map, r, 0);
+		if (c->set_owner) {
+			if (owned(r))
+				ndx_avl_erase(&map->by_dom, &r->by_dom);
+			r->domid = c->domid;
+			r->gfn = c->domid == NO_DOMAIN ? 0 : c->gfn + (r->mfn - s);
+			if (owned(r))
+				link_dom(map, r);
+		}
+		if (c->set_broken)
+			r->broken = c->broken;
+		account(map, r, 1);
+		ndx_avl_update(&map->by_mfn, &r->by_mfn);
+		next = next_range(r);
+		last = merge_prev(map, r);
+	}
+	if (last) {
+		next = next_range(last);
+		if (next && mergeable(map, last, next))
+			merge(map, last, next);
+	}
+}
+
+static void fill(const struct ndx_range *r, struct ndctl_xen_pagemap_range *out)
+{
+	if (!out)
+		return;
+	out->mfn = r->mfn;
+	out->nframes = r->nframes;
+	out->gfn = r->gfn;
+	out->domid = r->domid;
+	out->state = range_state(r);
+}
+
+/* ---- object ---- */
+
+NDX_EXPORT int ndctl_xen_pagemap_new(struct ndctl_xen_ctx *ctx,
+		struct ndctl_xen_pagemap **out)
+{
+	struct ndctl_xen_pagemap *map = calloc(1, sizeof(*map));
+
+	if (!map)
+		return -ENOMEM;
+	map->refcount = 1;
+	map->ctx = ndctl_xen_ref(ctx);
+	map->by_mfn.augment = augment_mfn;
+	*out = map;
+	return 0;
+}
+
+NDX_EXPORT struct ndctl_xen_pagemap *ndctl_xen_pagemap_ref(struct ndctl_xen_pagemap *map)
+{
+	if (map)
+		map->refcount++;
+	return map;
+}
+
+/* back to a map with no areas: every range freed without rebalancing */
+static void free_subtree(struct ndx_avl_node *n)
+{
+	while (n) {
+		struct ndx_avl_node *right = n->right;
+
+		free_subtree(n->left);
+		free(MFN_ENTRY(n));
+		n = right;
+	}
+}
+
+static void empty_map(struct ndctl_xen_pagemap *map)
+{
+	free_subtree(map->by_mfn.root);
+	map->by_mfn.root = map->by_dom.root = NULL;
+	free(map->areas);
+	map->areas = NULL;
+	map->nareas = map->areas_cap = 0;
+	memset(map->frames, 0, sizeof(map->frames));
+	memset(map->ranges, 0, sizeof(map->ranges));
+}
+
+NDX_EXPORT void ndctl_xen_pagemap_unref(struct ndctl_xen_pagemap *map)
+{
+	if (!map || --map->refcount > 0)
+		return;
+	empty_map(map);
+	free(map->spare[0]);
+	free(map->spare[1]);
+	ndctl_xen_unref(map->ctx);
+	free(map);
+}
+
+NDX_EXPORT const char *ndctl_xen_pagemap_get_error(struct ndctl_xen_pagemap *map)
+{
+	return map->msg;
+}
+
+NDX_EXPORT const char *ndctl_xen_pagemap_state_name(enum ndctl_xen_pagemap_state state)
+{
+	switch (state) {
+	case NDCTL_XEN_PAGEMAP_FREE: return "free";
+	case NDCTL_XEN_PAGEMAP_ASSIGNED: return "assigned";
+	case NDCTL_XEN_PAGEMAP_BROKEN: return "broken";
+	case NDCTL_XEN_PAGEMAP_ASSIGNED_BROKEN: return "assigned-broken";
+	}
+	return "unknown";
+}
+
+/* ---- areas ---- */
+
+static int insert_area(struct ndctl_xen_pagemap *map, uint64_t smfn, uint64_t emfn)
+{
+	unsigned int i;
+	struct ndx_range *r;
+
+	if (smfn >= emfn)
+		return fail(map, -EINVAL, "area %#llx-%#llx is empty", (unsigned long long)smfn,
+				(unsigned long long)emfn);
+	if (emfn > MFN_LIMIT)
+		return fail(map, -EINVAL, "area %#llx-%#llx ends beyond frame 2^52",
+				(unsigned long long)smfn, (unsigned long long)emfn);
+	for (i = 0; i < map->nareas && map->areas[i].smfn < smfn; i++)
+		;
+	if ((i > 0 && map->areas[i - 1].emfn > smfn) ||
+			(i < map->nareas && map->areas[i].smfn < emfn)) {
+		const struct ndx_area *o = &map->areas[i > 0 && map->areas[i - 1].emfn > smfn ?
+			i - 1 : i];
+
+		return fail(map, -EEXIST, "area %#llx-%#llx overlaps area %#llx-%#llx",
+				(unsigned long long)smfn, (unsigned long long)emfn,
+				(unsigned long long)o->smfn, (unsigned long long)o->emfn);
+	}
+	if (map->nareas == map->areas_cap) {
+		unsigned int cap = map->areas_cap ? 2 * map->areas_cap : 4;
+		struct ndx_area *a = realloc(map->areas, cap * sizeof(*a));
+
+		if (!a)
+			return fail(map, -ENOMEM, "out of memory");
+		map->areas = a;
+		map->areas_cap = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return fail(map, -ENOMEM, "out of memory");
+	memmove(&map->areas[i + 1], &map->areas[i], (map->nareas - i) * sizeof(*map->areas));
+	map->areas[i].smfn = smfn;
+	map->areas[i].emfn = emfn;
+	map->nareas++;
+	r->mfn = smfn;
+	r->nframes = emfn - smfn;
+	r->domid = NO_DOMAIN;
+	link_mfn(map, r);
+	account(map, r, 1);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_add_area(struct ndctl_xen_pagemap *map,
+		uint64_t smfn, uint64_t emfn)
+{
+	map->msg[0] = '\0';
+	return insert_area(map, smfn, emfn);
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_add_layout(struct ndctl_xen_pagemap *map,
+		struct ndctl_xen_layout *l)
+{
+	uint64_t smfn, emfn;
+
+	map->msg[0] = '\0';
+	if (ndctl_xen_layout_get_xen_data(l, &smfn, &emfn))
+		return fail(map, -ENOENT, "the layout has no data area");
+	return insert_area(map, smfn, emfn);
+}
+
+NDX_EXPORT unsigned int ndctl_xen_pagemap_get_area_count(struct ndctl_xen_pagemap *map)
+{
+	return map->nareas;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_get_area(struct ndctl_xen_pagemap *map,
+		unsigned int index, uint64_t *smfn, uint64_t *emfn)
+{
+	if (index >= map->nareas)
+		return -ENOENT;
+	*smfn = map->areas[index].smfn;
+	*emfn = map->areas[index].emfn;
+	return 0;
+}
+
+/* ---- checks shared by the operations ---- */
+
+static int check_span(struct ndctl_xen_pagemap *map, uint64_t s, uint64_t n)
+{
+	if (!n)
+		return fail(map, -EINVAL, "no frames");
+	if (s >= MFN_LIMIT || n > MFN_LIMIT - s)
+		return fail(map, -EINVAL, "frames %#llx + %#llx pass frame 2^52",
+				(unsigned long long)s, (unsigned long long)n);
+	return 0;
+}
+
+static int check_domid(struct ndctl_xen_pagemap *map, uint32_t domid)
+{
+	if (domid > NDCTL_XEN_PAGEMAP_DOMID_MAX)
+		return fail(map, -EINVAL, "domain %u is not a guest domain id (0 to %u)",
+				domid, NDCTL_XEN_PAGEMAP_DOMID_MAX);
+	return 0;
+}
+
+/* domid's guest frames [gfn, gfn + n) are unused */
+static int check_gfn(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t gfn, uint64_t n)
+{
+	struct ndx_range *r;
+
+	if (n > UINT64_MAX - gfn)
+		return fail(map, -EINVAL, "guest frames %#llx + %#llx overflow 64 bits",
+				(unsigned long long)gfn, (unsigned long long)n);
+	r = floor_dom(map, domid, gfn + n - 1);
+	if (r && r->domid == domid && r->gfn + r->nframes > gfn)
+		return fail(map, -EEXIST, "domain %u's guest frames %#llx-%#llx overlap its "
+				"guest frames %#llx-%#llx (machine frame %#llx)", domid,
+				(unsigned long long)gfn, (unsigned long long)(gfn + n),
+				(unsigned long long)r->gfn,
+				(unsigned long long)(r->gfn + r->nframes),
+				(unsigned long long)r->mfn);
+	return 0;
+}
+
+/* [s, e) inside one area, all free */
+static int check_free(struct ndctl_xen_pagemap *map, uint64_t s, uint64_t e)
+{
+	int a = area_of(map, s);
+	struct ndx_range *r, *bad;
+
+	if (a < 0)
+		return fail(map, -ERANGE, "frame %#llx is outside every data area",
+				(unsigned long long)s);
+	if (e > map->areas[a].emfn)
+		return fail(map, -ERANGE, "frames %#llx-%#llx run past the end of data area "
+				"%#llx-%#llx", (unsigned long long)s, (unsigned long long)e,
+				(unsigned long long)map->areas[a].smfn,
+				(unsigned long long)map->areas[a].emfn);
+	r = at_mfn(map, s);
+	if (is_free(r) && rend(r) >= e)
+		return 0;
+	/* canonical: a free range is followed by a range that is not free */
+	bad = is_free(r) ? next_range(r) : r;
+	if (owned(bad))
+		return fail(map, -EBUSY, "frames %#llx-%#llx belong to domain %u",
+				(unsigned long long)(bad->mfn > s ? bad->mfn : s),
+				(unsigned long long)(rend(bad) < e ? rend(bad) : e), bad->domid);
+	return fail(map, -EHWPOISON, "frames %#llx-%#llx are broken",
+			(unsigned long long)(bad->mfn > s ? bad->mfn : s),
+			(unsigned long long)(rend(bad) < e ? rend(bad) : e));
+}
+
+/* ---- operations ---- */
+
+NDX_EXPORT int ndctl_xen_pagemap_assign(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, uint64_t mfn, uint64_t nframes)
+{
+	struct change c = { .set_owner = 1, .domid = domid, .gfn = gfn };
+	int rc;
+
+	map->msg[0] = '\0';
+	rc = check_domid(map, domid);
+	if (!rc)
+		rc = check_span(map, mfn, nframes);
+	if (!rc)
+		rc = check_free(map, mfn, mfn + nframes);
+	if (!rc)
+		rc = check_gfn(map, domid, gfn, nframes);
+	if (!rc)
+		rc = reserve_spares(map);
+	if (rc)
+		return rc;
+	change_span(map, mfn, mfn + nframes, &c);
+	return 0;
+}
+
+/* the lowest-numbered free range of at least n frames */
+static struct ndx_range *first_fit(struct ndctl_xen_pagemap *map, uint64_t n)
+{
+	struct ndx_avl_node *node = map->by_mfn.root;
+
+	if (!node || MFN_ENTRY(node)->max_free < n)
+		return NULL;
+	while (node) {
+		struct ndx_range *r = MFN_ENTRY(node);
+
+		if (node->left && MFN_ENTRY(node->left)->max_free >= n)
+			node = node->left;
+		else if (is_free(r) && r->nframes >= n)
+			return r;
+		else
+			node = node->right;
+	}
+	return NULL;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_assign_any(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, uint64_t nframes, uint64_t *mfn)
+{
+	struct ndx_range *r;
+	int rc;
+
+	map->msg[0] = '\0';
+	rc = check_domid(map, domid);
+	if (!rc && !nframes)
+		rc = fail(map, -EINVAL, "no frames");
+	if (!rc)
+		rc = check_gfn(map, domid, gfn, nframes);
+	if (rc)
+		return rc;
+	r = first_fit(map, nframes);
+	if (!r)
+		return fail(map, -ENOSPC, "no free run of %#llx frames (the longest is %#llx)",
+				(unsigned long long)nframes, (unsigned long long)(map->by_mfn.root ?
+					MFN_ENTRY(map->by_mfn.root)->max_free : 0));
+	if (mfn)
+		*mfn = r->mfn;
+	return ndctl_xen_pagemap_assign(map, domid, gfn, r->mfn, nframes);
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_release(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t mfn, uint64_t nframes)
+{
+	struct change c = { .set_owner = 1, .domid = NO_DOMAIN };
+	uint64_t e = mfn + nframes, expect = mfn;
+	struct ndx_range *r;
+	int rc;
+
+	map->msg[0] = '\0';
+	rc = check_domid(map, domid);
+	if (!rc)
+		rc = check_span(map, mfn, nframes);
+	if (rc)
+		return rc;
+	for (r = at_mfn(map, mfn); expect < e; r = next_range(r)) {
+		if (!r || r->mfn > expect)
+			return fail(map, -ERANGE, "frame %#llx is outside every data area",
+					(unsigned long long)expect);
+		if (r->domid != domid) {
+			uint64_t to = rend(r) < e ? rend(r) : e;
+
+			if (!owned(r))
+				return fail(map, -EPERM, "frames %#llx-%#llx are not domain %u's: "
+						"they are unowned", (unsigned long long)expect,
+						(unsigned long long)to, domid);
+			return fail(map, -EPERM, "frames %#llx-%#llx are not domain %u's: they "
+					"belong to domain %u", (unsigned long long)expect,
+					(unsigned long long)to, domid, r->domid);
+		}
+		expect = rend(r);
+	}
+	rc = reserve_spares(map);
+	if (rc)
+		return rc;
+	change_span(map, mfn, e, &c);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_release_domain(struct ndctl_xen_pagemap *map,
+		uint32_t domid, uint64_t *nframes)
+{
+	struct change c = { .set_owner = 1, .domid = NO_DOMAIN };
+	struct ndx_range *r;
+	uint64_t total = 0;
+	int rc;
+
+	map->msg[0] = '\0';
+	rc = check_domid(map, domid);
+	if (!rc)
+		rc = reserve_spares(map);
+	if (rc)
+		return rc;
+	/* whole ranges: no split, so the spares stay */
+	while ((r = ceil_dom(map, domid, 0)) && r->domid == domid) {
+		total += r->nframes;
+		change_span(map, r->mfn, rend(r), &c);
+	}
+	if (nframes)
+		*nframes = total;
+	if (!total)
+		return fail(map, -ENOENT, "domain %u owns no frames", domid);
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* something of [s, e) lies in an area */
+static int check_touches(struct ndctl_xen_pagemap *map, uint64_t s, uint64_t e)
+{
+	struct ndx_range *r = from_mfn(map, s);
+
+	if (!r || r->mfn >= e)
+		return fail(map, -ERANGE, "no frame of %#llx-%#llx lies in a data area",
+				(unsigned long long)s, (unsigned long long)e);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_mark_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		uint64_t nframes, uint32_t *domids, size_t max, size_t *ndomains)
+{
+	struct change c = { .set_broken = 1, .broken = 1 };
+	uint64_t e = mfn + nframes;
+	uint32_t *found = NULL, *grown;
+	size_t nfound = 0, cap = 0, i, n;
+	struct ndx_range *r;
+	int rc;
+
+	map->msg[0] = '\0';
+	rc = check_span(map, mfn, nframes);
+	if (!rc)
+		rc = check_touches(map, mfn, e);
+	if (rc)
+		return rc;
+	/* the owners, before anything changes */
+	for (r = from_mfn(map, mfn); r && r->mfn < e; r = next_range(r)) {
+		if (!owned(r))
+			continue;
+		if (nfound == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(found, cap * sizeof(*found));
+			if (!grown) {
+				free(found);
+				return fail(map, -ENOMEM, "out of memory");
+			}
+			found = grown;
+		}
+		found[nfound++] = r->domid;
+	}
+	rc = reserve_spares(map);
+	if (rc) {
+		free(found);
+		return rc;
+	}
+	change_span(map, mfn, e, &c);
+	n = 0;
+	if (nfound) {
+		qsort(found, nfound, sizeof(*found), cmp_u32);
+		for (i = 0; i < nfound; i++) {
+			if (i && found[i] == found[i - 1])
+				continue;
+			if (n < max && domids)
+				domids[n] = found[i];
+			n++;
+		}
+	}
+	free(found);
+	if (ndomains)
+		*ndomains = n;
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_mark_broken_phys(struct ndctl_xen_pagemap *map,
+		uint64_t addr, uint64_t len, uint32_t *domids, size_t max, size_t *ndomains)
+{
+	uint64_t s, e;
+
+	map->msg[0] = '\0';
+	if (!len)
+		return fail(map, -EINVAL, "no bytes");
+	if (len - 1 > UINT64_MAX - addr)
+		return fail(map, -EINVAL, "bytes %#llx + %#llx overflow 64 bits",
+				(unsigned long long)addr, (unsigned long long)len);
+	/* 4 KiB frames, rounded outward */
+	s = addr >> 12;
+	e = ((addr + (len - 1)) >> 12) + 1;
+	return ndctl_xen_pagemap_mark_broken(map, s, e - s, domids, max, ndomains);
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		uint64_t nframes)
+{
+	struct change c = { .set_broken = 1, .broken = 0 };
+	int rc;
+
+	map->msg[0] = '\0';
+	rc = check_span(map, mfn, nframes);
+	if (!rc)
+		rc = check_touches(map, mfn, mfn + nframes);
+	if (!rc)
+		rc = reserve_spares(map);
+	if (rc)
+		return rc;
+	change_span(map, mfn, mfn + nframes, &c);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_layout_badblock_frames(struct ndctl_xen_layout *l,
+		uint64_t offset, uint64_t len, uint64_t *smfn, uint64_t *emfn)
+{
+	uint64_t data_off = ndctl_xen_layout_get_data_offset(l);
+	uint64_t data_end = data_off + ndctl_xen_layout_get_data_size(l);
+	uint64_t base = ndctl_xen_layout_get_phys_start(l), end;
+
+	if (!len || len > UINT64_MAX - offset)
+		return -EINVAL;
+	end = offset + len;
+	if (end <= data_off || offset >= data_end)
+		return -ENOENT;
+	if (offset < data_off)
+		offset = data_off;
+	if (end > data_end)
+		end = data_end;
+	*smfn = (base + offset) >> 12;
+	*emfn = ((base + end - 1) >> 12) + 1;
+	return 0;
+}
+
+/* ---- lookups and iteration ---- */
+
+NDX_EXPORT int ndctl_xen_pagemap_find(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		struct ndctl_xen_pagemap_range *range)
+{
+	struct ndx_range *r = at_mfn(map, mfn);
+
+	if (!r)
+		return -ENOENT;
+	fill(r, range);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_find_gfn(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, struct ndctl_xen_pagemap_range *range)
+{
+	struct ndx_range *r = floor_dom(map, domid, gfn);
+
+	if (!r || r->domid != domid || gfn - r->gfn >= r->nframes)
+		return -ENOENT;
+	fill(r, range);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_next(struct ndctl_xen_pagemap *map, unsigned int state_mask,
+		uint64_t *cursor, struct ndctl_xen_pagemap_range *range)
+{
+	struct ndx_range *r = from_mfn(map, *cursor);
+
+	while (r && !(state_mask & NDCTL_XEN_PAGEMAP_MASK(range_state(r))))
+		r = next_range(r);
+	if (!r)
+		return -ENOENT;
+	fill(r, range);
+	*cursor = rend(r);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_domain_next(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t *cursor, struct ndctl_xen_pagemap_range *range)
+{
+	struct ndx_range *r = floor_dom(map, domid, *cursor);
+	struct ndx_avl_node *n;
+
+	if (!r || r->domid != domid || r->gfn + r->nframes <= *cursor) {
+		if (r) {
+			n = ndx_avl_next(&r->by_dom);
+		} else {
+			n = ndx_avl_first(&map->by_dom);
+		}
+		r = n ? DOM_ENTRY(n) : NULL;
+	}
+	if (!r || r->domid != domid)
+		return -ENOENT;
+	fill(r, range);
+	*cursor = r->gfn + r->nframes;
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_next_domain(struct ndctl_xen_pagemap *map, uint32_t from,
+		uint32_t *domid)
+{
+	struct ndx_range *r = ceil_dom(map, from, 0);
+
+	if (!r)
+		return -ENOENT;
+	*domid = r->domid;
+	return 0;
+}
+
+NDX_EXPORT uint64_t ndctl_xen_pagemap_get_frames(struct ndctl_xen_pagemap *map,
+		enum ndctl_xen_pagemap_state state)
+{
+	return (unsigned int)state < NDCTL_XEN_PAGEMAP_NR_STATES ? map->frames[state] : 0;
+}
+
+NDX_EXPORT uint64_t ndctl_xen_pagemap_get_ranges(struct ndctl_xen_pagemap *map,
+		enum ndctl_xen_pagemap_state state)
+{
+	return (unsigned int)state < NDCTL_XEN_PAGEMAP_NR_STATES ? map->ranges[state] : 0;
+}
+
+/* ---- state file ----
+ *
+ * All fields little-endian.
+ *   header, 64 bytes:
+ *     0  magic "NDXPGMAP"          8  le16 version major (1), le16 minor (0)
+ *    12  le32 header size (64)    16  le64 file size
+ *    24  le32 number of areas     28  le32 range record size (32)
+ *    32  le64 number of ranges    40  16 bytes zero
+ *    56  le64 checksum: fletcher64 (the info block's) of the whole file
+ *        with this field zero
+ *   areas, 16 bytes each, in frame order: le64 smfn, le64 emfn
+ *   ranges, 32 bytes each, in frame order, covering every area:
+ *     le64 mfn, le64 nframes, le64 gfn, le32 domid, le32 flags (bit 0 broken)
+ */
+#define PM_MAGIC "NDXPGMAP"
+#define PM_VERSION_MAJOR 1
+#define PM_VERSION_MINOR 0
+#define PM_HEADER 64u
+#define PM_AREA 16u
+#define PM_RANGE 32u
+#define PM_CHECKSUM_AT 56u
+#define PM_FLAG_BROKEN 1u
+/* a state file larger than this is not ours (2^25 ranges) */
+#define PM_MAX_FILE (PM_HEADER + (1ull << 30))
+
+static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
+
+static uint64_t file_checksum(uint8_t *buf, size_t len)
+{
+	uint8_t saved[8];
+	uint64_t sum;
+
+	memcpy(saved, buf + PM_CHECKSUM_AT, 8);
+	memset(buf + PM_CHECKSUM_AT, 0, 8);
+	sum = ndx_fletcher64(buf, len);
+	memcpy(buf + PM_CHECKSUM_AT, saved, 8);
+	return sum;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int fd, rc = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_save(struct ndctl_xen_pagemap *map, const char *path)
+{
+	uint64_t nranges = 0;
+	size_t len, i;
+	uint8_t *buf, *p;
+	struct ndx_avl_node *n;
+	struct stat st;
+	char *tmp;
+	int fd, rc;
+
+	map->msg[0] = '\0';
+	for (i = 0; i < NDCTL_XEN_PAGEMAP_NR_STATES; i++)
+		nranges += map->ranges[i];
+	len = PM_HEADER + (size_t)map->nareas * PM_AREA + nranges * PM_RANGE;
+	buf = calloc(1, len);
+	if (!buf)
+		return fail(map, -ENOMEM, "out of memory");
+	memcpy(buf, PM_MAGIC, 8);
+	put16(buf + 8, PM_VERSION_MAJOR);
+	put16(buf + 10, PM_VERSION_MINOR);
+	put32(buf + 12, PM_HEADER);
+	put64(buf + 16, len);
+	put32(buf + 24, map->nareas);
+	put32(buf + 28, PM_RANGE);
+	put64(buf + 32, nranges);
+	p = buf + PM_HEADER;
+	for (i = 0; i < map->nareas; i++, p += PM_AREA) {
+		put64(p, map->areas[i].smfn);
+		put64(p + 8, map->areas[i].emfn);
+	}
+	for (n = ndx_avl_first(&map->by_mfn); n; n = ndx_avl_next(n), p += PM_RANGE) {
+		const struct ndx_range *r = MFN_ENTRY(n);
+
+		put64(p, r->mfn);
+		put64(p + 8, r->nframes);
+		put64(p + 16, r->gfn);
+		put32(p + 24, r->domid);
+		put32(p + 28, r->broken ? PM_FLAG_BROKEN : 0);
+	}
+	put64(buf + PM_CHECKSUM_AT, file_checksum(buf, len));
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		free(buf);
+		return fail(map, -ENOMEM, "out of memory");
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = fail(map, -errno, "%s: cannot create a temporary file beside it: %s",
+				path, strerror(errno));
+		free(tmp);
+		free(buf);
+		return rc;
+	}
+	/* keep an existing file's permissions */
+	if (stat(path, &st) == 0)
+		(void)fchmod(fd, st.st_mode & 07777);
+	rc = write_all(fd, buf, len);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		fail(map, rc, "%s: cannot write: %s", path, strerror(-rc));
+	} else {
+		rc = fsync_dir_of(path);
+		if (rc)
+			fail(map, rc, "%s: written, but syncing its directory failed: %s", path,
+					strerror(-rc));
+	}
+	free(tmp);
+	free(buf);
+	return rc;
+}
+
+static int read_file(struct ndctl_xen_pagemap *map, const char *path, uint8_t **out,
+		size_t *out_len)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(map, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = fail(map, -ENOMSG, "%s: not a regular file", path);
+		close(fd);
+		return rc;
+	}
+	if ((uint64_t)st.st_size > PM_MAX_FILE) {
+		close(fd);
+		return fail(map, -ENOMSG, "%s: %llu bytes is too large for a page map", path,
+				(unsigned long long)st.st_size);
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		return fail(map, -ENOMEM, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -errno : -EBADMSG;
+			fail(map, rc, "%s: read failed: %s", path, r < 0 ? strerror(errno)
+					: "file shrank");
+			break;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*out_len = got;
+	return 0;
+}
+
+static int check_header(struct ndctl_xen_pagemap *map, const char *path,
+		uint8_t *buf, size_t len)
+{
+	uint64_t nareas, nranges, want;
+
+	if (len < 8 || memcmp(buf, PM_MAGIC, 8) != 0)
+		return fail(map, -ENOMSG, "%s: not an ndctl-xen page map (no %s magic)",
+				path, PM_MAGIC);
+	if (len < PM_HEADER)
+		return fail(map, -EBADMSG, "%s: damaged: %zu bytes, shorter than the %u-byte "
+				"header", path, len, PM_HEADER);
+	if (get16(buf + 8) != PM_VERSION_MAJOR)
+		return fail(map, -EPROTONOSUPPORT, "%s: page map version %u.%u is not "
+				"supported (only %u.x)", path, get16(buf + 8), get16(buf + 10),
+				PM_VERSION_MAJOR);
+	if (get64(buf + 16) != len)
+		return fail(map, -EBADMSG, "%s: damaged: the header says %llu bytes, the file "
+				"has %zu", path, (unsigned long long)get64(buf + 16), len);
+	if (get64(buf + PM_CHECKSUM_AT) != file_checksum(buf, len))
+		return fail(map, -EBADMSG, "%s: damaged: bad checksum %#llx, expected %#llx",
+				path, (unsigned long long)get64(buf + PM_CHECKSUM_AT),
+				(unsigned long long)file_checksum(buf, len));
+	nareas = get32(buf + 24);
+	nranges = get64(buf + 32);
+	want = PM_HEADER + nareas * PM_AREA;
+	if (get32(buf + 12) != PM_HEADER || get32(buf + 28) != PM_RANGE ||
+			nranges > (len - PM_HEADER) / PM_RANGE ||
+			want + nranges * PM_RANGE != len)
+		return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
+				"file's size", path);
+	return 0;
+}
+
+/* the records, checked against every invariant while the map is built */
+static int load_records(struct ndctl_xen_pagemap *map, const char *path,
+		const uint8_t *buf)
+{
+	uint64_t nareas = get32(buf + 24), nranges = get64(buf + 32), i;
+	const uint8_t *p = buf + PM_HEADER;
+	struct ndx_range *prev = NULL, *r;
+	unsigned int a = 0;
+	uint64_t expect = 0;
+
+	map->areas = calloc(nareas ? nareas : 1, sizeof(*map->areas));
+	if (!map->areas)
+		return fail(map, -ENOMEM, "out of memory");
+	map->areas_cap = (unsigned int)(nareas ? nareas : 1);
+	for (i = 0; i < nareas; i++, p += PM_AREA) {
+		uint64_t s = get64(p), e = get64(p + 8);
+
+		if (s >= e || e > MFN_LIMIT || (i && s < map->areas[i - 1].emfn))
+			return fail(map, -EBADMSG, "%s: damaged: area %llu (%#llx-%#llx) is empty, "
+					"too high, or not after the one before", path,
+					(unsigned long long)i, (unsigned long long)s,
+					(unsigned long long)e);
+		map->areas[i].smfn = s;
+		map->areas[i].emfn = e;
+		map->nareas++;
+	}
+	if (nareas)
+		expect = map->areas[0].smfn;
+	for (i = 0; i < nranges; i++, p += PM_RANGE) {
+		uint64_t mfn = get64(p), n = get64(p + 8), gfn = get64(p + 16);
+		uint32_t domid = get32(p + 24), flags = get32(p + 28);
+		const char *why = NULL;
+
+		if (a >= nareas)
+			why = "lies past the last area";
+		else if (mfn != expect)
+			why = "leaves a gap or overlaps the range before";
+		else if (!n || n > map->areas[a].emfn - mfn)
+			why = "is empty or runs past the end of its area";
+		else if (flags & ~PM_FLAG_BROKEN)
+			why = "has unknown flags";
+		else if (domid == NO_DOMAIN ? gfn != 0 : domid > NDCTL_XEN_PAGEMAP_DOMID_MAX)
+			why = "has an invalid domain or a guest frame without one";
+		else if (domid != NO_DOMAIN && check_gfn(map, domid, gfn, n))
+			why = "overlaps the domain's guest frames";
+		if (why)
+			return fail(map, -EBADMSG, "%s: damaged: range %llu (frame %#llx) %s",
+					path, (unsigned long long)i, (unsigned long long)mfn, why);
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return fail(map, -ENOMEM, "out of memory");
+		r->mfn = mfn;
+		r->nframes = n;
+		r->gfn = gfn;
+		r->domid = domid;
+		r->broken = flags & PM_FLAG_BROKEN;
+		if (prev && mergeable(map, prev, r)) {
+			free(r);
+			return fail(map, -EBADMSG, "%s: damaged: range %llu (frame %#llx) should "
+					"have merged with the one before", path,
+					(unsigned long long)i, (unsigned long long)mfn);
+		}
+		link_mfn(map, r);
+		if (owned(r))
+			link_dom(map, r);
+		account(map, r, 1);
+		prev = r;
+		expect = mfn + n;
+		if (expect == map->areas[a].emfn && ++a < nareas)
+			expect = map->areas[a].smfn;
+	}
+	if (a < nareas)
+		return fail(map, -EBADMSG, "%s: damaged: the ranges do not cover area %u "
+				"(%#llx-%#llx)", path, a, (unsigned long long)map->areas[a].smfn,
+				(unsigned long long)map->areas[a].emfn);
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map, const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	map->msg[0] = '\0';
+	if (map->nareas)
+		return fail(map, -EBUSY, "%s: the map to load into is not empty", path);
+	rc = read_file(map, path, &buf, &len);
+	if (rc)
+		return rc;
+	rc = check_header(map, path, buf, len);
+	if (!rc)
+		rc = load_records(map, path, buf);
+	if (rc)
+		empty_map(map);
+	free(buf);
+	return rc;
+}
+
+/* ---- invariants, for the tests ---- */
+
+static int check_augment(const struct ndx_avl_node *n, uint64_t *max)
+{
+	const struct ndx_range *r;
+	uint64_t l = 0, rr = 0, m;
+
+	if (!n) {
+		*max = 0;
+		return 0;
+	}
+	r = MFN_ENTRY(n);
+	if (check_augment(n->left, &l) || check_augment(n->right, &rr))
+		return -1;
+	m = is_free(r) ? r->nframes : 0;
+	m = l > m ? l : m;
+	m = rr > m ? rr : m;
+	*max = m;
+	return r->max_free == m ? 0 : -1;
+}
+
+#define BAD(...) do { snprintf(why, len, __VA_ARGS__); return -1; } while (0)
+
+int ndx_pagemap_check(struct ndctl_xen_pagemap *map, char *why, size_t len)
+{
+	uint64_t frames[NDCTL_XEN_PAGEMAP_NR_STATES] = { 0 };
+	uint64_t ranges[NDCTL_XEN_PAGEMAP_NR_STATES] = { 0 };
+	uint64_t nowned = 0, ndom = 0, expect = 0, max;
+	const struct ndx_range *prev = NULL, *r;
+	struct ndx_avl_node *n;
+	unsigned int a = 0, i;
+
+	if (ndx_avl_check(&map->by_mfn) || ndx_avl_check(&map->by_dom))
+		BAD("a tree is unbalanced or mislinked");
+	if (check_augment(map->by_mfn.root, &max))
+		BAD("a max_free augment is stale");
+	for (i = 1; i < map->nareas; i++)
+		if (map->areas[i].smfn < map->areas[i - 1].emfn)
+			BAD("areas %u and %u overlap or are out of order", i - 1, i);
+	if (map->nareas)
+		expect = map->areas[0].smfn;
+	for (n = ndx_avl_first(&map->by_mfn); n; n = ndx_avl_next(n)) {
+		r = MFN_ENTRY(n);
+		if (a >= map->nareas)
+			BAD("range at %#llx lies past the last area", (unsigned long long)r->mfn);
+		if (r->mfn != expect)
+			BAD("range at %#llx: expected one at %#llx", (unsigned long long)r->mfn,
+					(unsigned long long)expect);
+		if (!r->nframes || rend(r) > map->areas[a].emfn)
+			BAD("range at %#llx is empty or crosses its area's end",
+					(unsigned long long)r->mfn);
+		if (!owned(r) && r->gfn)
+			BAD("unowned range at %#llx has gfn %#llx", (unsigned long long)r->mfn,
+					(unsigned long long)r->gfn);
+		if (prev && mergeable(map, prev, r))
+			BAD("ranges at %#llx and %#llx should have merged",
+					(unsigned long long)prev->mfn, (unsigned long long)r->mfn);
+		frames[range_state(r)] += r->nframes;
+		ranges[range_state(r)]++;
+		nowned += owned(r);
+		prev = r;
+		expect = rend(r);
+		if (expect == map->areas[a].emfn && ++a < map->nareas)
+			expect = map->areas[a].smfn;
+	}
+	if (a < map->nareas)
+		BAD("area %u is not covered", a);
+	prev = NULL;
+	for (n = ndx_avl_first(&map->by_dom); n; n = ndx_avl_next(n)) {
+		r = DOM_ENTRY(n);
+		if (!owned(r))
+			BAD("unowned range at %#llx in the domain index", (unsigned long long)r->mfn);
+		if (prev && prev->domid == r->domid && prev->gfn + prev->nframes > r->gfn)
+			BAD("domain %u's guest frames overlap at %#llx", r->domid,
+					(unsigned long long)r->gfn);
+		if (prev && !dom_before(prev->domid, prev->gfn, r->domid, r->gfn))
+			BAD("domain index out of order at domain %u gfn %#llx", r->domid,
+					(unsigned long long)r->gfn);
+		if (at_mfn(map, r->mfn) != r)
+			BAD("domain index entry at %#llx is not in the frame tree",
+					(unsigned long long)r->mfn);
+		ndom++;
+		prev = r;
+	}
+	if (ndom != nowned)
+		BAD("domain index has %llu ranges, %llu are owned", (unsigned long long)ndom,
+				(unsigned long long)nowned);
+	for (i = 0; i < NDCTL_XEN_PAGEMAP_NR_STATES; i++)
+		if (frames[i] != map->frames[i] || ranges[i] != map->ranges[i])
+			BAD("totals for %s are %llu frames in %llu ranges, counted %llu in %llu",
+					ndctl_xen_pagemap_state_name(i),
+					(unsigned long long)map->frames[i],
+					(unsigned long long)map->ranges[i],
+					(unsigned long long)frames[i], (unsigned long long)ranges[i]);
+	return 0;
+}
+
+size_t ndx_pagemap_node_size(void)
+{
+	return sizeof(struct ndx_range);
+}

@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# ndctl-xen map without hardware (--range): a toolstack's session of
+# assign, first fit, machine check, release and clear, with the expected
+# frames worked out here; then bad input, where every case must exit
+# with the expected code and a one-line error naming the problem, and
+# leave the state file's bytes as they were.
+. "$(dirname "$0")/common"
+
+S=$TMP/map.state
+M() { "$NDX" map "$@"; }
+# jqs FILTER: query `map show` of the state file
+jqs() { M show --state="$S" | jq -r "$1"; }
+# eq DESCRIPTION EXPECTED ACTUAL
+eq() {
+	if [ "$2" = "$3" ]; then pass; else fail "$1: got '$3', expected '$2'"; fi
+}
+
+# three areas: 1024 frames at 0x100000, 256 right after it (a separate
+# area: no range may span the two), 256 at 0x200000
+M create --state="$S" --range=0x100000-0x100400 --range=0x100400-0x100500 \
+	--range=0x200000-0x200100 > "$TMP/out"
+eq "areas" 3 "$(jqs '.areas | length')"
+eq "all free" "1536 3" "$(jqs '"\(.totals.free.frames) \(.totals.free.ranges)"')"
+eq "free bytes" 6291456 "$(jqs '.totals.free.size')"
+
+# domain 1: 16 frames at 0x100010, guest frame 0x100
+M assign --state="$S" --domain=1 --gfn=0x100 --mfn=0x100010 --frames=16 > "$TMP/out"
+eq "assign reports the range" "1048592 16 1 256" "$(jq -r '"\(.mfn) \(.frames) \(.domain) \(.gfn)"' "$TMP/out")"
+# contiguous in machine and guest frames: merges into one range
+M assign --state="$S" --domain=1 --gfn=0x110 --mfn=0x100020 --frames=8 > /dev/null
+# contiguous in machine frames only: a second range
+M assign --state="$S" --domain=1 --gfn=0x200 --mfn=0x100028 --frames=8 > /dev/null
+eq "domain 1's ranges" "1048592:256:24 1048616:512:8" \
+	"$(M show --state="$S" --domain=1 | jq -r '[.ranges[] | "\(.mfn):\(.gfn):\(.frames)"] | join(" ")')"
+# first fit for 8 frames: the lowest free run, 0x100000-0x100010, its first 8
+M assign --state="$S" --domain=2 --gfn=0 --frames=8 > "$TMP/out"
+eq "first fit takes the lowest run" 1048576 "$(jq .mfn "$TMP/out")"
+# 17 frames: the 8 left at 0x100008 are too few; the next run starts at 0x100030
+M assign --state="$S" --domain=2 --gfn=8 --frames=17 > "$TMP/out"
+eq "first fit skips a short run" 1048624 "$(jq .mfn "$TMP/out")"
+eq "domain 2: two ranges, not adjacent" 2 \
+	"$(M show --state="$S" --domain=2 | jq '.ranges | length')"
+# the last frames of area 1 and the first of area 2: two ranges, never one
+M assign --state="$S" --domain=3 --gfn=0 --mfn=0x1003f0 --frames=16 > /dev/null
+M assign --state="$S" --domain=3 --gfn=16 --mfn=0x100400 --frames=16 > /dev/null
+eq "no range spans two areas" "1049584:16 1049600:16" \
+	"$(M show --state="$S" --domain=3 | jq -r '[.ranges[] | "\(.mfn):\(.frames)"] | join(" ")')"
+eq "assigned frames" 89 "$(jqs .totals.assigned.frames)"
+
+# a machine check over bytes 0x100011800-0x100013000: frames 0x100011-0x100013
+M broken --state="$S" --phys=0x100011800 --length=0x1801 > "$TMP/out"
+eq "machine check names domain 1" "[1]" "$(jq -c .domains "$TMP/out")"
+eq "three frames broken" 3 "$(jq .broken_frames "$TMP/out")"
+eq "domain 1's broken range" "1048593:3:assigned-broken" \
+	"$(M show --state="$S" --filter=assigned-broken | jq -r '.ranges[] | "\(.mfn):\(.frames):\(.state)"')"
+# domain 2's last first-fit frame, 8 free frames, domain 1's first frame
+M broken --state="$S" --mfn=0x100007 --frames=10 > "$TMP/out"
+eq "two domains hit" "[1,2]" "$(jq -c .domains "$TMP/out")"
+M broken --state="$S" --mfn=0x100100 --frames=4 > "$TMP/out"
+eq "free frames hit: no domain" "[]" "$(jq -c .domains "$TMP/out")"
+eq "broken frames" 17 "$(jq .broken_frames "$TMP/out")"
+# 200 frames: 0x100041-0x100100 has 191, then 0x100100-0x100104 is broken
+M assign --state="$S" --domain=4 --gfn=0 --frames=200 > "$TMP/out"
+eq "first fit never hands out broken frames" 1048836 "$(jq .mfn "$TMP/out")"
+
+# domain destroy: its frames return, broken ones stay broken
+M release --state="$S" --domain=1 > "$TMP/out"
+eq "released all of domain 1" 32 "$(jq .frames "$TMP/out")"
+eq "domain 1 gone" 0 "$(M show --state="$S" --domain=1 | jq '.ranges | length')"
+eq "its broken frames stay broken, merged with the free broken ones" "1048584:12" \
+	"$(M show --state="$S" --filter=broken | jq -r '[.ranges[] | select(.mfn < 1048600) | "\(.mfn):\(.frames)"] | join(" ")')"
+# a piece of domain 2's second range
+M release --state="$S" --domain=2 --mfn=0x100035 --frames=5 > /dev/null
+eq "partial release splits" "1048576:0:7 1048583:7:1 1048624:8:5 1048634:18:7" \
+	"$(M show --state="$S" --domain=2 | jq -r '[.ranges[] | "\(.mfn):\(.gfn):\(.frames)"] | join(" ")')"
+
+# clear everything broken, release everyone: back to one free range per area
+M clear --state="$S" --mfn=0x100000 --frames=0x100500 > /dev/null
+for d in 2 3 4; do M release --state="$S" --domain=$d > /dev/null; done
+eq "merged back" "3 1536" "$(jqs '"\(.ranges | length) \(.totals.free.frames)"')"
+eq "no temporary files left" "map.state" "$(ls "$TMP" | grep '^map\.state' | tr '\n' ' ' | sed 's/ $//')"
+
+# --- bad input: exit code, one line naming the problem, state unchanged
+M assign --state="$S" --domain=5 --gfn=0 --mfn=0x100100 --frames=16 > /dev/null
+M broken --state="$S" --mfn=0x100200 --frames=1 > /dev/null
+printf '%-44s %-4s %s\n' CASE EXIT ERROR
+# the state file as it was, and nothing on stdout
+EXPECT_FILES=("$S")
+EXPECT_NO_STDOUT=1
+A=(map assign --state="$S")
+expect "assign over another domain" 1 "frames 0x100108-0x100110 belong to domain 5" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --mfn=0x100108 --frames=16
+expect "assign: guest frames in use" 1 "domain 5's guest frames 0x8-0x9 overlap" \
+	"$NDX" "${A[@]}" --domain=5 --gfn=8 --mfn=0x100000 --frames=1
+expect "assign outside every area" 1 "frame 0xfffff is outside every data area" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --mfn=0xfffff --frames=2
+expect "assign across two areas" 1 "run past the end of data area 0x100000-0x100400" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --mfn=0x1003ff --frames=2
+expect "assign a broken frame" 1 "frames 0x100200-0x100201 are broken" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --mfn=0x1001f0 --frames=32
+expect "first fit: no run long enough" 1 "no free run of 0x400 frames" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --frames=1024
+expect "assign domain 32752" 2 "--domain=32752: a guest domain id is 0 to 32751" \
+	"$NDX" "${A[@]}" --domain=32752 --gfn=0 --frames=1
+expect "assign 0 frames" 2 "--frames=0: must be at least 1" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --frames=0
+expect "assign: mfn not a number" 2 "--mfn=12z is not a number" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --mfn=12z --frames=1
+expect "assign: negative gfn" 2 "--gfn=-1 is not a number" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=-1 --frames=1
+expect "assign: mfn beyond 64 bits" 2 "--mfn=18446744073709551616 is not a number" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --mfn=18446744073709551616 --frames=1
+expect "assign: mfn + frames past 2^52" 1 "pass frame 2\^52" \
+	"$NDX" "${A[@]}" --domain=6 --gfn=0 --mfn=0xfffffffffffff --frames=2
+expect "assign without --gfn" 2 "give --gfn and --frames" \
+	"$NDX" "${A[@]}" --domain=6 --frames=1
+expect "assign without --domain" 2 "give --domain" \
+	"$NDX" "${A[@]}" --gfn=0 --frames=1
+expect "release another domain's frames" 1 "frames 0x100100-0x100110 are not domain 6's: they belong to domain 5" \
+	"$NDX" map release --state="$S" --domain=6 --mfn=0x100100 --frames=16
+expect "release free frames" 1 "frames 0x100000-0x100100 are not domain 5's: they are unowned" \
+	"$NDX" map release --state="$S" --domain=5 --mfn=0x100000 --frames=0x110
+expect "release a domain without frames" 1 "domain 9 owns no frames" \
+	"$NDX" map release --state="$S" --domain=9
+expect "release: --mfn without --frames" 2 "give --mfn and --frames together" \
+	"$NDX" map release --state="$S" --domain=5 --mfn=0x100100
+expect "release: --gfn is not its option" 2 "--gfn is not an option of map release" \
+	"$NDX" map release --state="$S" --domain=5 --gfn=0
+expect "broken outside every area" 1 "no frame of 0x300000-0x300002 lies in a data area" \
+	"$NDX" map broken --state="$S" --mfn=0x300000 --frames=2
+expect "broken: --mfn and --phys" 2 "give exactly one of" \
+	"$NDX" map broken --state="$S" --mfn=0x100000 --frames=1 --phys=0 --length=4K
+expect "broken: --phys without --length" 2 "give exactly one of" \
+	"$NDX" map broken --state="$S" --phys=0x100000000
+expect "broken: --length 0" 2 "--length=0 is not a size above 0" \
+	"$NDX" map broken --state="$S" --phys=0x100000000 --length=0
+expect "broken: phys range overflows" 1 "overflow 64 bits" \
+	"$NDX" map broken --state="$S" --phys=0xffffffffffffff00 --length=4K
+expect "clear outside every area" 1 "no frame of 0x10-0x20 lies in a data area" \
+	"$NDX" map clear --state="$S" --mfn=0x10 --frames=16
+expect "show: unknown state" 2 "--filter=free,bent: 'bent' is not a state" \
+	"$NDX" map show --state="$S" --filter=free,bent
+expect "no --state" 2 "give --state=FILE" "$NDX" map show
+expect "no subcommand" 2 "give a subcommand" "$NDX" map
+expect "unknown subcommand" 2 "'frob' is not a subcommand" "$NDX" map frob --state="$S"
+expect "unknown option" 2 "unknown option or missing value: '--frobnicate'" \
+	"$NDX" map show --state="$S" --frobnicate
+expect "stray argument" 2 "unexpected argument 'extra'" "$NDX" map show --state="$S" extra
+expect "create over an existing map" 1 "map.state exists: it may hold assignments; use --force" \
+	"$NDX" map create --state="$S" --range=0x100000-0x100400
+expect "create: empty range" 1 "area 0x5-0x5 is empty" \
+	"$NDX" map create --state="$TMP/new.state" --range=5-5
+expect "create: overlapping ranges" 1 "area 0x80-0x180 overlaps area 0-0x100" \
+	"$NDX" map create --state="$TMP/new.state" --range=0-0x100 --range=0x80-0x180
+expect "create: malformed range" 2 "--range=0x100: give SMFN-EMFN" \
+	"$NDX" map create --state="$TMP/new.state" --range=0x100
+expect "create: range and filters" 2 "exclude each other" \
+	"$NDX" map create --state="$TMP/new.state" --range=0-1 -r region0
+check "create: nothing left behind" test ! -e "$TMP/new.state"
+
+# damaged and foreign state files: refused by name, left as they were
+head -c 100 "$S" > "$TMP/short.state"
+echo "not a map at all" > "$TMP/text.state"
+cp "$S" "$TMP/v2.state"
+printf '\x02' | dd of="$TMP/v2.state" bs=1 seek=8 conv=notrunc status=none
+cp "$S" "$TMP/flip.state"
+printf '\x55' | dd of="$TMP/flip.state" bs=1 seek=100 conv=notrunc status=none
+EXPECT_FILES=("$S" "$TMP"/flip.state "$TMP"/short.state "$TMP"/text.state "$TMP"/v2.state)
+expect "damaged: a flipped byte" 1 "flip.state: damaged: bad checksum" \
+	"$NDX" map assign --state="$TMP/flip.state" --domain=6 --gfn=0 --frames=1
+expect "damaged: truncated" 1 "short.state: damaged: the header says [0-9]+ bytes, the file has 100" \
+	"$NDX" map show --state="$TMP/short.state"
+expect "foreign: a text file" 1 "text.state: not an ndctl-xen page map" \
+	"$NDX" map release --state="$TMP/text.state" --domain=5
+expect "foreign: format version 2" 1 "v2.state: page map version 2.0 is not supported" \
+	"$NDX" map show --state="$TMP/v2.state"
+expect "missing state file" 1 "nothing.state: No such file or directory" \
+	"$NDX" map show --state="$TMP/nothing.state"
+
+# an ordinary user cannot replace a root-owned map in a root-owned directory
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	chmod 755 "$TMP"
+	chmod 644 "$S"
+	if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$NDX"; then
+		expect "assign as an ordinary user" 1 "map.state: cannot create a temporary file beside it: Permission denied" \
+			setpriv --reuid=65534 --regid=65534 --clear-groups "$NDX" "${A[@]}" --domain=6 --gfn=0 --frames=1
+	fi
+fi
+
+finish
