@@ -3,8 +3,10 @@
 # Every test: dependencies, then
 #  1. a gcc build with warnings as errors and all meson suites (unit,
 #     offline, docs, kernel: the rig boots Debian's 6.1 and 6.12 kernels
-#     under QEMU);
-#  2. the unit and offline suites again, built with ASan and UBSan;
+#     under QEMU, both at once: acceptance, create-namespace, list, the
+#     bad-input matrix and power cuts);
+#  2. the unit, offline and kernel suites again, built with ASan and UBSan
+#     (in the rig, every tool in the guest runs instrumented);
 #  3. the offline suite with every ndctl-xen run under valgrind memcheck;
 #  4. a clang build with libFuzzer for the fuzz smoke runs;
 #  5. meson dist: the tarball builds and passes the unit, offline and docs
@@ -30,7 +32,7 @@ meson test -C build --print-errorlogs --num-processes 2
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --suite offline --print-errorlogs --num-processes 2
+	meson test -C build-asan --suite unit --suite offline --suite kernel --print-errorlogs --num-processes 2
 
 meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 2
 
