@@ -34,9 +34,11 @@ int bus_match(struct ndctl_bus *bus, const char *want);
 int foreach_namespace(struct ndctl_ctx *nctx, const char *bus, const char *region,
 		const char *ns, int (*fn)(struct ndctl_namespace *ndns, void *arg), void *arg);
 /*
- * fn(start, end, arg) for each of the region's media errors that touches
- * ndns, as bytes [start, end) from the namespace base, clipped to it;
- * stops at the first negative return and returns it, else 0.
+ * fn(start, end, arg) for each media error that touches ndns, as bytes
+ * [start, end) from the namespace base, clipped to it: the pmem driver's
+ * list for the namespace's block device when it has one (fsdax, raw), the
+ * region's list (ARS) otherwise (devdax, disabled, sector); stops at the
+ * first negative return and returns it, else 0.
  */
 int foreach_ns_badblock(struct ndctl_namespace *ndns,
 		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg);

@@ -92,6 +92,55 @@ int foreach_namespace(struct ndctl_ctx *nctx, const char *bus_want, const char *
 	return 0;
 }
 
+/* clip [start, end) (bytes from the namespace base) to the namespace */
+static int clip_call(uint64_t start, uint64_t end, uint64_t ns_size,
+		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg)
+{
+	if (start >= ns_size || end <= start)
+		return 0;
+	return fn(start, end > ns_size ? ns_size : end, arg);
+}
+
+/*
+ * The pmem driver's list for the namespace's block device: 512-byte
+ * sectors from the start of that disk (the data area for fsdax, the
+ * namespace for raw).  The kernel fills it from the region's list at
+ * probe, adds later reports, and clears an entry when the sectors are
+ * rewritten.  1 when the namespace has such a disk (the list was used).
+ */
+static int disk_badblocks(struct ndctl_namespace *ndns,
+		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg, int *rc)
+{
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	uint64_t disk_off = 0, ns_size = ndctl_namespace_get_size(ndns);
+	unsigned long long sector;
+	const char *bdev = NULL;
+	char path[128];
+	FILE *f;
+	int len;
+
+	if (pfn && ndctl_pfn_is_enabled(pfn)) {
+		bdev = ndctl_pfn_get_block_device(pfn);
+		disk_off = ndctl_pfn_get_resource(pfn) - ndctl_namespace_get_resource(ndns);
+	} else if (!ndctl_namespace_get_btt(ndns) && !ndctl_namespace_get_dax(ndns) &&
+			ndctl_namespace_is_enabled(ndns)) {
+		bdev = ndctl_namespace_get_block_device(ndns);
+	}
+	if (!bdev || !bdev[0])
+		return 0;
+	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", bdev);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	*rc = 0;
+	while (!*rc && fscanf(f, "%llu %d", &sector, &len) == 2)
+		if (len > 0 && sector < UINT64_MAX / 512 - disk_off)
+			*rc = clip_call(disk_off + sector * 512,
+					disk_off + (sector + (uint64_t)len) * 512, ns_size, fn, arg);
+	fclose(f);
+	return 1;
+}
+
 int foreach_ns_badblock(struct ndctl_namespace *ndns,
 		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg)
 {
@@ -99,17 +148,17 @@ int foreach_ns_badblock(struct ndctl_namespace *ndns,
 	uint64_t ns_off = ndctl_namespace_get_resource(ndns) - ndctl_region_get_resource(region);
 	uint64_t ns_size = ndctl_namespace_get_size(ndns);
 	struct badblock *bb;
-	int rc;
+	int rc = 0;
 
+	if (disk_badblocks(ndns, fn, arg, &rc))
+		return rc < 0 ? rc : 0;
 	ndctl_region_badblock_foreach(region, bb) {
 		/* 512-byte sectors from the region's start */
 		uint64_t start = bb->offset * 512, end = start + (uint64_t)bb->len * 512;
 
 		if (end <= ns_off || start >= ns_off + ns_size)
 			continue;
-		start = start < ns_off ? 0 : start - ns_off;
-		end = end - ns_off > ns_size ? ns_size : end - ns_off;
-		rc = fn(start, end, arg);
+		rc = clip_call(start < ns_off ? 0 : start - ns_off, end - ns_off, ns_size, fn, arg);
 		if (rc < 0)
 			return rc;
 	}
