@@ -333,11 +333,13 @@ static int put(int fd, const uint8_t *buf, size_t len, off_t off)
 
 /*
  * Write an 8 KiB head (pad + info block) so that a cut at any moment
- * leaves either the old block, the new block, or a torn block with the
- * old one in the journal (when journal, the old valid block, is given).
+ * leaves the old block, the new block, or a torn block with the old one
+ * in the journal.  journal (NULL: none) goes into the pad first and stays
+ * there unless clear: a forward rewrite keeps it until the next one, so
+ * that a block the kernel then refuses can be rolled back after a cut.
  */
 static int write_head(struct ndctl_xen_ctx *ctx, const char *devpath,
-		const uint8_t *head, const uint8_t *journal, const char *stage)
+		const uint8_t *head, const uint8_t *journal, int clear, const char *stage)
 {
 	int fd = open(devpath, O_RDWR | O_DIRECT | O_CLOEXEC);
 	int rc = 0;
@@ -359,33 +361,66 @@ static int write_head(struct ndctl_xen_ctx *ctx, const char *devpath,
 	if (!rc)
 		rc = put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE, NDX_SB_OFFSET);
 	fault_stop(ctx, stage, "block");
-	if (!rc)
+	if (!rc && (!journal || clear))
 		rc = put(fd, head, NDX_SB_SIZE, 0);
 	close(fd);
 	return rc;
 }
 
 /*
- * A head whose block is not valid but whose pad holds a valid block for
- * this namespace (parent uuid) is a rewrite that a cut interrupted.
+ * The journal for replacing head's block with one whose uuid is tag, in
+ * jrnl; NULL when head's block is not valid (nothing to roll back to).
  */
-static int journal_pending(const uint8_t *head, const unsigned char parent[16])
+static const uint8_t *journal_for(const uint8_t *head, const uint8_t tag[16], uint8_t *jrnl)
 {
-	struct ndx_pfn_info info;
-
-	if (ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &info) == NDX_SB_OK)
-		return 0;
-	return ndx_pfn_sb_decode(head, &info) == NDX_SB_OK &&
-		memcmp(info.parent_uuid, parent, 16) == 0;
+	return ndx_pfn_sb_journal_make(head + NDX_SB_OFFSET, tag, jrnl) == 0 ? jrnl : NULL;
 }
 
-/* The valid block in head to journal while head is overwritten, or NULL */
-static const uint8_t *journal_of(const uint8_t *head)
+/*
+ * What a cut left: head's pad is this namespace's journal (parent uuid)
+ * and its block is torn, or is the block the journal was written for and
+ * the kernel did not adopt it.  Then head becomes the journaled previous
+ * head (pad zeros) and 1 is returned.  A journal that no longer applies
+ * is cleared from head (2).  0 otherwise.
+ */
+static int journal_rollback(uint8_t *head, const unsigned char parent[16], int adopted)
+{
+	uint8_t prev[NDX_SB_SIZE], tag[16];
+	struct ndx_pfn_info info, cur;
+	enum ndx_sb_status st;
+
+	if (ndx_pfn_sb_journal_open(head, prev, tag) ||
+			ndx_pfn_sb_decode(prev, &info) != NDX_SB_OK ||
+			memcmp(info.parent_uuid, parent, 16) != 0)
+		return 0;
+	st = ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &cur);
+	memset(head, 0, NDX_SB_SIZE);
+	if (st == NDX_SB_OK && (adopted || memcmp(cur.uuid, tag, 16) != 0))
+		return 2;
+	memcpy(head + NDX_SB_OFFSET, prev, NDX_SB_SIZE);
+	return 1;
+}
+
+/* the uuid of the block in head */
+static void block_uuid(const uint8_t *head, uint8_t uuid[16])
 {
 	struct ndx_pfn_info info;
 
-	return ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &info) == NDX_SB_OK ?
-		head + NDX_SB_OFFSET : NULL;
+	memset(uuid, 0, 16);
+	if (ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &info) == NDX_SB_OK)
+		memcpy(uuid, info.uuid, 16);
+}
+
+/* the namespace's pfn/dax/btt device is bound: the kernel adopted its block */
+static int adopted_now(const char *devname)
+{
+	char holder[64] = "", path[128];
+	struct stat st;
+
+	if (ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) || !holder[0])
+		return 0;
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/driver", holder);
+	return stat(path, &st) == 0;
 }
 
 /* Bring the namespace up raw (force_raw) and return its /dev path. */
@@ -556,9 +591,10 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	char path[64];
 	int rc;
 
+	/* the forward rewrite's journal (if any) covers a cut in here too */
 	rc = raw_view(ndns, path, sizeof(path));
 	if (!rc)
-		rc = write_head(ctx, path, old, journal_of(old), "restore-");
+		rc = write_head(ctx, path, old, NULL, 1, "restore-");
 	/* enabling returns 1 when a pfn/dax device claimed the namespace */
 	if (!rc && reprobe_named(ndns, NULL, old_mode) < 0)
 		rc = -ENXIO;
@@ -596,7 +632,8 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	const char *names[4];
 	char path[64], reason[1024];
 	enum ndctl_namespace_mode old_mode = NDCTL_NS_MODE_UNKNOWN;
-	int rc, kmsg, was_enabled;
+	uint8_t jrnl[NDX_SB_SIZE], tag[16];
+	int rc, kmsg, was_enabled, adopted;
 
 	say(why, why_len, "%s", "");
 	rc = ndctl_xen_lock(ctx, 60);
@@ -629,6 +666,7 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 
 	info(ctx, "%s: viewing raw\n", devname);
 	was_enabled = ndctl_namespace_is_enabled(ndns);
+	adopted = adopted_now(devname);
 	old_mode = ndctl_namespace_get_enforce_mode(ndns);
 	rc = raw_view(ndns, path, sizeof(path));
 	if (rc) {
@@ -645,12 +683,9 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 		goto out;
 	}
 	/* the old state of a rewrite a cut interrupted is the journaled block */
-	if (journal_pending(old, parent)) {
-		info(ctx, "%s: the block is torn; its previous version is in the journal\n",
+	if (journal_rollback(old, parent, adopted) == 1)
+		info(ctx, "%s: a cut interrupted a rewrite: the old state is the journaled block\n",
 				devname);
-		memcpy(old + NDX_SB_OFFSET, old, NDX_SB_SIZE);
-		memset(old, 0, NDX_SB_SIZE);
-	}
 	foreign = foreign_content(old, path);
 	if (foreign && !(flags & NDCTL_XEN_PROVISION_FORCE)) {
 		say(why, why_len, "%s holds %s; use --force to overwrite it", devname, foreign);
@@ -661,7 +696,8 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 
 	info(ctx, "%s: writing the info block (dataoff %#llx)\n", devname,
 			(unsigned long long)ndctl_xen_layout_get_dataoff(l));
-	rc = write_head(ctx, path, fresh, journal_of(old), "");
+	block_uuid(fresh, tag);
+	rc = write_head(ctx, path, fresh, journal_for(old, tag, jrnl), 0, "");
 	if (rc) {
 		say(why, why_len, "%s: write: %s", path, strerror(-rc));
 		goto restore;
@@ -771,7 +807,7 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 		/* its space was free before: leave no block behind for the next one */
 		info(ctx, "%s: deleting an unfinished new namespace\n", devname);
 		memset(head, 0, SPAN);
-		rc = write_head(ctx, path, head, NULL, "recover-");
+		rc = write_head(ctx, path, head, NULL, 1, "recover-");
 		if (!rc)
 			rc = ndctl_namespace_disable_safe(ndns);
 		if (!rc) {
@@ -787,16 +823,20 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 		goto out;
 	}
 	ndctl_namespace_get_uuid(ndns, parent);
-	if (journal_pending(head, parent)) {
+	switch (journal_rollback(head, parent, 0)) {
+	case 1:
 		info(ctx, "%s: putting back the block the journal holds\n", devname);
-		memcpy(head + NDX_SB_OFFSET, head, NDX_SB_SIZE);
-		memset(head, 0, NDX_SB_SIZE);
-		rc = write_head(ctx, path, head, NULL, "recover-");
+		*done = NDCTL_XEN_RECOVERY_JOURNAL;
+		/* fall through */
+	case 2:
+		rc = write_head(ctx, path, head, NULL, 1, "recover-");
 		if (rc) {
 			say(why, why_len, "%s: write: %s", path, strerror(-rc));
 			goto out;
 		}
-		*done = NDCTL_XEN_RECOVERY_JOURNAL;
+		break;
+	default:
+		break;
 	}
 	rc = leave(ndns, was_enabled || *done);
 	if (rc)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <endian.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "pfn-sb.h"
@@ -88,6 +89,41 @@ void ndx_pfn_sb_seal(uint8_t block[NDX_SB_SIZE], int record_too)
 		sb.rsv.checksum = htole64(rsv_checksum(&sb.rsv));
 	sb.checksum = htole64(sb_checksum(&sb));
 	memcpy(block, &sb, sizeof(sb));
+}
+
+static_assert(NDX_JRNL_OFFSET >= offsetof(struct nd_pfn_sb, padding) &&
+		NDX_JRNL_OFFSET + 32 <= offsetof(struct nd_pfn_sb, rsv),
+		"the journal tag lies in the padding before the record");
+
+int ndx_pfn_sb_journal_make(const uint8_t old[NDX_SB_SIZE], const uint8_t tag[16],
+		uint8_t out[NDX_SB_SIZE])
+{
+	static const uint8_t zero[32];
+	struct ndx_pfn_info info;
+
+	if (ndx_pfn_sb_decode(old, &info) != NDX_SB_OK ||
+			memcmp(old + NDX_JRNL_OFFSET, zero, sizeof(zero)) != 0)
+		return -1;
+	memcpy(out, old, NDX_SB_SIZE);
+	memcpy(out + NDX_JRNL_OFFSET, NDX_JRNL_MAGIC, 8);
+	memcpy(out + NDX_JRNL_OFFSET + 8, tag, 16);
+	ndx_pfn_sb_seal(out, 0);
+	return 0;
+}
+
+int ndx_pfn_sb_journal_open(const uint8_t pad[NDX_SB_SIZE], uint8_t old[NDX_SB_SIZE],
+		uint8_t tag[16])
+{
+	struct ndx_pfn_info info;
+
+	if (ndx_pfn_sb_decode(pad, &info) != NDX_SB_OK ||
+			memcmp(pad + NDX_JRNL_OFFSET, NDX_JRNL_MAGIC, 8) != 0)
+		return -1;
+	memcpy(tag, pad + NDX_JRNL_OFFSET + 8, 16);
+	memcpy(old, pad, NDX_SB_SIZE);
+	memset(old + NDX_JRNL_OFFSET, 0, 32);
+	ndx_pfn_sb_seal(old, 0);
+	return 0;
 }
 
 int ndx_pfn_sb_spoil(uint8_t block[NDX_SB_SIZE], const char *what)

@@ -159,6 +159,21 @@ void ndx_pfn_sb_seal(uint8_t block[NDX_SB_SIZE], int record_too);
  * "dataoff" (4 KiB off its alignment: the probe fails).  0, or -1.
  */
 int ndx_pfn_sb_spoil(uint8_t block[NDX_SB_SIZE], const char *what);
+/*
+ * The journal ndctl-xen keeps in a namespace's first 4 KiB (which no kernel
+ * reads) while it replaces a valid block: a copy of that block, tagged in
+ * its padding with "NDXJRNL1" and the uuid of the block written after it,
+ * and sealed again so that it is a valid block itself.  The tag sits at
+ * NDX_JRNL_OFFSET (32 bytes, zero in every kernel and ndctl-xen block).
+ */
+#define NDX_JRNL_OFFSET 3968u
+#define NDX_JRNL_MAGIC "NDXJRNL1"
+/* out = journal of a valid block old for the block with uuid tag; 0 or -1 */
+int ndx_pfn_sb_journal_make(const uint8_t old[NDX_SB_SIZE], const uint8_t tag[16],
+		uint8_t out[NDX_SB_SIZE]);
+/* 0 when pad is a journal: old = the block as it was, tag = its tag; else -1 */
+int ndx_pfn_sb_journal_open(const uint8_t pad[NDX_SB_SIZE], uint8_t old[NDX_SB_SIZE],
+		uint8_t tag[16]);
 const char *ndx_sb_status_name(enum ndx_sb_status s);
 const char *ndx_rec_status_name(enum ndx_rec_status s);
 

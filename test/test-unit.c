@@ -454,8 +454,38 @@ static void test_query(void)
 	ndctl_xen_unref(ctx);
 }
 
+/* the journal: a tagged, resealed copy that opens to the exact block */
+static void test_journal(void)
+{
+	uint8_t block[NDX_SB_SIZE], jrnl[NDX_SB_SIZE], back[NDX_SB_SIZE], tag[16];
+	const uint8_t want_tag[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	struct ndx_layout_req r = req(256 * M, NDCTL_XEN_MAP_MEM, 2 * M);
+	struct ndx_pfn_info in, out;
+
+	r.reserve_size = 8 * M;
+	encode_layout(r, block, &in);
+	CHECK(ndx_pfn_sb_journal_make(block, want_tag, jrnl) == 0, "journal of a valid block");
+	CHECK(memcmp(jrnl + 3968, "NDXJRNL1", 8) == 0, "tag magic at 3968");
+	CHECK(memcmp(jrnl + 3976, want_tag, 16) == 0, "tag uuid at 3976");
+	CHECK(memcmp(jrnl, block, 3968) == 0 && memcmp(jrnl + 4000, block + 4000, 88) == 0,
+			"the rest of the block is copied");
+	CHECK(ndx_pfn_sb_decode(jrnl, &out) == NDX_SB_OK, "the journal is a valid block itself");
+	CHECK(ndx_pfn_sb_journal_open(jrnl, back, tag) == 0, "journal opens");
+	CHECK(memcmp(back, block, NDX_SB_SIZE) == 0, "opens to the block byte for byte");
+	CHECK(memcmp(tag, want_tag, 16) == 0, "and its tag");
+	CHECK(ndx_pfn_sb_journal_open(block, back, tag) != 0, "a plain block is not a journal");
+	jrnl[100] ^= 1;
+	CHECK(ndx_pfn_sb_journal_open(jrnl, back, tag) != 0, "a damaged journal does not open");
+	block[3970] = 1;
+	ndx_pfn_sb_seal(block, 0);
+	CHECK(ndx_pfn_sb_journal_make(block, want_tag, jrnl) != 0, "no journal over bytes in use");
+	memset(block, 0, sizeof(block));
+	CHECK(ndx_pfn_sb_journal_make(block, want_tag, jrnl) != 0, "no journal of no block");
+}
+
 int main(void)
 {
+	test_journal();
 	test_query();
 	test_kernel_defaults();
 	test_reservations();

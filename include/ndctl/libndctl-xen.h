@@ -249,8 +249,10 @@ int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
 /*
  * After a power cut: finish what an interrupted provisioning left.  A
  * namespace still named NDCTL_XEN_PENDING_NAME is deleted (its first 8 KiB
- * zeroed first); a torn info block whose previous version is in the
- * journal (the namespace's first 4 KiB) is put back from it and the
+ * zeroed first).  For a namespace the kernel did not adopt whose first
+ * 4 KiB hold the journal of its last rewrite (the previous block, tagged
+ * with the uuid of the block written after it): when the block in place is
+ * torn or is that tagged block, the previous one is put back and the
  * kernel probes it again.  Namespaces the kernel adopted are not touched.
  * Returns 0 with *done saying what was done, or -errno (-EBUSY in use).
  */

@@ -16,7 +16,7 @@ set -euo pipefail
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() { sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-CI_SCHEDULE=fresh:raw,reconf1:torn,reconf2:random,reconf1:journal,refused:restore-torn,fresh:random,reconf3:torn,reconf1:block,reconf3:random,refused:random
+CI_SCHEDULE=fresh:raw,reconf1:torn,reconf2:random,reconf1:journal,refused:block,refused:restore-torn,fresh:random,reconf3:torn,reconf1:block,reconf3:random,refused:random
 kernel= build=build work= schedule=$CI_SCHEDULE seed=$RANDOM
 while [ $# -gt 0 ]; do
 	case $1 in

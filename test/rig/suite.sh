@@ -11,7 +11,7 @@
 #   7. bad-input         the bad-input matrix on real namespaces (46 cases,
 #                        backing-file checksums before and after each)
 #   8. powercut          power cuts during create-namespace, one boot per
-#                        cut (test/rig/powercut.sh, its CI schedule: 10 cuts)
+#                        cut (test/rig/powercut.sh, its CI schedule: 11 cuts)
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
 set -euo pipefail
