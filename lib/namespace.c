@@ -632,7 +632,8 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	const char *names[4];
 	char path[64], reason[1024];
 	enum ndctl_namespace_mode old_mode = NDCTL_NS_MODE_UNKNOWN;
-	uint8_t jrnl[NDX_SB_SIZE], tag[16];
+	/* O_DIRECT: the journal is written from this buffer */
+	uint8_t jrnl[NDX_SB_SIZE] __attribute__((aligned(4096))), tag[16];
 	int rc, kmsg, was_enabled, adopted;
 
 	say(why, why_len, "%s", "");
