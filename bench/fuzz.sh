@@ -27,5 +27,5 @@ for t in decode parse layout pagemap; do
 	total=$((total + ${runs:-0})) crashes=$((crashes + n))
 	[ "$n" = 0 ] || { tail -n 30 "$work/$t.log" >&2; cp "$work/$t"/crash-* . 2>/dev/null || true; }
 done
-echo "total: $total executions in $((3 * secs)) s, $crashes crashes"
+echo "total: $total executions in $((4 * secs)) s, $crashes crashes"
 [ "$crashes" = 0 ]
