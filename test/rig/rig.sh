@@ -54,7 +54,7 @@ say() { echo "rig: $*" >&2; }
 die() { echo "rig: $*" >&2; exit 1; }
 usage() { sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-kernel= build=build work= reuse=0 timeout=1500 seed=$RANDOM
+kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM
 tests=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
