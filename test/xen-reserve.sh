@@ -16,10 +16,7 @@ set -euo pipefail
 . /rig/common
 
 XEN=ndctl-xen
-PASSED=0 FAILED=0 N=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   $*"; }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
-expect() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+N=0
 mkdir -p /run
 
 R=$RIG_LABEL_REGION

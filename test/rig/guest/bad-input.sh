@@ -14,7 +14,6 @@ set -euo pipefail
 
 XEN=ndctl-xen
 R=$RIG_LABEL_REGION P=$RIG_PLAIN_REGION
-PASSED=0 FAILED=0
 mkdir -p /run /mnt/ro
 
 # ---- namespaces in unexpected states (map=mem: enabling a map=dev
