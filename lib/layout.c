@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "util/escape.h"
 
 static __attribute__((format(printf, 3, 4))) int fail(struct ndx_fault *f, enum ndctl_xen_rule rule,
 		const char *fmt, ...)
@@ -75,24 +76,27 @@ static const char *map_name(uint32_t map)
 static int owner_ok(uint32_t owner, const char *name, struct ndx_fault *f)
 {
 	size_t i, len = strlen(name);
+	/* the name may come from the media: shown escaped */
+	char esc[4 * NDX_OWNER_NAME_MAX + 8];
 
 	switch (owner) {
 	case NDCTL_XEN_OWNER_OS:
 	case NDCTL_XEN_OWNER_HYPERVISOR:
 		if (len)
 			return fail(f, NDCTL_XEN_RULE_OWNER,
-				"owner %u takes no name, got '%s'", owner, name);
+				"owner %u takes no name, got '%s'", owner,
+				util_escape(name, esc, sizeof(esc)));
 		return 0;
 	case NDCTL_XEN_OWNER_NAMED:
 		if (len == 0 || len > NDX_OWNER_NAME_MAX)
 			return fail(f, NDCTL_XEN_RULE_OWNER,
 				"owner name '%s' must be 1 to %d characters",
-				name, NDX_OWNER_NAME_MAX);
+				util_escape(name, esc, sizeof(esc)), NDX_OWNER_NAME_MAX);
 		for (i = 0; i < len; i++)
 			if (!isgraph((unsigned char)name[i]))
 				return fail(f, NDCTL_XEN_RULE_OWNER,
 					"owner name '%s' must be printable ASCII without spaces",
-					name);
+					util_escape(name, esc, sizeof(esc)));
 		return 0;
 	default:
 		return fail(f, NDCTL_XEN_RULE_OWNER,

@@ -23,6 +23,7 @@
 #include <daxctl/libdaxctl.h>
 #include <linux/ndctl.h>
 
+#include "config.h"
 #include "private.h"
 
 #define SPAN NDX_INFOBLOCK_SPAN
@@ -290,15 +291,27 @@ static int read_head(const char *devpath, uint8_t *buf)
 	return 0;
 }
 
+static int put(int fd, const uint8_t *buf, size_t len, off_t off)
+{
+	ssize_t n = pwrite(fd, buf, len, off);
+
+	if (n != (ssize_t)len)
+		return n < 0 ? -errno : -EIO;
+	return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+#if NDX_TEST_HOOKS
 /*
- * Test-only (NDCTL_XEN_FAULT, a comma-separated list): "stop:POINT" stops
- * this process with SIGSTOP at POINT so that a test can cut the power
- * there; "stop:torn" and "stop:restore-torn" first write half of the
- * block, as a cut in the middle of the store would leave it.
+ * Test-only (NDCTL_XEN_FAULT, a comma-separated list), compiled only with
+ * meson -Dtest-hooks=true: "stop:POINT" stops this process with SIGSTOP
+ * at POINT so that a test can cut the power there; "stop:torn" and
+ * "stop:restore-torn" first write half of the block, as a cut in the
+ * middle of the store would leave it.  secure_getenv: a set-uid or
+ * file-capability caller's environment is not trusted even in a test build.
  */
 static int fault_wanted(const char *token)
 {
-	const char *f = getenv("NDCTL_XEN_FAULT");
+	const char *f = secure_getenv("NDCTL_XEN_FAULT");
 	size_t n = strlen(token);
 
 	while (f && *f) {
@@ -322,14 +335,39 @@ static void fault_stop(struct ndctl_xen_ctx *ctx, const char *stage, const char 
 	raise(SIGSTOP);
 }
 
-static int put(int fd, const uint8_t *buf, size_t len, off_t off)
+/* Spoil the new block as the test-only NDCTL_XEN_FAULT list says. */
+static void fault_spoil(struct ndctl_xen_ctx *ctx, const char *devname, uint8_t *block)
 {
-	ssize_t n = pwrite(fd, buf, len, off);
+	const char *f = secure_getenv("NDCTL_XEN_FAULT");
+	char token[64];
 
-	if (n != (ssize_t)len)
-		return n < 0 ? -errno : -EIO;
-	return fdatasync(fd) < 0 ? -errno : 0;
+	while (f && *f) {
+		size_t n = strcspn(f, ",");
+
+		snprintf(token, sizeof(token), "%.*s", (int)n, f);
+		if (strncmp(token, "stop:", 5) && ndx_pfn_sb_spoil(block, token) == 0)
+			info(ctx, "%s: NDCTL_XEN_FAULT=%s: writing a block the kernel refuses\n",
+					devname, token);
+		f += n + (f[n] == ',');
+	}
 }
+
+/* write half of the block first, as a cut in the middle of the store would */
+static int fault_torn(int fd, const uint8_t *head, const char *stage)
+{
+	char token[64];
+
+	snprintf(token, sizeof(token), "stop:%storn", stage);
+	if (!fault_wanted(token))
+		return 0;
+	return put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE / 2, NDX_SB_OFFSET);
+}
+#else
+/* a production build carries no fault injection, not even its names */
+#define fault_stop(ctx, stage, point) ((void)(ctx), (void)(stage), (void)(point))
+#define fault_spoil(ctx, devname, block) ((void)(ctx), (void)(devname), (void)(block))
+#define fault_torn(fd, head, stage) ((void)(fd), (void)(head), (void)(stage), 0)
+#endif
 
 /*
  * Write an 8 KiB head (pad + info block) so that a cut at any moment
@@ -351,11 +389,7 @@ static int write_head(struct ndctl_xen_ctx *ctx, const char *devpath,
 		fault_stop(ctx, stage, "journal");
 	}
 	if (!rc) {
-		char token[64];
-
-		snprintf(token, sizeof(token), "stop:%storn", stage);
-		if (fault_wanted(token))
-			rc = put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE / 2, NDX_SB_OFFSET);
+		rc = fault_torn(fd, head, stage);
 		fault_stop(ctx, stage, "torn");
 	}
 	if (!rc)
@@ -602,23 +636,6 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 		err(ctx, "%s: restoring the old first 8 KiB failed: %s\n",
 				ndctl_namespace_get_devname(ndns), strerror(-rc));
 	return rc;
-}
-
-/* Spoil the new block as the test-only NDCTL_XEN_FAULT list says. */
-static void fault_spoil(struct ndctl_xen_ctx *ctx, const char *devname, uint8_t *block)
-{
-	const char *f = getenv("NDCTL_XEN_FAULT");
-	char token[64];
-
-	while (f && *f) {
-		size_t n = strcspn(f, ",");
-
-		snprintf(token, sizeof(token), "%.*s", (int)n, f);
-		if (strncmp(token, "stop:", 5) && ndx_pfn_sb_spoil(block, token) == 0)
-			info(ctx, "%s: NDCTL_XEN_FAULT=%s: writing a block the kernel refuses\n",
-					devname, token);
-		f += n + (f[n] == ',');
-	}
 }
 
 static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "config.h"
 #include "pfn-sb.h"
 
 /*
@@ -126,6 +127,7 @@ int ndx_pfn_sb_journal_open(const uint8_t pad[NDX_SB_SIZE], uint8_t old[NDX_SB_S
 	return 0;
 }
 
+#if NDX_TEST_HOOKS
 int ndx_pfn_sb_spoil(uint8_t block[NDX_SB_SIZE], const char *what)
 {
 	struct ndx_pfn_info info;
@@ -143,6 +145,7 @@ int ndx_pfn_sb_spoil(uint8_t block[NDX_SB_SIZE], const char *what)
 	ndx_pfn_sb_encode(&info, has_rsv, block);
 	return 0;
 }
+#endif
 
 static enum ndx_rec_status decode_rsv(const struct ndx_rsv_rec *rec,
 		struct ndx_rsv_info *r)

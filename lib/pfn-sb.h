@@ -154,7 +154,7 @@ enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 /* Test tools only: recompute the checksums of a hand-edited block. */
 void ndx_pfn_sb_seal(uint8_t block[NDX_SB_SIZE], int record_too);
 /*
- * Fault injection (NDCTL_XEN_FAULT, tests only): make a valid block one the
+ * Fault injection (NDCTL_XEN_FAULT, -Dtest-hooks=true builds only): make a valid block one the
  * kernel refuses: "parent-uuid" (it ignores the block and comes up raw) or
  * "dataoff" (4 KiB off its alignment: the probe fails).  0, or -1.
  */

@@ -6,9 +6,17 @@
 #include <json-c/json.h>
 #include <ndctl/libndctl-xen.h>
 
-/* Exit codes: 0 success, 1 refused or failed, 2 command-line usage. */
+/*
+ * Exit classes, one per kind of error (README, ndctl-xen(1)):
+ * 0 success; 1 refused by a rule (a layout or kernel rule, data or a user
+ * in the way, permissions: nothing was written); 2 usage or a malformed
+ * value (not a number, an unknown keyword, options that conflict);
+ * 3 failed while doing it (an I/O error, the kernel did not adopt the
+ * block: the old state was restored, or the message says it was not).
+ */
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
+#define EXIT_FAILED 3
 
 int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx);
@@ -23,6 +31,10 @@ struct json_object *json_u64(uint64_t v);
 struct json_object *json_size(uint64_t v, int human);
 struct json_object *json_hex(uint64_t v, int human);
 const char *uuid_str(const unsigned char *u, char *buf);
+/*
+ * A named owner comes from the media: escaped with util_escape() (static
+ * buffer, one call per use).
+ */
 const char *owner_str(enum ndctl_xen_owner owner, const char *name);
 /* ndctl's filters: name, number or "all" */
 int filter_match(const char *want, const char *devname, unsigned int id);

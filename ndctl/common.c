@@ -7,6 +7,7 @@
 #include <uuid/uuid.h>
 
 #include "builtin.h"
+#include "util/escape.h"
 #include "util/size.h"
 
 struct json_object *json_u64(uint64_t v)
@@ -41,7 +42,12 @@ const char *uuid_str(const unsigned char *u, char *buf)
 
 const char *owner_str(enum ndctl_xen_owner owner, const char *name)
 {
-	return owner == NDCTL_XEN_OWNER_NAMED ? name : ndctl_xen_owner_name(owner);
+	/* a record's name is at most 16 bytes: 4 each when escaped */
+	static char shown[4 * 32 + 1];
+
+	if (owner != NDCTL_XEN_OWNER_NAMED)
+		return ndctl_xen_owner_name(owner);
+	return util_escape(name, shown, sizeof(shown));
 }
 
 int filter_match(const char *want, const char *devname, unsigned int id)

@@ -82,9 +82,14 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 	if (o->align) {
 		if (parse_size_opt(cmd, "align", o->align, &v))
 			return EXIT_USAGE;
+		/*
+		 * The library reads 0 as "the default": refuse it here, in the
+		 * words (and exit class) of the rule that refuses --align=3M.
+		 */
 		if (!v) {
-			cmd_error(cmd, "--align=%s: must be 4K, 2M or 1G", o->align);
-			return EXIT_USAGE;
+			cmd_error(cmd, "align-supported: --align=%s: align 0 is not one the "
+					"kernel supports (4K, 2M, 1G)", o->align);
+			return EXIT_REFUSED;
 		}
 		ndctl_xen_layout_set_align(l, v);
 	}
@@ -106,10 +111,15 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 	if (o->page_struct_size) {
 		if (parse_size_opt(cmd, "page-struct-size", o->page_struct_size, &v))
 			return EXIT_USAGE;
-		if (v > 65535) {
-			cmd_error(cmd, "--page-struct-size=%s: must be at most 65535",
-					o->page_struct_size);
-			return EXIT_USAGE;
+		/*
+		 * 0 would silently mean the default and a value past 32 bits
+		 * would wrap: refuse both as the library's page-struct-size
+		 * rule refuses 32 or 70000 (same words, same exit class).
+		 */
+		if (v == 0 || v > UINT32_MAX) {
+			cmd_error(cmd, "page-struct-size: --page-struct-size=%s: page_struct_size "
+					"must be between 64 and 65535", o->page_struct_size);
+			return EXIT_REFUSED;
 		}
 		ndctl_xen_layout_set_page_struct_size(l, (uint32_t)v);
 	}

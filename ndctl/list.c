@@ -277,7 +277,7 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	rc = ndctl_new(&nctx);
 	if (rc < 0) {
 		cmd_error("list", "cannot open libndctl: %s", strerror(-rc));
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	}
 	lw.ctx = ctx;
 	lw.p = &p;

@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 	}
 	if (ndctl_xen_new(&ctx) < 0) {
 		fprintf(stderr, "ndctl-xen: out of memory\n");
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	}
 	ndctl_xen_set_log_fn(ctx, log_stderr);
 	/* the CLI words its own errors; library messages with -v or NDCTL_XEN_LOG */

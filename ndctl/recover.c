@@ -5,6 +5,7 @@
  * back torn info blocks from their journal.  Run it at boot, before
  * anything uses the namespaces.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 struct recover_params {
 	struct ndctl_xen_ctx *ctx;
 	struct json_object *arr;
-	int failed;
+	int refused, failed;
 };
 
 static const char *const action_name[] = {
@@ -35,7 +36,11 @@ static int recover_one(struct ndctl_namespace *ndns, void *arg)
 	rc = ndctl_xen_namespace_recover(p->ctx, ndns, &done, why, sizeof(why));
 	if (rc) {
 		cmd_error("recover", "%s: %s", dev, why);
-		p->failed++;
+		/* in use or not root: refused; an I/O error: failed */
+		if (rc == -EBUSY || rc == -EACCES || rc == -EPERM)
+			p->refused++;
+		else
+			p->failed++;
 		return 0;
 	}
 	if (done == NDCTL_XEN_RECOVERY_NONE)
@@ -60,8 +65,8 @@ static void recover_usage(FILE *f)
 "  -b, --bus=BUS            only namespaces on this bus\n"
 "  -r, --region=REGION      only namespaces in this region\n"
 "  -h, --help               this help\n\n"
-"Exit status: 0 done (or nothing to do), 1 a namespace could not be\n"
-"recovered (in use, or an I/O error), 2 usage.\n");
+"Exit status: 0 done (or nothing to do), 1 refused (a namespace in use,\n"
+"not root), 2 usage, 3 failed (an I/O error).\n");
 }
 
 int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx)
@@ -99,7 +104,7 @@ int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	rc = ndctl_new(&nctx);
 	if (rc < 0) {
 		cmd_error("recover", "cannot open libndctl: %s", strerror(-rc));
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	}
 	p.arr = json_object_new_array();
 	/* each walk deletes at most one namespace; the last finds none */
@@ -109,5 +114,5 @@ int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(p.arr);
 	ndctl_unref(nctx);
-	return p.failed ? EXIT_REFUSED : 0;
+	return p.failed ? EXIT_FAILED : p.refused ? EXIT_REFUSED : 0;
 }

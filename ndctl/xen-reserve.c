@@ -92,15 +92,16 @@ static int fd_size(int fd, const struct stat *st, uint64_t *size)
 /*
  * Something other than zeros or an info block in the first 8 KiB is a
  * user's data (a filesystem, a BTT, a partition table): keep it unless
- * forced.
+ * forced.  A valid block is returned in *valid (NULL otherwise) so that a
+ * replacement that moves the data can be refused too.
  */
 static int holds_foreign_data(struct ndctl_xen_ctx *ctx, const uint8_t *head,
-		size_t len)
+		size_t len, struct ndctl_xen_infoblock **valid)
 {
 	struct ndctl_xen_infoblock *ib;
 	size_t i;
-	int foreign = 0;
 
+	*valid = NULL;
 	for (i = 0; i < len && !head[i]; i++)
 		;
 	if (i == len)
@@ -113,9 +114,57 @@ static int holds_foreign_data(struct ndctl_xen_ctx *ctx, const uint8_t *head,
 		return 1;
 	if (ndctl_xen_infoblock_decode(ctx, head, len, &ib) < 0)
 		return 1;
-	foreign = ndctl_xen_infoblock_get_status(ib) != NDCTL_XEN_BLOCK_OK;
-	ndctl_xen_infoblock_unref(ib);
-	return foreign;
+	if (ndctl_xen_infoblock_get_status(ib) != NDCTL_XEN_BLOCK_OK) {
+		ndctl_xen_infoblock_unref(ib);
+		return 1;
+	}
+	*valid = ib;
+	return 0;
+}
+
+static const char *map_name(uint32_t pfn_mode)
+{
+	return pfn_mode == NDCTL_XEN_MAP_DEV ? "dev" : pfn_mode == NDCTL_XEN_MAP_MEM ?
+		"mem" : "none";
+}
+
+/*
+ * A valid block whose data would move (dataoff), change type (fsdax and
+ * devdax) or change where the page structures live (map) holds a
+ * namespace's layout: replacing it loses the data as surely as
+ * overwriting a filesystem, so it needs --force as create-namespace does.
+ * 0, or 1 with the difference in why.
+ */
+static int replaces_layout(struct ndctl_xen_infoblock *ib, struct ndctl_xen_layout *l,
+		char *why, size_t len)
+{
+	enum ndctl_xen_mode old_mode = ndctl_xen_infoblock_get_mode(ib);
+	enum ndctl_xen_mode new_mode = ndctl_xen_layout_get_mode(l);
+	uint32_t old_map = ndctl_xen_infoblock_get_pfn_mode(ib);
+	uint32_t new_map = ndctl_xen_layout_get_map(l);
+	uint64_t old_off = ndctl_xen_infoblock_get_dataoff(ib);
+	uint64_t new_off = ndctl_xen_layout_get_dataoff(l);
+
+	if (old_mode != new_mode)
+		snprintf(why, len, "its valid %s info block would become %s",
+				old_mode == NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax",
+				new_mode == NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax");
+	else if (old_map != new_map)
+		snprintf(why, len, "its valid info block's map would change from %s to %s",
+				map_name(old_map), map_name(new_map));
+	else if (old_off != new_off)
+		snprintf(why, len, "its valid info block's dataoff would move from %#" PRIx64
+				" to %#" PRIx64, old_off, new_off);
+	else
+		return 0;
+	return 1;
+}
+
+static const char *file_type(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ?
+		"a character device" : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ?
+		"a symbolic link" : "not a regular file";
 }
 
 static void write_usage(FILE *f)
@@ -130,9 +179,12 @@ static void write_usage(FILE *f)
 LAYOUT_HELP
 "  -u, --uuid=UUID          uuid of the info block (default: generated)\n"
 "  -p, --parent-uuid=UUID   uuid of the namespace (default: all zero, label-less)\n"
-"  -f, --force              overwrite data in FILE that is not an info block\n"
+"  -f, --force              overwrite data in FILE that is not an info block,\n"
+"                           replace a valid block's layout, or write a --size\n"
+"                           that is not FILE's\n"
 "  -h, --help               this text\n\n"
-"Exit status: 0 written, 1 refused or failed (nothing written), 2 usage error.\n");
+"Exit status: 0 written, 1 refused by a rule (nothing written), 2 usage or a\n"
+"malformed value, 3 failed while writing (an I/O error).\n");
 }
 
 int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
@@ -155,8 +207,10 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	uint8_t buf[INFOBLOCK_SPAN], head[INFOBLOCK_SPAN];
 	int c, to_stdout = 0, force = 0, fd = -1, rc;
 	int is_blk = 0, exists = 0;
-	uint64_t size = 0;
+	uint64_t size = 0, new_size;
 	ssize_t head_len = 0;
+	struct ndctl_xen_infoblock *old_ib = NULL;
+	char why[256];
 	struct stat st;
 
 	optind = 1;
@@ -195,33 +249,55 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_USAGE;
 	}
 
+	/*
+	 * One open per path: every check below (type, size, contents) and the
+	 * write go through this descriptor, so a symlink or rename flipped in
+	 * between cannot point the write at something that was not checked.
+	 * O_NONBLOCK: a FIFO or a terminal opens without waiting for a peer
+	 * (and is refused below); O_EXCL: a block device that is mounted or
+	 * held (dm, md, swap) fails with EBUSY.
+	 */
 	if (output) {
-		fd = open(output, O_RDONLY | O_CLOEXEC);
+		fd = open(output, O_RDWR | O_NONBLOCK | O_NOCTTY | O_EXCL | O_CLOEXEC);
 		if (fd >= 0) {
 			exists = 1;
-			if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-				cmd_error(cmd, "%s: not a regular file or block device", output);
+			if (fstat(fd, &st) < 0) {
+				cmd_error(cmd, "%s: %s", output, strerror(errno));
+				rc = EXIT_FAILED;
+				goto out;
+			}
+			if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+				cmd_error(cmd, "%s is %s: write-infoblock writes only to a regular "
+						"file or a block device (even with --force)",
+						output, file_type(st.st_mode));
 				rc = EXIT_REFUSED;
 				goto out;
 			}
 			is_blk = S_ISBLK(st.st_mode);
-			if (fd_size(fd, &st, &size) < 0) {
+			if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+					fd_size(fd, &st, &size) < 0) {
 				cmd_error(cmd, "%s: cannot read its size: %s", output,
 						strerror(errno));
-				rc = EXIT_REFUSED;
+				rc = EXIT_FAILED;
 				goto out;
 			}
 			head_len = read_head(fd, head, sizeof(head));
 			if (head_len < 0) {
 				cmd_error(cmd, "%s: read: %s", output, strerror((int)-head_len));
-				rc = EXIT_REFUSED;
+				rc = EXIT_FAILED;
 				goto out;
 			}
-			close(fd);
-			fd = -1;
+		} else if (errno == EBUSY) {
+			cmd_error(cmd, "%s: in use (mounted or held by another user)", output);
+			return EXIT_REFUSED;
+		} else if (errno == EISDIR) {
+			cmd_error(cmd, "%s is a directory: write-infoblock writes only to a "
+					"regular file or a block device (even with --force)", output);
+			return EXIT_REFUSED;
 		} else if (errno != ENOENT) {
 			cmd_error(cmd, "%s: %s", output, strerror(errno));
-			return EXIT_REFUSED;
+			return errno == EACCES || errno == EPERM || errno == EROFS ?
+				EXIT_REFUSED : EXIT_FAILED;
 		} else if (!o.size) {
 			cmd_error(cmd, "%s does not exist: give --size", output);
 			return EXIT_USAGE;
@@ -230,7 +306,8 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 
 	if (ndctl_xen_layout_new(ctx, &l) < 0) {
 		cmd_error(cmd, "out of memory");
-		return EXIT_REFUSED;
+		rc = EXIT_FAILED;
+		goto out;
 	}
 	ndctl_xen_layout_set_size(l, size);
 	rc = apply_layout_opts(cmd, &o, l);
@@ -242,7 +319,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	if (ndctl_xen_layout_encode(l, uuid_str ? uuid : NULL,
 				parent_str ? parent : NULL, buf, sizeof(buf)) < 0) {
 		cmd_error(cmd, "internal error: cannot encode the layout");
-		rc = EXIT_REFUSED;
+		rc = EXIT_FAILED;
 		goto out;
 	}
 
@@ -250,34 +327,69 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		rc = write_all(STDOUT_FILENO, buf, sizeof(buf), -1);
 		if (rc) {
 			cmd_error(cmd, "stdout: %s", strerror(-rc));
-			rc = EXIT_REFUSED;
+			rc = EXIT_FAILED;
 		}
 		goto out;
 	}
-	if (exists && !force && holds_foreign_data(ctx, head, (size_t)head_len)) {
+	new_size = ndctl_xen_layout_get_size(l);
+	/* a block sized for another namespace puts dataoff where no data is */
+	if (exists && !force && is_blk && new_size > size) {
+		cmd_error(cmd, "--size=%s (%" PRIu64 " bytes) is larger than the block device "
+				"%s (%" PRIu64 " bytes); use --force to write it anyway",
+				o.size, new_size, output, size);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	/* an empty file is no image yet: it takes the size asked for */
+	if (exists && !force && !is_blk && size && new_size != size) {
+		cmd_error(cmd, "--size=%s (%" PRIu64 " bytes) differs from the image %s "
+				"(%" PRIu64 " bytes); use --force to write it anyway",
+				o.size, new_size, output, size);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (exists && !force && holds_foreign_data(ctx, head, (size_t)head_len, &old_ib)) {
 		cmd_error(cmd, "%s holds data in its first 8 KiB that is not an info block; "
 				"use --force to overwrite it", output);
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	/* O_EXCL on a block device fails with EBUSY while it is mounted or held */
-	fd = open(output, O_WRONLY | O_CLOEXEC | (is_blk ? O_EXCL : O_CREAT), 0644);
-	if (fd < 0) {
-		cmd_error(cmd, "%s: %s", output, errno == EBUSY ?
-				"in use (mounted or held by another user)" : strerror(errno));
+	if (old_ib && replaces_layout(old_ib, l, why, sizeof(why))) {
+		cmd_error(cmd, "%s: %s; use --force to replace it", output, why);
 		rc = EXIT_REFUSED;
 		goto out;
+	}
+	if (!exists) {
+		/*
+		 * O_EXCL with O_CREAT refuses any name that appeared since, a
+		 * symbolic link included, rather than writing through it.
+		 */
+		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			struct stat lst;
+			int e = errno;
+
+			cmd_error(cmd, "%s: %s", output, e != EEXIST ? strerror(e) :
+					lstat(output, &lst) == 0 && S_ISLNK(lst.st_mode) ?
+					"a symbolic link to a missing file: not created through it" :
+					"appeared while being checked; nothing written");
+			errno = e;
+			rc = errno == EEXIST || errno == EACCES || errno == EPERM ||
+				errno == EROFS ? EXIT_REFUSED : EXIT_FAILED;
+			goto out;
+		}
 	}
 	rc = write_all(fd, buf, sizeof(buf), 0);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (rc) {
 		cmd_error(cmd, "%s: write: %s", output, strerror(-rc));
-		rc = EXIT_REFUSED;
+		rc = EXIT_FAILED;
 	}
 out:
 	if (fd >= 0)
 		close(fd);
+	ndctl_xen_infoblock_unref(old_ib);
 	ndctl_xen_layout_unref(l);
 	return rc;
 }
@@ -388,7 +500,8 @@ static void read_usage(FILE *f)
 "  -s, --size=SIZE    namespace size (default: FILE's size when larger than\n"
 "                     8 KiB, else derived from the block)\n"
 "  -h, --help         this text\n\n"
-"Exit status: 0 decoded, 1 no valid block or (with -V) inconsistent, 2 usage.\n");
+"Exit status: 0 decoded, 1 no valid block or (with -V) inconsistent, 2 usage,\n"
+"3 failed (a read error).\n");
 }
 
 int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
@@ -458,7 +571,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		close(fd);
 	if (got < 0) {
 		cmd_error(cmd, "%s: read: %s", path, strerror((int)-got));
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	}
 	if (got < INFOBLOCK_SPAN) {
 		cmd_error(cmd, "%s: %s (%zd bytes): an info block needs the first %d bytes",
@@ -467,7 +580,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 	if (ndctl_xen_infoblock_decode(ctx, buf, sizeof(buf), &ib) < 0) {
 		cmd_error(cmd, "out of memory");
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	}
 	switch (ndctl_xen_infoblock_get_status(ib)) {
 	case NDCTL_XEN_BLOCK_OK:
@@ -516,7 +629,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		problem = problem_buf;
 	} else if (rc < 0) {
 		cmd_error(cmd, "%s: cannot derive the layout: %s", path, strerror(-rc));
-		rc = EXIT_REFUSED;
+		rc = EXIT_FAILED;
 		goto out;
 	}
 	rc = 0;
@@ -542,7 +655,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 	if (out != stdout && fclose(out) != 0) {
 		cmd_error(cmd, "%s: %s", outpath, strerror(errno));
-		rc = EXIT_REFUSED;
+		rc = EXIT_FAILED;
 	}
 	if (problem && verify) {
 		cmd_error(cmd, "%s: inconsistent: %s", path, problem);
@@ -670,7 +783,9 @@ LAYOUT_HELP
 "                           initialised (use ndctl init-labels)\n"
 "  -v, --verbose            progress and library messages on stderr\n"
 "  -h, --help               this text\n\n"
-"Exit status: 0 created, 1 refused or failed (old state restored), 2 usage.\n");
+"Exit status: 0 created, 1 refused by a rule (nothing written), 2 usage or a\n"
+"malformed value, 3 failed while doing it (the old state restored, or the\n"
+"message says it could not be).\n");
 }
 
 /* A new namespace from a region's seed, sized as asked or as large as possible. */
@@ -744,6 +859,21 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	return ndns;
 }
 
+/*
+ * The library's answer as an exit class: a rule, data or a user in the
+ * way, or permissions refuse (nothing written); anything else failed
+ * while doing it (an I/O error, the kernel did not adopt the block).
+ */
+static int lib_exit(int rc)
+{
+	switch (rc) {
+	case -EINVAL: case -EEXIST: case -EBUSY: case -EACCES: case -EPERM:
+		return EXIT_REFUSED;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
 static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 		struct ndctl_namespace *ndns, const struct create_params *p, int fresh)
 {
@@ -755,7 +885,7 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 	int rc;
 
 	if (ndctl_xen_layout_new(ctx, &l) < 0)
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	rc = apply_layout_opts(cmd, &p->o, l);
 	if (rc)
 		goto out;
@@ -773,7 +903,7 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 			ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
 			ndctl_namespace_delete(ndns);
 		}
-		rc = EXIT_REFUSED;
+		rc = lib_exit(rc);
 		goto out;
 	}
 	/* the kernel made new pfn/dax devices: look at a fresh view */
@@ -785,7 +915,7 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 	ndns = find_namespace(nctx, &p2);
 	if (!ndns) {
 		cmd_error(cmd, "%s vanished after provisioning", why);
-		rc = EXIT_REFUSED;
+		rc = EXIT_FAILED;
 		goto out;
 	}
 	j = namespace_json(ndns, l);
@@ -866,7 +996,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 	/* check every option before touching a device */
 	if (ndctl_xen_layout_new(ctx, &probe_l) < 0)
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	rc = apply_layout_opts(cmd, &p.o, probe_l);
 	align = ndctl_xen_layout_get_align(probe_l) ? ndctl_xen_layout_get_align(probe_l) : 2 << 20;
 	ndctl_xen_layout_unref(probe_l);
@@ -880,7 +1010,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	rc = ndctl_new(&nctx);
 	if (rc < 0) {
 		cmd_error(cmd, "cannot open libndctl: %s", strerror(-rc));
-		return EXIT_REFUSED;
+		return EXIT_FAILED;
 	}
 	if (p.verbose)
 		ndctl_set_log_priority(nctx, LOG_DEBUG);

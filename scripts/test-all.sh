@@ -25,11 +25,11 @@ setup() {
 	else meson setup "$dir" "$@"; fi
 }
 
-setup build
+setup build -Dtest-hooks=true
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 2
 
-setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled -Dtest-hooks=true
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --suite unit --suite offline --suite kernel --print-errorlogs --num-processes 2

@@ -60,12 +60,15 @@ expect "write: size not a page multiple" 1 "namespace-size" "${W[@]}" -s 1000000
 expect "write: unknown mode" 2 "--mode=sector: must be fsdax or devdax" "${W[@]}" -m sector
 expect "write: unknown map" 2 "--map=ram: must be dev or mem" "${W[@]}" -M ram
 expect "write: unsupported align" 1 "align-supported" "${W[@]}" -a 3M
-expect "write: align 0" 2 "--align=0: must be" "${W[@]}" -a 0
+expect "write: align 0" 1 "align-supported: --align=0: align 0 is not" "${W[@]}" -a 0
 expect "write: reserve and per-page" 2 "give one, not both" "${W[@]}" --reserve=4K --reserve-per-page=8
 expect "write: owner name with a space" 1 "reserve-owner" "${W[@]}" --reserve=4K --reserve-owner="my os"
 expect "write: owner name too long" 1 "reserve-owner" "${W[@]}" --reserve=4K --reserve-owner=abcdefghijklmnopq
 expect "write: owner without reserve" 1 "reserve-owner: an owner needs a reservation" "${W[@]}" --reserve-owner=hypervisor
 expect "write: page struct size 32" 1 "page-struct-size" "${W[@]}" --page-struct-size=32
+expect "write: page struct size 0 (not silently 64)" 1 "page-struct-size: --page-struct-size=0" "${W[@]}" --page-struct-size=0
+expect "write: page struct size 70000" 1 "page-struct-size: page_struct_size 70000 must be between 64 and 65535" "${W[@]}" --page-struct-size=70000
+expect "write: page struct size 2^32" 1 "page-struct-size: --page-struct-size=4294967296" "${W[@]}" --page-struct-size=4294967296
 expect "write: bad uuid" 2 "--uuid=xyz is not a uuid" "${W[@]}" -u xyz
 expect "write: bad parent uuid" 2 "--parent-uuid=1-2 is not a uuid" "${W[@]}" -p 1-2
 expect "write: unknown option" 2 "unknown option or missing value: '--frobnicate'" "${W[@]}" --frobnicate
@@ -75,6 +78,71 @@ expect "write: both -o and --stdout" 2 "exactly one of" "${W[@]}" --stdout -s 1G
 expect "write: --stdout without size" 2 "--stdout needs --size" "$NDX" write-infoblock --stdout
 expect "write: new file without size" 2 "does not exist: give --size" "$NDX" write-infoblock -o "$TMP/new.img"
 check "write: new file not created" test ! -e "$TMP/new.img"
+
+# --- numbers are decimal unless 0x: a leading zero never makes one octal
+U=11111111-2222-3333-4444-555555555555
+same_block() { cmp -s <("$NDX" write-infoblock --stdout -u $U "$@") \
+	<("$NDX" write-infoblock --stdout -u $U -s 256M --reserve=64M); }
+check "number: -s 0256M --reserve=064M is 256M/64M" same_block -s 0256M --reserve=064M
+check "number: -s 0x10000000 --reserve=0x4000000 is 256M/64M" same_block -s 0x10000000 --reserve=0x4000000
+check "number: -s 00000256M --reserve=67108864 is 256M/64M" same_block -s 00000256M --reserve=67108864
+check "number: 08M and 09M are decimal (not bad octal)" cmp -s \
+	<("$NDX" write-infoblock --stdout -u $U -s 256M --reserve=08M) \
+	<("$NDX" write-infoblock --stdout -u $U -s 256M --reserve=8M)
+check "number: --page-struct-size=0100 is 100, not 64" test "$("$NDX" write-infoblock --stdout \
+	-s 256M --page-struct-size=0100 | "$NDX" read-infoblock -i - -j | jq .[0].page_struct_size)" = 100
+expect "number: 0x without digits" 2 "--size=0x is not a size" "${W[@]}" -s 0x
+expect "number: 0x1G0" 2 "--size=0x1G0 is not a size" "${W[@]}" -s 0x1G0
+expect "number: octal-looking 0777Q" 2 "--size=0777Q is not a size" "${W[@]}" -s 0777Q
+expect "number: leading space" 2 "is not a size" "${W[@]}" -s " 32M"
+expect "number: plus sign" 2 "--reserve=\+4M is not a size" "${W[@]}" --reserve=+4M
+
+# --- bytes from the media are escaped: crafted owner names, valid checksums
+# (ESC [2J clears a terminal; ff and a lone c3 are not UTF-8; 9b is C1 CSI)
+for hex in 1b5b324a1b5d303b70776e6564 41ff42c3 9b33316d5c0a07; do
+	f=$(forged rsv_owner=3 rsv_owner_name_hex=$hex)
+	"$NDX" read-infoblock -i "$f" > "$TMP/text" 2> /dev/null || true
+	"$NDX" read-infoblock -j -i "$f" > "$TMP/json" 2> /dev/null || true
+	"$NDX" read-infoblock -V -i "$f" -o /dev/null 2> "$TMP/verr" || true
+	check "media $hex: text output has only printable ASCII" \
+		sh -c "! LC_ALL=C grep -q '[^[:print:][:space:]]' '$TMP/text' && ! LC_ALL=C grep -q \$'\\r' '$TMP/text'"
+	check "media $hex: the owner is shown escaped" grep -q 'reserve.owner: .*\\x' "$TMP/text"
+	check "media $hex: JSON is valid UTF-8" iconv -f UTF-8 -t UTF-8 -o /dev/null "$TMP/json"
+	check "media $hex: JSON parses, owner escaped" sh -c "jq -er '.[0].reserve.owner' '$TMP/json' | grep -q '\\\\x'"
+	check "media $hex: the -V message is escaped and one line" sh -c \
+		"grep -q 'owner name .*\\\\x' '$TMP/verr' && ! LC_ALL=C grep -q '[^[:print:][:space:]]' '$TMP/verr' && [ \$(wc -l < '$TMP/verr') = 1 ]"
+done
+
+# --- targets write-infoblock must not write or wait on (even with --force)
+mkfifo "$TMP/fifo"
+expect "target: a FIFO" 1 "fifo is a FIFO: .*regular file or a block device" \
+	timeout 20 "$NDX" write-infoblock -o "$TMP/fifo" -s 32M
+expect "target: a FIFO, forced" 1 "is a FIFO" timeout 20 "$NDX" write-infoblock -f -o "$TMP/fifo" -s 32M
+expect "target: a character device, forced" 1 "/dev/null is a character device" \
+	"$NDX" write-infoblock -f -o /dev/null -s 32M
+expect "target: a directory" 1 "is a directory: write-infoblock writes only" "$NDX" write-infoblock -f -o "$TMP" -s 32M
+ln -s "$TMP/dangling-target" "$TMP/dangling"
+expect "target: a dangling symlink is not created through" 1 "dangling: a symbolic link to a missing file" \
+	"$NDX" write-infoblock -o "$TMP/dangling" -s 32M
+check "target: nothing created behind the dangling symlink" test ! -e "$TMP/dangling-target"
+
+# --- sizes checked against the target; a valid block's layout kept
+expect "size: -s larger than the image" 1 "--size=64M \(67108864 bytes\) differs from the image .* \(33554432 bytes\); use --force" \
+	"${W[@]}" -s 64M --reserve=4M
+expect "size: -s smaller than the image" 1 "differs from the image" "${W[@]}" -s 16M --reserve=4M
+expect "layout: valid block would become devdax" 1 "valid fsdax info block would become devdax; use --force" \
+	"${W[@]}" -m devdax --reserve=4M
+expect "layout: valid block's map would change" 1 "map would change from dev to mem; use --force" \
+	"${W[@]}" -M mem --reserve=4M
+expect "layout: valid block's dataoff would move" 1 "dataoff would move from 0x[0-9a-f]+ to 0x[0-9a-f]+; use --force" \
+	"${W[@]}" --reserve=8M
+cp "$IMG" "$TMP/saved.img"
+check "layout: the same layout is rewritten without --force" "${W[@]}" --reserve=4M
+check "size: --force writes a 64M block onto the 32M image" "${W[@]}" -f -s 64M --reserve=4M
+check "layout: --force replaces the layout" "${W[@]}" -f -m devdax --reserve=4M
+cp "$TMP/saved.img" "$IMG"
+: > "$TMP/empty.img"
+check "size: an empty file takes -s" "$NDX" write-infoblock -o "$TMP/empty.img" -s 32M
 
 # --- an ordinary user: a clear permission error, nothing written
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then

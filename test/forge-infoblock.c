@@ -76,6 +76,21 @@ int main(int argc, char **argv)
 		else if (!strcmp(key, "rsv_version_major")) { sb.rsv.version_major = htole16((uint16_t)num(val)); record = 1; }
 		else if (!strcmp(key, "rsv_length")) { sb.rsv.length = htole32((uint32_t)num(val)); record = 1; }
 		/* damage a record byte without fixing the record's checksum */
+		else if (!strcmp(key, "rsv_owner_name_hex")) {
+			/* raw bytes, as a guest could write them: escapes, broken UTF-8 */
+			size_t k, n = strlen(val) / 2;
+			unsigned int byte;
+
+			if (n > sizeof(sb.rsv.owner_name))
+				die("rsv_owner_name_hex: at most 16 bytes: ", val);
+			memset(sb.rsv.owner_name, 0, sizeof(sb.rsv.owner_name));
+			for (k = 0; k < n; k++) {
+				if (sscanf(val + 2 * k, "%2x", &byte) != 1)
+					die("rsv_owner_name_hex: not hex: ", val);
+				sb.rsv.owner_name[k] = (uint8_t)byte;
+			}
+			record = 1;
+		}
 		else if (!strcmp(key, "rsv_damage")) sb.rsv.owner_name[15] ^= (uint8_t)num(val);
 		else if (!strcmp(key, "padding")) sb.padding[0] = (uint8_t)num(val);
 		else if (!strcmp(key, "checksum")) { sb.checksum = htole64(num(val)); reseal = 0; }

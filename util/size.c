@@ -6,20 +6,54 @@
 
 #include "size.h"
 
+/*
+ * Decimal unless "0x": strtoull's base 0 would read "0256" as octal,
+ * which no operator typing a size means (the man pages say decimal or
+ * 0x).  Stops at the first character that is not a digit of the base.
+ */
+static int parse_number(const char *str, unsigned long long *val, char **end)
+{
+	int base = 10;
+
+	if (!str || !isdigit((unsigned char)str[0]))
+		return -EINVAL;
+	if (str[0] == '0' && (str[1] == 'x' || str[1] == 'X')) {
+		if (!isxdigit((unsigned char)str[2]))
+			return -EINVAL;
+		base = 16;
+	}
+	errno = 0;
+	*val = strtoull(str, end, base);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end == str)
+		return -EINVAL;
+	return 0;
+}
+
+int util_parse_u64(const char *str, uint64_t *out)
+{
+	unsigned long long val;
+	char *end;
+	int rc = parse_number(str, &val, &end);
+
+	if (rc)
+		return rc;
+	if (*end != '\0')
+		return -EINVAL;
+	*out = val;
+	return 0;
+}
+
 int util_parse_size(const char *str, uint64_t *out)
 {
 	unsigned long long val;
 	uint64_t mult = 1;
 	char *end;
+	int rc = parse_number(str, &val, &end);
 
-	if (!str || !isdigit((unsigned char)str[0]))
-		return -EINVAL;
-	errno = 0;
-	val = strtoull(str, &end, 0);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (end == str)
-		return -EINVAL;
+	if (rc)
+		return rc;
 	switch (*end) {
 	case 'k': case 'K': mult = 1ull << 10; end++; break;
 	case 'm': case 'M': mult = 1ull << 20; end++; break;
