@@ -28,7 +28,6 @@
 
 #define SPAN NDX_INFOBLOCK_SPAN
 #define LOCK_PATH "/run/ndctl-xen.lock"
-#define LOCK_FALLBACK "/tmp/ndctl-xen.lock"
 
 static __attribute__((format(printf, 3, 4)))
 void say(char *why, size_t len, const char *fmt, ...)
@@ -44,6 +43,27 @@ void say(char *why, size_t len, const char *fmt, ...)
 
 /* ---- one provisioning at a time on this host ---- */
 
+/*
+ * The lock lives in /run, which only root can write: a user who could
+ * create (or pre-create) it could hold it and stop every provisioning and
+ * recover run, so there is no fallback to a world-writable directory.
+ * O_NOFOLLOW and the owner check refuse a lock file someone else planted.
+ */
+static int lock_open(void)
+{
+	struct stat st;
+	int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return errno == ELOOP ? -ELOOP : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+			(st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EEXIST;
+	}
+	return fd;
+}
+
 NDX_EXPORT int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds)
 {
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
@@ -53,12 +73,9 @@ NDX_EXPORT int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds)
 		ctx->lock_depth++;
 		return 0;
 	}
-	fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	/* a minimal system (an initramfs) may have no /run */
-	if (fd < 0 && errno == ENOENT)
-		fd = open(LOCK_FALLBACK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = lock_open();
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* poll with a deadline rather than block forever */
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK || waited >= wait_seconds * 20) {
@@ -86,6 +103,13 @@ NDX_EXPORT const char *ndctl_xen_lock_error(int rc)
 	case -EPERM:
 		return "permission denied: provisioning needs root (it takes "
 			LOCK_PATH ", writes sysfs and the namespace)";
+	case -ELOOP:
+		return "the lock " LOCK_PATH " is a symbolic link: refusing to follow it";
+	case -EEXIST:
+		return "the lock " LOCK_PATH " is not a regular file of this user "
+			"(root) writable only by it: refusing to share it";
+	case -ENOENT:
+		return "cannot take the lock " LOCK_PATH ": /run does not exist";
 	default:
 		return "cannot take the lock " LOCK_PATH;
 	}
