@@ -1,45 +1,110 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Every test: dependencies, then
-#  1. a gcc build with warnings as errors and all meson suites (unit,
-#     offline, docs, kernel: the rig boots Debian's 6.1 and 6.12 kernels
-#     under QEMU, both at once: acceptance, create-namespace, list, the
-#     bad-input matrix and power cuts);
-#  2. the unit, offline and kernel suites again, built with ASan and UBSan
-#     (in the rig, every tool in the guest runs instrumented);
-#  3. the offline suite with every ndctl-xen run under valgrind memcheck;
-#  4. a clang build with libFuzzer for the fuzz smoke runs;
-#  5. meson dist: the tarball builds and passes the unit, offline and docs
-#     suites on its own (scripts/test-dist.sh, about 1 minute);
-#  6. the Debian packages: built, lintian, installed into a clean debootstrap
-#     root, checked and purged (scripts/test-deb.sh, 1.5-2.5 minutes).
-# Exits non-zero if anything failed.
-set -euo pipefail
+# Every test, as CI runs it (.ci/run), in stages:
+#   deps          scripts/install-deps.sh (apt on a fresh machine)
+#   build         gcc, warnings as errors (the build the 6.1 rig boots)
+#   build-asan    the same with ASan and UBSan (the build the 6.12 rig boots)
+#   build-fuzz    clang with libFuzzer
+#   unit-offline  the unit, offline and docs suites (gcc build)
+#   unit-asan     the unit and offline suites under ASan/UBSan
+#   kernel-6.1    the whole kernel suite (test/rig/suite.sh) on Debian's 6.1
+#                 kernel with the gcc build
+#   kernel-6.12   the whole kernel suite on Debian's 6.12 kernel with the
+#                 ASan/UBSan build: every ndctl-xen, forge-infoblock and
+#                 example run in the guest is instrumented, and a sanitizer
+#                 report fails the test (README, "Sanitizers")
+#   deb           the Debian packages (scripts/test-deb.sh)
+#   valgrind      the offline suite with every ndctl-xen run under memcheck
+#   fuzz          libFuzzer smoke runs
+#   dist          the release tarball (scripts/test-dist.sh)
+# The two kernel stages run side by side (one QEMU per core); deb, valgrind,
+# fuzz and dist run one after another beside them (deb first: it mostly
+# waits on apt and debootstrap).  Each stage's output goes to
+# $NDX_CI_LOGS/STAGE.log (default ci-logs/) and is printed when the stage
+# ends.  At the end: a table of stages with their wall times, a line
+# "ci: N passed, N failed" and, if one failed, a last line naming it.
+# Exits non-zero if any stage failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
+LOGS=${NDX_CI_LOGS:-$PWD/ci-logs}
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+T0=$SECONDS
+ORDER=()
 
-bash scripts/install-deps.sh
+# stage NAME CMD...: run CMD, its output to the console and LOGS/NAME.log
+stage() {
+	local name=$1 t0=$SECONDS rc=0; shift
+	ORDER+=("$name")
+	echo "=== stage $name: started at $((SECONDS - T0)) s"
+	"$@" > >(tee "$LOGS/$name.log") 2>&1 || rc=$?
+	wait
+	echo "$name $rc $((SECONDS - t0)) $((t0 - T0))" > "$LOGS/$name.result"
+	echo "=== stage $name: $([ $rc = 0 ] && echo passed || echo "FAILED (exit $rc)") in $((SECONDS - t0)) s"
+	return 0
+}
+# bg_stage NAME CMD...: the same in the background, output printed at its end
+bg_stage() {
+	local name=$1 t0=$SECONDS rc=0; shift
+	"$@" > "$LOGS/$name.log" 2>&1 || rc=$?
+	echo "$name $rc $((SECONDS - t0)) $((t0 - T0))" > "$LOGS/$name.result"
+	{
+		echo "=== stage $name (started at $((t0 - T0)) s, ran beside others):"
+		cat "$LOGS/$name.log"
+		echo "=== stage $name: $([ $rc = 0 ] && echo passed || echo "FAILED (exit $rc)") in $((SECONDS - t0)) s"
+	} | flock "$LOGS/.print" cat
+}
+
+table() {
+	local name rc secs start passed=0 failed=0 first=
+	echo
+	echo "ci: stage          result  wall    started"
+	for name in "${ORDER[@]}"; do
+		if [ -f "$LOGS/$name.result" ]; then
+			read -r _ rc secs start < "$LOGS/$name.result"
+		else
+			rc=- secs=- start=-
+		fi
+		if [ "$rc" = 0 ]; then passed=$((passed + 1)); else
+			failed=$((failed + 1)); first=${first:-$name}; fi
+		printf 'ci: %-14s %-7s %5s s %6s s\n' "$name" \
+			"$([ "$rc" = 0 ] && echo pass || { [ "$rc" = - ] && echo "not run" || echo FAIL; })" "$secs" "$start"
+	done
+	printf 'ci: %-14s %-7s %5s s\n' total "" $((SECONDS - T0))
+	echo "ci: $passed passed, $failed failed"
+	[ -z "$first" ] || echo "ci: FAILED: stage $first (log: $LOGS/$first.log)"
+	[ "$failed" = 0 ]
+}
+trap 'table; exit $?' EXIT
+trap 'exit 130' INT TERM
 
 setup() {
 	local dir=$1; shift
 	if [ -d "$dir" ]; then meson setup "$dir" --reconfigure "$@" > /dev/null
 	else meson setup "$dir" "$@"; fi
 }
+build() { local dir=$1; shift; setup "$dir" "$@" && ninja -C "$dir"; }
+# the kernel suite of one kernel from one build dir (meson test by name)
+kernel() { meson test -C "$1" --print-errorlogs "rig-$2"; }
+valgrind_offline() { meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 2; }
+fuzz() { meson test -C build-fuzz --suite fuzz --print-errorlogs; }
 
-setup build -Dtest-hooks=true
-ninja -C build
-meson test -C build --print-errorlogs --num-processes 2
-
-setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled -Dtest-hooks=true
-ninja -C build-asan
+stage deps bash scripts/install-deps.sh
+stage build build build -Dtest-hooks=true
+stage build-asan build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled -Dtest-hooks=true
+CC=clang stage build-fuzz build build-fuzz -Dfuzz=true -Ddocs=disabled
+stage unit-offline meson test -C build --suite unit --suite offline --suite docs --print-errorlogs --num-processes 2
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --suite unit --suite offline --suite kernel --print-errorlogs --num-processes 2
+	stage unit-asan meson test -C build-asan --suite unit --suite offline --print-errorlogs --num-processes 2
 
-meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 2
-
-CC=clang setup build-fuzz -Dfuzz=true -Ddocs=disabled
-ninja -C build-fuzz
-meson test -C build-fuzz --suite fuzz --print-errorlogs
-
-bash scripts/test-dist.sh
-
-bash scripts/test-deb.sh
+ORDER+=(kernel-6.1 kernel-6.12 deb valgrind fuzz dist)
+echo "=== stages kernel-6.1, kernel-6.12 and deb, valgrind, fuzz, dist (in turn) run side by side from $((SECONDS - T0)) s"
+bg_stage kernel-6.1 kernel build 6.1 &
+bg_stage kernel-6.12 kernel build-asan 6.12 &
+{
+	bg_stage deb bash scripts/test-deb.sh
+	bg_stage valgrind valgrind_offline
+	bg_stage fuzz fuzz
+	bg_stage dist bash scripts/test-dist.sh
+} &
+wait

@@ -173,11 +173,21 @@ expect "bad dataoff: data intact" rigfill check "$(data_dev "$ns1")" 0 "$K_DEVSI
 
 echo "== one provisioning at a time"
 lock=/run/ndctl-xen.lock
-flock "$lock" sleep 3 &
+# the holder keeps the lock until this test lets it go (no fixed sleep):
+# it says so once it holds the lock, then blocks reading a FIFO
+rm -f /tmp/lock-release /tmp/lock-held
+mkfifo /tmp/lock-release
+flock "$lock" sh -c 'echo held > /tmp/lock-held; read x < /tmp/lock-release' &
 holder=$!
-for _ in $(seq 50); do [ -e "$lock" ] && break; sleep 0.1; done
-create /tmp/c9 -r "$R" -s 64M -m fsdax --reserve=4M -v 2>/tmp/e
+for _ in $(seq 200); do [ -s /tmp/lock-held ] && break; sleep 0.05; done
+[ -s /tmp/lock-held ] || { echo "RIG-ERR: the lock holder never took $lock"; exit 1; }
+create /tmp/c9 -r "$R" -s 64M -m fsdax --reserve=4M -v 2>/tmp/e &
+creator=$!
+# release the lock only once the second ndctl-xen says it is waiting for it
+for _ in $(seq 600); do grep -q "waiting for another" /tmp/e 2>/dev/null && break; sleep 0.05; done
+echo go > /tmp/lock-release
 wait $holder
+wait $creator
 expect "second ndctl-xen waited for the lock" grep -q "waiting for another ndctl-xen" /tmp/e
 expect "and then provisioned" provisioned "$(jq -r .dev /tmp/c9)" /tmp/c9
 ndctl destroy-namespace -f "$(jq -r .dev /tmp/c9)" > /dev/null

@@ -17,10 +17,20 @@
 #
 # The guest reaches the host through a second serial port (/dev/ttyS1,
 # helpers in guest/common): "SUM DIMM OFFSET LENGTH" answers the sha256 of
-# that range of a backing file; "CUT MAX_MS" answers "OK DELAY" and kills
-# QEMU (SIGKILL: a power cut) DELAY ms later, DELAY uniform in 0..MAX_MS.
-# A boot cut that way passes if the guest's last RIG-SUMMARY before the cut
-# says 0 failed; its facts replace facts.json (for the next --reuse-work).
+# that range of a backing file; "SYNC MARK" answers "OK" once the console
+# log holds the line "RIG-SYNC <MARK>" (a barrier: everything the guest
+# printed before it has reached the host); "CUT MAX_MS" answers "OK DELAY"
+# and kills QEMU (SIGKILL: a power cut) DELAY ms later, DELAY uniform in
+# 0..MAX_MS.  The guest syncs before every cut and before powering off, so
+# nothing it printed is lost to the kill.  A boot cut that way passes if the
+# guest's last RIG-SUMMARY before the cut says 0 failed; its facts replace
+# facts.json (for the next --reuse-work).
+#
+# A third disk, WORK/state.img (ext4, virtio), is the guest's persistent
+# host state: mounted at /var/lib/ndctl-xen (RIG_STATE_DIR) before any test,
+# made anew with the backing files and kept by --reuse-work, so it survives
+# reboots and power cuts as a real host's disk does (QEMU has written what
+# the guest fsync'd before a SIGKILL can land).
 #
 # Exit status: 0 when every test passed; 1 on a failed test, a timeout, or a
 # kernel WARNING/BUG/Oops that no test declared (RIG-EXPECT-WARN); 2 on usage.
@@ -33,9 +43,9 @@ set -euo pipefail
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${NDCTL_XEN_RIG_CACHE:-/var/cache/ndctl-xen-rig}
-PACKAGES=(qemu-system-x86 busybox-static kmod cpio jq xz-utils ndctl e2fsprogs util-linux)
+PACKAGES=(qemu-system-x86 busybox-static kmod cpio jq xz-utils ndctl e2fsprogs util-linux gcc libc6-dev)
 MODULES=(libnvdimm nfit nd_btt nd_pmem device_dax dax_pmem
-	 crc16 mbcache jbd2 crc32c_generic ext4)
+	 crc16 mbcache jbd2 crc32c_generic ext4 virtio_pci virtio_blk)
 # DIMM sizes: the label-backed one is carved into many small namespaces,
 # the label-less one is a single namespace.  Sparse files: only written
 # bytes take disk space.
@@ -47,12 +57,13 @@ MODULES=(libnvdimm nfit nd_btt nd_pmem device_dax dax_pmem
 LABEL_DIMM_SIZE=$(((2 << 30) + (2 << 20)))
 LABEL_SIZE=$((128 << 10))
 PLAIN_DIMM_SIZE=$((128 << 20))
+STATE_DISK_SIZE=$((64 << 20))
 
 err() { echo "rig: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 say() { echo "rig: $*" >&2; }
 die() { echo "rig: $*" >&2; exit 1; }
-usage() { sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM
 tests=() envs=()
@@ -220,6 +231,17 @@ build_initramfs() {
 	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
 }
 
+# console_has TEXT SECONDS: wait (with a deadline) until the console log
+# holds TEXT.  QEMU appends what the guest's serial port sends; polling the
+# file is how the host learns that a line has arrived.
+console_has() {
+	local until=$((SECONDS + $2))
+	until grep -qF -- "$1" "$console"; do
+		[ $SECONDS -lt $until ] || return 1
+		sleep 0.05
+	done
+}
+
 # The host end of the guest's /dev/ttyS1 (see the header); runs until
 # QEMU's end of the pipe goes away or it cuts the power.
 ctl_server() {
@@ -236,6 +258,9 @@ ctl_server() {
 			else
 				reply="ERR bad SUM request: $a $b $c"
 			fi ;;
+		SYNC)
+			if console_has "RIG-SYNC <$a>" 120; then reply=OK
+			else reply="ERR the console never showed RIG-SYNC <$a> (120 s)"; fi ;;
 		CUT)
 			delay=$(( (RANDOM * 32768 + RANDOM) % (${a:-0} + 1) ))
 			printf 'OK %s\n' "$delay" >&6
@@ -255,8 +280,12 @@ boot() {
 		rm -f "$work/label.img" "$work/plain.img"
 		truncate -s "$LABEL_DIMM_SIZE" "$work/label.img"
 		truncate -s "$PLAIN_DIMM_SIZE" "$work/plain.img"
+		rm -f "$work/state.img"
+		truncate -s "$STATE_DISK_SIZE" "$work/state.img"
+		mke2fs -q -F -t ext4 -L rig-state "$work/state.img"
 	fi
-	[ -f "$work/label.img" ] && [ -f "$work/plain.img" ] || die "no backing files in $work"
+	[ -f "$work/label.img" ] && [ -f "$work/plain.img" ] && [ -f "$work/state.img" ] ||
+		die "no backing files in $work"
 	: > "$console"
 	ln -sf "$(basename "$console")" "$work/console.log"
 	rm -f "$work/ctl.in" "$work/ctl.out" "$work/cut.log"
@@ -269,25 +298,27 @@ boot() {
 		-device nvdimm,memdev=m1,id=nv1,label-size=$LABEL_SIZE \
 		-object memory-backend-file,id=m2,share=on,mem-path="$work/plain.img",size=$PLAIN_DIMM_SIZE,align=2M \
 		-device nvdimm,memdev=m2,id=nv2 \
+		-drive file="$work/state.img",format=raw,if=none,id=state,cache=writeback \
+		-device virtio-blk-pci,drive=state \
 		-serial mon:stdio -serial pipe:"$work/ctl" \
 		< /dev/null > "$console" 2>&1 &
 	qpid=$!
 	ctl_server "$qpid" &
-	local spid=$!
-	deadline=$((SECONDS + timeout))
-	while kill -0 "$qpid" 2>/dev/null; do
-		if [ $SECONDS -ge $deadline ]; then
-			say "timeout after ${timeout}s: killing qemu (pid $qpid)"
-			kill "$spid" 2>/dev/null || true
-			kill "$qpid" 2>/dev/null || true
-			sleep 1
-			kill -9 "$qpid" 2>/dev/null || true
-			wait "$qpid" 2>/dev/null || true
-			return 1
-		fi
-		sleep 1
-	done
-	{ wait "$qpid"; } 2>/dev/null || status=$?
+	local spid=$! wpid finished=
+	# the deadline: a sleeper, so that waiting on QEMU costs no polling
+	sleep "$timeout" &
+	wpid=$!
+	{ wait -n -p finished "$qpid" "$wpid"; } 2>/dev/null || status=$?
+	if [ "$finished" != "$qpid" ]; then
+		say "timeout after ${timeout}s: killing qemu (pid $qpid)"
+		kill "$spid" 2>/dev/null || true
+		kill "$qpid" 2>/dev/null || true
+		{ timeout 10 tail --pid="$qpid" -f /dev/null; } 2>/dev/null || kill -9 "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+		return 1
+	fi
+	kill "$wpid" 2>/dev/null || true
+	wait "$wpid" 2>/dev/null || true
 	kill "$spid" 2>/dev/null || true
 	wait "$spid" 2>/dev/null || true
 	if [ -f "$work/cut.log" ]; then

@@ -1,5 +1,5 @@
 #!/bin/bash
-# suite.sh: the acceptance suite on one kernel, in three boots:
+# suite.sh: the whole kernel suite on one kernel, one boot per step:
 #   1. acceptance        fresh backing files; host checks afterwards
 #   2. acceptance-reboot the same backing files (--reuse-work): every
 #                        namespace comes back with the same layout
@@ -13,53 +13,66 @@
 #   8. powercut          power cuts during create-namespace, one boot per
 #                        cut (test/rig/powercut.sh, its CI schedule: 11 cuts)
 #
-#   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
+#   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]
+#
+# --only STEPS  a comma-separated list of the steps above to run (a reboot
+#               step runs only after its first boot, which --only must name
+#               too); for a single guest test, test/rig/rig.sh TEST is
+#               quicker
+# Prints one line per step with its wall time; exits non-zero if any failed.
 set -euo pipefail
 err() { echo "suite: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-kernel= build=build work=
+STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,bad-input,powercut
+usage() { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]" >&2; echo "steps: $STEPS" >&2; exit 2; }
+kernel= build=build work= only=$STEPS
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
-	*) echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR]" >&2; exit 2 ;;
+	--only) only=$2; shift 2 ;;
+	*) usage ;;
 	esac
 done
-[ -n "$kernel" ] || { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR]" >&2; exit 2; }
+[ -n "$kernel" ] || usage
+for s in ${only//,/ }; do [[ ,$STEPS, == *,$s,* ]] || { echo "suite: no step '$s'" >&2; usage; }; done
+wanted() { [[ ,$only, == *,$1,* ]]; }
 work=${work:-$build/rig-$kernel}
 rig() { bash "$RIG_DIR/rig.sh" --kernel "$kernel" --build "$build" "$@"; }
 
 start=$SECONDS rc=0 results=()
 step() {
 	local name=$1 t0=$SECONDS r=0; shift
+	wanted "$name" || return 0
 	rig "$@" || r=$?
 	results+=("$name: $([ $r = 0 ] && echo PASS || echo FAIL) ($((SECONDS - t0))s)")
 	[ $r = 0 ] || rc=1
 }
+# a second boot on the same backing files, if its first boot passed
+reboot_step() {
+	local name=$1 first=$2; shift 2
+	wanted "$name" || return 0
+	if [[ " ${results[*]} " == *" $first: PASS"* ]]; then step "$name" "$@"
+	else results+=("$name: SKIP (the first boot, $first, did not pass)"); rc=1; fi
+}
 step acceptance --work "$work/main" acceptance
-if [ $rc = 0 ]; then
-	step acceptance-reboot --work "$work/main" --reuse-work acceptance-reboot
-else
-	results+=("acceptance-reboot: SKIP (the first boot failed)")
-fi
+reboot_step acceptance-reboot acceptance --work "$work/main" --reuse-work acceptance-reboot
 step acceptance-warn --work "$work/warn" acceptance-warn
 # create-namespace --reserve (test/xen-reserve.sh), then a second boot
 step xen-reserve --work "$work/xen" xen-reserve
-if [[ ${results[-1]} == *PASS* ]]; then
-	step xen-reserve-reboot --work "$work/xen" --reuse-work acceptance-reboot
-else
-	results+=("xen-reserve-reboot: SKIP (the first boot failed)")
-fi
+reboot_step xen-reserve-reboot xen-reserve --work "$work/xen" --reuse-work acceptance-reboot
 # ndctl-xen list and the query API (test/xen-list.sh)
 step xen-list --work "$work/list" xen-list
 step bad-input --work "$work/bad-input" bad-input
-t0=$SECONDS r=0
-bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?
-results+=("powercut: $([ $r = 0 ] && echo PASS || echo FAIL) ($((SECONDS - t0))s)")
-[ $r = 0 ] || rc=1
+if wanted powercut; then
+	t0=$SECONDS r=0
+	bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?
+	results+=("powercut: $([ $r = 0 ] && echo PASS || echo FAIL) ($((SECONDS - t0))s)")
+	[ $r = 0 ] || rc=1
+fi
 echo "suite: kernel $kernel"
 for r in "${results[@]}"; do echo "suite:   $r"; done
 grep -h "^RIG-MATRIX" "$work/main/console-acceptance.log" "$work/warn/console-acceptance-warn.log" "$work/bad-input/console-bad-input.log" 2>/dev/null | tr -d '\r' | sed 's/^/suite:   /' || true

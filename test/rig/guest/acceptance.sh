@@ -50,7 +50,7 @@ implied_block() {
 }
 
 new_raw_ns() {
-	ndctl create-namespace -r "$RIG_LABEL_REGION" -m raw -s "$1" | jq -r .dev
+	jtext dev "$(ndctl create-namespace -r "$RIG_LABEL_REGION" -m raw -s "$1")"
 }
 
 # combo DIMM MODE MAP ALIGN NS [LAST]: every case of one mode/map/align.

@@ -28,6 +28,9 @@ HELD=$(mk -m devdax -M mem --reserve=2M)
 kernel_result "$HELD" $((32 << 20))
 sh -c 'exec 8< "$1"; exec sleep 100000' holder "$(data_dev "$HELD")" &
 HOLDER=$!
+# wait (with a deadline) until the holder really has the device open
+for _ in $(seq 200); do [ -e /proc/$HOLDER/fd/8 ] && [ "$(readlink /proc/$HOLDER/fd/8)" = "$(data_dev "$HELD")" ] && break; sleep 0.05; done
+[ "$(readlink /proc/$HOLDER/fd/8)" = "$(data_dev "$HELD")" ] || { echo "RIG-ERR: the holder never opened $(data_dev "$HELD")"; exit 1; }
 BTT=$(ndctl create-namespace -r "$R" -s 32M -m sector | jq -r .dev)
 BTTOFF=$(ndctl create-namespace -r "$R" -s 32M -m sector | jq -r .dev)
 ndctl disable-namespace "$BTTOFF" > /dev/null
