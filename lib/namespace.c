@@ -24,6 +24,7 @@
 #include <linux/ndctl.h>
 
 #include "config.h"
+#include "intent.h"
 #include "private.h"
 
 #define SPAN NDX_INFOBLOCK_SPAN
@@ -435,26 +436,61 @@ static const uint8_t *journal_for(const uint8_t *head, const uint8_t tag[16], ui
 }
 
 /*
- * What a cut left: head's pad is this namespace's journal (parent uuid)
- * and its block is torn, or is the block the journal was written for and
- * the kernel did not adopt it.  Then head becomes the journaled previous
- * head (pad zeros) and 1 is returned.  A journal that no longer applies
- * is cleared from head (2).  0 otherwise.
+ * The journaled block is put back only if it is one this namespace could
+ * hold: a valid block for its parent uuid whose layout passes every rule
+ * for the namespace's size and start (ndctl_xen_infoblock_get_layout()).
  */
-static int journal_rollback(uint8_t *head, const unsigned char parent[16], int adopted)
+static int journal_fits(struct ndctl_xen_ctx *ctx, const uint8_t prev[NDX_SB_SIZE],
+		uint64_t size, uint64_t phys_start)
+{
+	uint8_t span[SPAN];
+	struct ndctl_xen_infoblock *ib;
+	struct ndctl_xen_layout *l = NULL;
+	int ok;
+
+	memset(span, 0, NDX_SB_OFFSET);
+	memcpy(span + NDX_SB_OFFSET, prev, NDX_SB_SIZE);
+	if (ndctl_xen_infoblock_decode(ctx, span, SPAN, &ib) < 0)
+		return 0;
+	ok = ndctl_xen_infoblock_get_status(ib) == NDCTL_XEN_BLOCK_OK &&
+		ndctl_xen_infoblock_get_layout(ib, size, phys_start, &l) == 0;
+	ndctl_xen_layout_unref(l);
+	ndctl_xen_infoblock_unref(ib);
+	return ok;
+}
+
+/*
+ * What a cut left, for a rewrite this host recorded (want_tag: the tag of
+ * its intent record; NULL: no record, and the media alone never count):
+ * head's pad is this namespace's journal with that tag, and its block is
+ * torn, or is the block the journal was written for and the kernel did not
+ * adopt it.  Then head becomes the journaled previous head (pad zeros) and
+ * 1 is returned.  A journal of the record that no longer applies is
+ * cleared from head (2).  0 otherwise.
+ */
+static int journal_rollback(struct ndctl_xen_ctx *ctx, uint8_t *head,
+		const unsigned char parent[16], int adopted, const unsigned char *want_tag,
+		uint64_t size, uint64_t phys_start)
 {
 	uint8_t prev[NDX_SB_SIZE], tag[16];
 	struct ndx_pfn_info info, cur;
 	enum ndx_sb_status st;
 
-	if (ndx_pfn_sb_journal_open(head, prev, tag) ||
+	if (!want_tag || ndx_pfn_sb_journal_open(head, prev, tag) ||
+			memcmp(tag, want_tag, 16) != 0 ||
 			ndx_pfn_sb_decode(prev, &info) != NDX_SB_OK ||
 			memcmp(info.parent_uuid, parent, 16) != 0)
 		return 0;
 	st = ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &cur);
-	memset(head, 0, NDX_SB_SIZE);
-	if (st == NDX_SB_OK && (adopted || memcmp(cur.uuid, tag, 16) != 0))
+	if (st == NDX_SB_OK && (adopted || memcmp(cur.uuid, tag, 16) != 0)) {
+		memset(head, 0, NDX_SB_SIZE);
 		return 2;
+	}
+	if (!journal_fits(ctx, prev, size, phys_start)) {
+		info(ctx, "journaled block does not fit the namespace: not put back\n");
+		return 0;
+	}
+	memset(head, 0, NDX_SB_SIZE);
 	memcpy(head + NDX_SB_OFFSET, prev, NDX_SB_SIZE);
 	return 1;
 }
@@ -667,7 +703,7 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 		char *why, size_t why_len)
 {
 	const char *devname = ndctl_namespace_get_devname(ndns);
-	uint8_t *old = NULL, *fresh = NULL;
+	uint8_t *old = NULL, *fresh_head = NULL;
 	unsigned char parent[16];
 	const char *foreign;
 	const char *names[4];
@@ -675,7 +711,11 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	enum ndctl_namespace_mode old_mode = NDCTL_NS_MODE_UNKNOWN;
 	/* O_DIRECT: the journal is written from this buffer */
 	uint8_t jrnl[NDX_SB_SIZE] __attribute__((aligned(4096))), tag[16];
-	int rc, kmsg, was_enabled, adopted;
+	int rc, kmsg, was_enabled, adopted, fresh = name != NULL;
+	struct ndx_intent rec = { 0 }, prior;
+	const unsigned char *prior_tag = NULL;
+	uint64_t res = ndctl_namespace_get_resource(ndns);
+	uint64_t ns_size = ndctl_namespace_get_size(ndns);
 
 	say(why, why_len, "%s", "");
 	rc = ndctl_xen_lock(ctx, 60);
@@ -695,16 +735,16 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	if (rc)
 		goto out;
 	if (posix_memalign((void **)&old, 4096, SPAN) ||
-			posix_memalign((void **)&fresh, 4096, SPAN)) {
+			posix_memalign((void **)&fresh_head, 4096, SPAN)) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	/* a label-less namespace has no uuid: its blocks carry zeros */
 	ndctl_namespace_get_uuid(ndns, parent);
-	rc = ndctl_xen_layout_encode(l, NULL, parent, fresh, SPAN);
+	rc = ndctl_xen_layout_encode(l, NULL, parent, fresh_head, SPAN);
 	if (rc)
 		goto out;
-	fault_spoil(ctx, devname, fresh + NDX_SB_OFFSET);
+	fault_spoil(ctx, devname, fresh_head + NDX_SB_OFFSET);
 
 	info(ctx, "%s: viewing raw\n", devname);
 	was_enabled = ndctl_namespace_is_enabled(ndns);
@@ -724,8 +764,15 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 		leave(ndns, was_enabled);
 		goto out;
 	}
-	/* the old state of a rewrite a cut interrupted is the journaled block */
-	if (journal_rollback(old, parent, adopted) == 1)
+	/*
+	 * The old state of a rewrite a cut interrupted is the journaled
+	 * block, if this host recorded that rewrite: a journal the media
+	 * alone hold is just data.
+	 */
+	if (!fresh && ndx_intent_read(parent, res, &prior) == 0 &&
+			prior.op == NDX_INTENT_REWRITE)
+		prior_tag = prior.tag;
+	if (journal_rollback(ctx, old, parent, adopted, prior_tag, ns_size, res) == 1)
 		info(ctx, "%s: a cut interrupted a rewrite: the old state is the journaled block\n",
 				devname);
 	foreign = foreign_content(old, path);
@@ -738,8 +785,28 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 
 	info(ctx, "%s: writing the info block (dataoff %#llx)\n", devname,
 			(unsigned long long)ndctl_xen_layout_get_dataoff(l));
-	block_uuid(fresh, tag);
-	rc = write_head(ctx, path, fresh, journal_for(old, tag, jrnl), 0, "");
+	block_uuid(fresh_head, tag);
+	/*
+	 * The host's evidence first, durably, then the media: recover acts
+	 * only on what such a record names.  A new namespace has its record
+	 * from before its label was written (ndctl_xen_namespace_mark_new());
+	 * one is made here if the caller did not.
+	 */
+	memcpy(rec.uuid, parent, 16);
+	memcpy(rec.tag, tag, 16);
+	rec.op = fresh ? NDX_INTENT_NEW : NDX_INTENT_REWRITE;
+	rec.resource = fresh ? 0 : res;
+	rec.size = fresh ? 0 : ns_size;
+	rc = 0;
+	if (!fresh || ndx_intent_read(parent, res, &prior) != 0 || prior.op != NDX_INTENT_NEW)
+		rc = ndx_intent_write(&rec);
+	if (rc) {
+		say(why, why_len, "cannot record the intent in %s: %s; nothing written",
+				ndx_intent_dir(), strerror(-rc));
+		leave(ndns, was_enabled);
+		goto out;
+	}
+	rc = write_head(ctx, path, fresh_head, journal_for(old, tag, jrnl), 0, "");
 	if (rc) {
 		say(why, why_len, "%s: write: %s", path, strerror(-rc));
 		goto restore;
@@ -771,6 +838,9 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	}
 	if (kmsg >= 0)
 		close(kmsg);
+	/* the outcome is known: the new state; a record left behind is harmless */
+	if (ndx_intent_clear(parent, res))
+		info(ctx, "%s: cannot remove its intent record in %s\n", devname, ndx_intent_dir());
 	rc = 0;
 	goto out;
 
@@ -785,10 +855,13 @@ restore:
 		size_t used = strlen(why);
 
 		say(why + used, why_len - used, "; %s restored to its previous state", devname);
+		/* a new namespace keeps its record until the caller deleted it */
+		if (!fresh)
+			ndx_intent_clear(parent, res);
 	}
 out:
 	free(old);
-	free(fresh);
+	free(fresh_head);
 	ndctl_xen_unlock(ctx);
 	return rc;
 }
@@ -807,6 +880,25 @@ NDX_EXPORT int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
 	return provision(ctx, ndns, l, flags, name ? name : "", why, why_len);
 }
 
+/* An unfinished new namespace this host marked: its space was free before. */
+static int remove_unfinished(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		const char *path, uint8_t *head)
+{
+	int rc;
+
+	/* leave no block behind for the next namespace there */
+	memset(head, 0, SPAN);
+	rc = write_head(ctx, path, head, NULL, 1, "recover-");
+	if (!rc)
+		rc = ndctl_namespace_disable_safe(ndns);
+	if (!rc) {
+		ndctl_namespace_set_raw_mode(ndns, 0);
+		ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+		rc = ndctl_namespace_delete(ndns);
+	}
+	return rc;
+}
+
 NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, enum ndctl_xen_recovery *done,
 		char *why, size_t why_len)
@@ -814,21 +906,43 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 	const char *devname = ndctl_namespace_get_devname(ndns);
 	const char *alt = ndctl_namespace_get_alt_name(ndns);
 	int pending = alt && strcmp(alt, NDCTL_XEN_PENDING_NAME) == 0;
+	uint64_t res = ndctl_namespace_get_resource(ndns);
+	uint64_t ns_size = ndctl_namespace_get_size(ndns);
 	unsigned char parent[16];
 	char path[64], holder[64] = "";
+	struct ndx_intent rec;
 	uint8_t *head = NULL;
 	int rc, was_enabled;
 
 	*done = NDCTL_XEN_RECOVERY_NONE;
 	say(why, why_len, "%s", "");
-	/* an adopted block is valid: only an unfinished new namespace needs work */
-	if (!pending && ((ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
-			holder[0]) || ndctl_namespace_get_size(ndns) == 0))
+	if (ns_size == 0)
 		return 0;
+	/*
+	 * Only what this host recorded before writing: a journal, a torn
+	 * block or a "pending" label name on the media alone (a guest or a
+	 * plain ndctl may have put them there) never cause a write.
+	 */
+	ndctl_namespace_get_uuid(ndns, parent);
+	rc = ndx_intent_read(parent, res, &rec);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc) {
+		say(why, why_len, "its intent record in %s is unreadable or malformed (%s): "
+				"not acting on it", ndx_intent_dir(), strerror(-rc));
+		return rc == -EINVAL ? -EINVAL : rc;
+	}
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
 		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
 		return rc;
+	}
+	/* the provisioning finished (renamed, or adopted): only the record is left */
+	if ((rec.op == NDX_INTENT_NEW && !pending) || (rec.op == NDX_INTENT_REWRITE &&
+			ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
+			holder[0])) {
+		rc = ndx_intent_clear(parent, res);
+		goto out;
 	}
 	rc = check_idle(ndns, why, why_len);
 	if (rc)
@@ -845,27 +959,19 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 		say(why, why_len, "cannot read %s raw: %s", devname, strerror(-rc));
 		goto out;
 	}
-	if (pending) {
-		/* its space was free before: leave no block behind for the next one */
+	if (rec.op == NDX_INTENT_NEW) {
 		info(ctx, "%s: deleting an unfinished new namespace\n", devname);
-		memset(head, 0, SPAN);
-		rc = write_head(ctx, path, head, NULL, 1, "recover-");
-		if (!rc)
-			rc = ndctl_namespace_disable_safe(ndns);
-		if (!rc) {
-			ndctl_namespace_set_raw_mode(ndns, 0);
-			ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
-			rc = ndctl_namespace_delete(ndns);
-		}
-		if (rc)
+		rc = remove_unfinished(ctx, ndns, path, head);
+		if (rc) {
 			say(why, why_len, "cannot delete the unfinished namespace %s: %s",
 					devname, strerror(-rc));
-		else
-			*done = NDCTL_XEN_RECOVERY_REMOVED;
+			goto out;
+		}
+		*done = NDCTL_XEN_RECOVERY_REMOVED;
+		rc = ndx_intent_clear(parent, 0);
 		goto out;
 	}
-	ndctl_namespace_get_uuid(ndns, parent);
-	switch (journal_rollback(head, parent, 0)) {
+	switch (journal_rollback(ctx, head, parent, 0, rec.tag, ns_size, res)) {
 	case 1:
 		info(ctx, "%s: putting back the block the journal holds\n", devname);
 		*done = NDCTL_XEN_RECOVERY_JOURNAL;
@@ -883,7 +989,11 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 	rc = leave(ndns, was_enabled || *done);
 	if (rc)
 		say(why, why_len, "cannot enable %s again: %s", devname, strerror(-rc));
+	else
+		rc = ndx_intent_clear(parent, res);
 out:
+	if (rc && !why[0])
+		say(why, why_len, "%s: %s", devname, strerror(-rc));
 	free(head);
 	ndctl_xen_unlock(ctx);
 	return rc;

@@ -848,12 +848,22 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		uuid_parse(p->uuid, uuid);
 	else
 		uuid_generate(uuid);
+	/*
+	 * The host's record first: recover deletes an unfinished namespace
+	 * only if this host marked it, never for its label name alone.
+	 */
+	if (ndctl_xen_namespace_mark_new(p->ctx, uuid) < 0) {
+		snprintf(why, len, "cannot record the new namespace's intent on this host "
+				"(run with NDCTL_XEN_LOG=err for the reason)");
+		return NULL;
+	}
 	/* renamed to p->name once its info block is complete (power cuts) */
 	if (ndctl_namespace_set_uuid(ndns, uuid) < 0 ||
 			ndctl_namespace_set_alt_name(ndns, NDCTL_XEN_PENDING_NAME) < 0 ||
 			ndctl_namespace_set_size(ndns, size) < 0) {
 		snprintf(why, len, "cannot configure %s", ndctl_namespace_get_devname(ndns));
-		ndctl_namespace_delete(ndns);
+		if (ndctl_namespace_delete(ndns) == 0)
+			ndctl_xen_namespace_unmark(p->ctx, uuid);
 		return NULL;
 	}
 	return ndns;
@@ -899,9 +909,14 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 	if (rc) {
 		cmd_error(cmd, "%s: %s", ndctl_namespace_get_devname(ndns), why);
 		if (fresh && rc != -ENOTRECOVERABLE) {
+			unsigned char u[16];
+
+			ndctl_namespace_get_uuid(ndns, u);
 			ndctl_namespace_disable_safe(ndns);
 			ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
-			ndctl_namespace_delete(ndns);
+			/* the record goes once the namespace is gone, not before */
+			if (ndctl_namespace_delete(ndns) == 0)
+				ndctl_xen_namespace_unmark(ctx, u);
 		}
 		rc = lib_exit(rc);
 		goto out;

@@ -247,14 +247,34 @@ int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
 		size_t why_len) NDCTL_XEN_MUST_CHECK;
 
 /*
- * After a power cut: finish what an interrupted provisioning left.  A
- * namespace still named NDCTL_XEN_PENDING_NAME is deleted (its first 8 KiB
- * zeroed first).  For a namespace the kernel did not adopt whose first
- * 4 KiB hold the journal of its last rewrite (the previous block, tagged
- * with the uuid of the block written after it): when the block in place is
- * torn or is that tagged block, the previous one is put back and the
- * kernel probes it again.  Namespaces the kernel adopted are not touched.
- * Returns 0 with *done saying what was done, or -errno (-EBUSY in use).
+ * Host intent records (LIBNDCTL_XEN_2).  Recovery acts only on what this
+ * host recorded before writing, never on the media alone: before creating
+ * a namespace's label (uuid, NDCTL_XEN_PENDING_NAME, size), a client
+ * marks its uuid with ndctl_xen_namespace_mark_new(); the record is on
+ * the host's disk when it returns 0 (fsync'd).  provision_new removes it
+ * once the namespace is complete; after a failure the client deletes the
+ * namespace and then calls ndctl_xen_namespace_unmark().  Records live in
+ * /var/lib/ndctl-xen, or in $NDCTL_XEN_STATE_DIR (an absolute path, read
+ * with secure_getenv), a directory of the caller's that nobody else can
+ * write.  0 or -errno (-EINVAL for a null uuid).
+ */
+int ndctl_xen_namespace_mark_new(struct ndctl_xen_ctx *ctx,
+		const unsigned char uuid[16]) NDCTL_XEN_MUST_CHECK;
+int ndctl_xen_namespace_unmark(struct ndctl_xen_ctx *ctx, const unsigned char uuid[16]);
+
+/*
+ * After a power cut: finish what an interrupted provisioning left, only
+ * where this host's intent record names the namespace (a namespace
+ * without one is not touched at all, whatever its media or label say).
+ * A new namespace this host marked that is still named
+ * NDCTL_XEN_PENDING_NAME is deleted (its first 8 KiB zeroed first).  For a
+ * recorded rewrite the kernel did not adopt whose first 4 KiB hold the
+ * journal with the record's tag: when the block in place is torn or is
+ * that tagged block, and the journaled block passes every layout rule for
+ * the namespace's size, the previous one is put back and the kernel
+ * probes it again.  The record is then removed.  Returns 0 with *done
+ * saying what was done, or -errno (-EBUSY in use, -EINVAL a malformed
+ * record).
  */
 enum ndctl_xen_recovery {
 	NDCTL_XEN_RECOVERY_NONE = 0,
