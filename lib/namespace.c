@@ -923,19 +923,22 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 	 * block or a "pending" label name on the media alone (a guest or a
 	 * plain ndctl may have put them there) never cause a write.
 	 */
-	ndctl_namespace_get_uuid(ndns, parent);
-	rc = ndx_intent_read(parent, res, &rec);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc) {
-		say(why, why_len, "its intent record in %s is unreadable or malformed (%s): "
-				"not acting on it", ndx_intent_dir(), strerror(-rc));
-		return rc == -EINVAL ? -EINVAL : rc;
-	}
+	/* the lock first: the records are root's, and so is the answer */
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
 		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
 		return rc;
+	}
+	ndctl_namespace_get_uuid(ndns, parent);
+	rc = ndx_intent_read(parent, res, &rec);
+	if (rc == -ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (rc) {
+		say(why, why_len, "its intent record in %s is unreadable or malformed (%s): "
+				"not acting on it", ndx_intent_dir(), strerror(-rc));
+		goto out;
 	}
 	/* the provisioning finished (renamed, or adopted): only the record is left */
 	if ((rec.op == NDX_INTENT_NEW && !pending) || (rec.op == NDX_INTENT_REWRITE &&

@@ -22,8 +22,9 @@ mk() { $XEN create-namespace -r "$R" -s 32M "$@" | jq -r .dev; }
 ACT=$(mk -m fsdax -M mem --reserve=4M)
 MNT=$(mk -m fsdax -M mem --reserve=4M)
 kernel_result "$MNT" $((32 << 20))
-mkfs.ext4 -q -F -b 4096 "$(data_dev "$MNT")"
-mount -t ext4 -o ro,dax "$(data_dev "$MNT")" /mnt/ro
+MNTDEV=$(data_dev "$MNT")
+mkfs.ext4 -q -F -b 4096 "$MNTDEV"
+mount -t ext4 -o ro,dax "$MNTDEV" /mnt/ro
 HELD=$(mk -m devdax -M mem --reserve=2M)
 kernel_result "$HELD" $((32 << 20))
 sh -c 'exec 8< "$1"; exec sleep 100000' holder "$(data_dev "$HELD")" &
@@ -49,12 +50,14 @@ $XEN write-infoblock --stdout -s 32M -M mem --reserve=4M -p "$(ns_uuid "$DAMAGED
 probe "$DAMAGED"
 EXT4=$(raw_ns)
 mkfs.ext4 -q -F -b 4096 "/dev/$(ns_blockdev "$EXT4")"
+# an enabled raw namespace: write-infoblock's size check against a device
+BLK=$(raw_ns)
 # disabled, so that the content check (not the active check) answers
 for ns in "$WRONGP" "$DAMAGED" "$EXT4"; do ndctl disable-namespace "$ns" > /dev/null; done
 PLAIN=$(ndctl list -N -r "$P" | jq -r '.[0].dev')
 $XEN create-namespace -e "$PLAIN" -f -M mem --reserve=4M > /dev/null
 echo "states: active $ACT, mounted $MNT, held $HELD, btt $BTT, btt-disabled $BTTOFF," \
-	"wrong-parent $WRONGP, damaged $DAMAGED, ext4 $EXT4, label-less $PLAIN"
+	"wrong-parent $WRONGP, damaged $DAMAGED, ext4 $EXT4, label-less $PLAIN, raw $BLK"
 
 # ---- the device's bytes: used span of the label-backed file, its label
 # area, and the whole label-less file
@@ -142,11 +145,49 @@ case_ "recover: unknown option" 2 "unknown option" $XEN recover --frobnicate
 case_ "recover: two namespaces" 2 "unexpected argument" $XEN recover "$ACT" "$MNT"
 case_ "list: unknown option" 2 "unknown option" $XEN list --frobnicate
 case_ "not a command" 2 "not a command" $XEN frobnicate
+# write-infoblock against real devices
+case_ "write-infoblock: -s larger than the block device" 1 "larger than the block device" \
+	$XEN write-infoblock -o "/dev/$(ns_blockdev "$BLK")" -s 64M -M mem --reserve=4M
+case_ "write-infoblock: a mounted device, even with --force" 1 "in use \(mounted" \
+	$XEN write-infoblock -o "$MNTDEV" -f -M mem --reserve=4M
 # an ordinary user
 case_ "ordinary user: reconfigure" 1 "[Pp]ermission denied|root" as_user $XEN create-namespace -e "$ACT" -f -M mem --reserve=8M
 case_ "ordinary user: new namespace" 1 "[Pp]ermission denied|root" as_user $XEN create-namespace -r "$R" -s 32M -M mem --reserve=4M
 case_ "ordinary user: recover" 1 "[Pp]ermission denied|root" as_user $XEN recover "$WRONGP"
 echo "RIG-MATRIX: bad-input: $N cases, $PASSED as expected, $FAILED not"
+
+# ---- recover acts only on this host's intent records, never on the media
+# or a label name alone (issue 14).  A raw namespace whose first MiB a
+# guest wrote: a valid journal (a real one, left by two reconfigurations:
+# the first block, tagged with the second block's uuid) in bytes 0..4095,
+# that second block torn at 4096, user data after.
+GUEST=$(raw_ns)
+$XEN create-namespace -e "$GUEST" -f -M mem --reserve=4M > /dev/null
+$XEN create-namespace -e "$GUEST" -f -M mem --reserve=8M > /dev/null
+gdev=$(raw_view "$GUEST")
+head -c 2048 /dev/urandom | dd of="/dev/$gdev" bs=2048 seek=3 conv=notrunc oflag=direct status=none
+head -c $((1016 << 10)) /dev/urandom | dd of="/dev/$gdev" bs=8192 seek=1 conv=notrunc oflag=direct status=none
+probe "$GUEST"
+kernel_result "$GUEST" $((32 << 20))
+goff=$(( $(ns_resource "$GUEST") - $(region_resource "$R") ))
+# a namespace plain ndctl named like an unfinished one
+PEND=$(ndctl create-namespace -r "$R" -s 32M -m raw -n ndctl-xen:pending | jq -r .dev)
+puuid=$(ns_uuid "$PEND")
+poff=$(( $(ns_resource "$PEND") - $(region_resource "$R") ))
+head -c $((1 << 20)) /dev/urandom | dd of="/dev/$(ns_blockdev "$PEND")" bs=1M oflag=direct status=none
+gsum=$(host_sum label "$goff" $((1 << 20))) psum=$(host_sum label "$poff" $((1 << 20)))
+echo "crafted: journal + torn block on $GUEST (the kernel: $K_RESULT), ndctl-named pending $PEND"
+expect "crafted journal: the kernel leaves $GUEST raw before recover" test "$K_RESULT" = ignored -o "$K_RESULT" = refused
+rc=0; $XEN recover all > /tmp/rec.json 2> /tmp/rec.err || rc=$?
+echo "recover all: exit $rc, $(tr -d ' \n' < /tmp/rec.json) $(head -n1 /tmp/rec.err)"
+expect "recover all on crafted media: exit 0" test "$rc" = 0
+expect "recover all: no action on $GUEST or $PEND" sh -c "! grep -Eq '\"($GUEST|$PEND)\"' /tmp/rec.json"
+expect "crafted journal: first MiB of $GUEST unchanged" test "$(host_sum label "$goff" $((1 << 20)))" = "$gsum"
+expect "crafted journal: $GUEST still raw (no pfn/dax device)" test -z "$(ns_holder "$GUEST")"
+expect "ndctl's ndctl-xen:pending namespace $PEND left alone" \
+	test "$(ns_uuid "$PEND")" = "$puuid" -a "$(ndctl list -n "$PEND" | jq -r '.[0].name')" = ndctl-xen:pending
+expect "ndctl's ndctl-xen:pending: first MiB unchanged" test "$(host_sum label "$poff" $((1 << 20)))" = "$psum"
+echo "RIG-MATRIX: recover on media this host did not write: $PASSED passed, $FAILED failed in all"
 
 kill "$HOLDER" 2>/dev/null || true
 umount /mnt/ro
