@@ -7,12 +7,12 @@
 # descriptor, so the foreign image must never change: 0 foreign writes.
 # Both outcomes (written to the blank image, refused on the foreign one)
 # must occur, or the flipping did not happen and the test proved nothing.
-# NDX_RACE_RUNS sets the number of runs (default 400; under valgrind 40,
+# NDX_RACE_RUNS sets the number of runs (default 300; under valgrind 20,
 # each run there costs about a second).
 . "$(dirname "$0")/common"
 
-RUNS=${NDX_RACE_RUNS:-400}
-[ -z "${NDX_VALGRIND:-}" ] || RUNS=${NDX_RACE_RUNS:-40}
+RUNS=${NDX_RACE_RUNS:-300}
+[ -z "${NDX_VALGRIND:-}" ] || RUNS=${NDX_RACE_RUNS:-20}
 
 FOREIGN=$TMP/foreign.img BLANK=$TMP/blank.img LINK=$TMP/target
 truncate -s 32M "$FOREIGN" "$BLANK"
