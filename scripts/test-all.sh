@@ -56,7 +56,7 @@ bg_stage() {
 }
 
 table() {
-	local name rc secs start passed=0 failed=0 first=
+	local name rc secs start passed=0 failed=0 failures=()
 	echo
 	echo "ci: stage          result  wall    started"
 	for name in "${ORDER[@]}"; do
@@ -66,13 +66,13 @@ table() {
 			rc=- secs=- start=-
 		fi
 		if [ "$rc" = 0 ]; then passed=$((passed + 1)); else
-			failed=$((failed + 1)); first=${first:-$name}; fi
+			failed=$((failed + 1)); failures+=("$name"); fi
 		printf 'ci: %-14s %-7s %5s s %6s s\n' "$name" \
 			"$([ "$rc" = 0 ] && echo pass || { [ "$rc" = - ] && echo "not run" || echo FAIL; })" "$secs" "$start"
 	done
 	printf 'ci: %-14s %-7s %5s s\n' total "" $((SECONDS - T0))
 	echo "ci: $passed passed, $failed failed"
-	[ -z "$first" ] || echo "ci: FAILED: stage $first (log: $LOGS/$first.log)"
+	[ "$failed" = 0 ] || echo "ci: FAILED: ${failures[*]} (logs: $LOGS/STAGE.log)"
 	[ "$failed" = 0 ]
 }
 trap 'table; exit $?' EXIT
@@ -85,7 +85,7 @@ setup() {
 }
 build() { local dir=$1; shift; setup "$dir" "$@" && ninja -C "$dir"; }
 # the kernel suite of one kernel from one build dir (meson test by name)
-kernel() { meson test -C "$1" --print-errorlogs "rig-$2"; }
+kernel() { meson test -C "$1" --verbose "rig-$2"; }
 valgrind_offline() { meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 2; }
 fuzz() { meson test -C build-fuzz --suite fuzz --print-errorlogs; }
 
