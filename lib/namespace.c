@@ -9,12 +9,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,12 +21,11 @@
 #include <daxctl/libdaxctl.h>
 #include <linux/ndctl.h>
 
-#include "config.h"
+#include "fault.h"
 #include "intent.h"
 #include "private.h"
 
 #define SPAN NDX_INFOBLOCK_SPAN
-#define LOCK_PATH "/run/ndctl-xen.lock"
 
 static __attribute__((format(printf, 3, 4)))
 void say(char *why, size_t len, const char *fmt, ...)
@@ -40,88 +37,6 @@ void say(char *why, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, len, fmt, ap);
 	va_end(ap);
-}
-
-/* ---- one provisioning at a time on this host ---- */
-
-/*
- * The lock lives in /run, which only root can write: a user who could
- * create (or pre-create) it could hold it and stop every provisioning and
- * recover run, so there is no fallback to a world-writable directory.
- * O_NOFOLLOW and the owner check refuse a lock file someone else planted.
- */
-static int lock_open(void)
-{
-	struct stat st;
-	int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		return errno == ELOOP ? -ELOOP : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-			(st.st_mode & (S_IWGRP | S_IWOTH))) {
-		close(fd);
-		return -EEXIST;
-	}
-	return fd;
-}
-
-NDX_EXPORT int ndctl_xen_lock(struct ndctl_xen_ctx *ctx, int wait_seconds)
-{
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
-	int fd, waited = 0;
-
-	if (ctx->lock_fd >= 0) {
-		ctx->lock_depth++;
-		return 0;
-	}
-	fd = lock_open();
-	if (fd < 0)
-		return fd;
-	/* poll with a deadline rather than block forever */
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK || waited >= wait_seconds * 20) {
-			int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
-
-			close(fd);
-			return rc;
-		}
-		if (waited == 0)
-			info(ctx, "waiting for another ndctl-xen (%s)\n", LOCK_PATH);
-		nanosleep(&tick, NULL);
-		waited++;
-	}
-	ctx->lock_fd = fd;
-	ctx->lock_depth = 1;
-	return 0;
-}
-
-NDX_EXPORT const char *ndctl_xen_lock_error(int rc)
-{
-	switch (rc) {
-	case -EBUSY:
-		return "another ndctl-xen is still provisioning (lock " LOCK_PATH ")";
-	case -EACCES:
-	case -EPERM:
-		return "permission denied: provisioning needs root (it takes "
-			LOCK_PATH ", writes sysfs and the namespace)";
-	case -ELOOP:
-		return "the lock " LOCK_PATH " is a symbolic link: refusing to follow it";
-	case -EEXIST:
-		return "the lock " LOCK_PATH " is not a regular file of this user "
-			"(root) writable only by it: refusing to share it";
-	case -ENOENT:
-		return "cannot take the lock " LOCK_PATH ": /run does not exist";
-	default:
-		return "cannot take the lock " LOCK_PATH;
-	}
-}
-
-NDX_EXPORT void ndctl_xen_unlock(struct ndctl_xen_ctx *ctx)
-{
-	if (ctx->lock_fd < 0 || --ctx->lock_depth > 0)
-		return;
-	close(ctx->lock_fd);
-	ctx->lock_fd = -1;
 }
 
 /* ---- kernel log: the reason a probe failed ---- */
@@ -325,74 +240,6 @@ static int put(int fd, const uint8_t *buf, size_t len, off_t off)
 	return fdatasync(fd) < 0 ? -errno : 0;
 }
 
-#if NDX_TEST_HOOKS
-/*
- * Test-only (NDCTL_XEN_FAULT, a comma-separated list), compiled only with
- * meson -Dtest-hooks=true: "stop:POINT" stops this process with SIGSTOP
- * at POINT so that a test can cut the power there; "stop:torn" and
- * "stop:restore-torn" first write half of the block, as a cut in the
- * middle of the store would leave it.  secure_getenv: a set-uid or
- * file-capability caller's environment is not trusted even in a test build.
- */
-static int fault_wanted(const char *token)
-{
-	const char *f = secure_getenv("NDCTL_XEN_FAULT");
-	size_t n = strlen(token);
-
-	while (f && *f) {
-		if (strncmp(f, token, n) == 0 && (f[n] == ',' || f[n] == '\0'))
-			return 1;
-		f = strchr(f, ',');
-		if (f)
-			f++;
-	}
-	return 0;
-}
-
-static void fault_stop(struct ndctl_xen_ctx *ctx, const char *stage, const char *point)
-{
-	char token[64];
-
-	snprintf(token, sizeof(token), "stop:%s%s", stage, point);
-	if (!fault_wanted(token))
-		return;
-	info(ctx, "NDCTL_XEN_FAULT: stopped at %s (pid %d)\n", token, (int)getpid());
-	raise(SIGSTOP);
-}
-
-/* Spoil the new block as the test-only NDCTL_XEN_FAULT list says. */
-static void fault_spoil(struct ndctl_xen_ctx *ctx, const char *devname, uint8_t *block)
-{
-	const char *f = secure_getenv("NDCTL_XEN_FAULT");
-	char token[64];
-
-	while (f && *f) {
-		size_t n = strcspn(f, ",");
-
-		snprintf(token, sizeof(token), "%.*s", (int)n, f);
-		if (strncmp(token, "stop:", 5) && ndx_pfn_sb_spoil(block, token) == 0)
-			info(ctx, "%s: NDCTL_XEN_FAULT=%s: writing a block the kernel refuses\n",
-					devname, token);
-		f += n + (f[n] == ',');
-	}
-}
-
-/* write half of the block first, as a cut in the middle of the store would */
-static int fault_torn(int fd, const uint8_t *head, const char *stage)
-{
-	char token[64];
-
-	snprintf(token, sizeof(token), "stop:%storn", stage);
-	if (!fault_wanted(token))
-		return 0;
-	return put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE / 2, NDX_SB_OFFSET);
-}
-#else
-/* a production build carries no fault injection, not even its names */
-#define fault_stop(ctx, stage, point) ((void)(ctx), (void)(stage), (void)(point))
-#define fault_spoil(ctx, devname, block) ((void)(ctx), (void)(devname), (void)(block))
-#define fault_torn(fd, head, stage) ((void)(fd), (void)(head), (void)(stage), 0)
-#endif
 
 /*
  * Write an 8 KiB head (pad + info block) so that a cut at any moment
@@ -411,15 +258,16 @@ static int write_head(struct ndctl_xen_ctx *ctx, const char *devpath,
 		return -errno;
 	if (journal) {
 		rc = put(fd, journal, NDX_SB_SIZE, 0);
-		fault_stop(ctx, stage, "journal");
+		ndx_fault_stop(ctx, stage, "journal");
 	}
 	if (!rc) {
-		rc = fault_torn(fd, head, stage);
-		fault_stop(ctx, stage, "torn");
+		if (ndx_fault_torn(stage))
+			rc = put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE / 2, NDX_SB_OFFSET);
+		ndx_fault_stop(ctx, stage, "torn");
 	}
 	if (!rc)
 		rc = put(fd, head + NDX_SB_OFFSET, NDX_SB_SIZE, NDX_SB_OFFSET);
-	fault_stop(ctx, stage, "block");
+	ndx_fault_stop(ctx, stage, "block");
 	if (!rc && (!journal || clear))
 		rc = put(fd, head, NDX_SB_SIZE, 0);
 	close(fd);
@@ -744,7 +592,7 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	rc = ndctl_xen_layout_encode(l, NULL, parent, fresh_head, SPAN);
 	if (rc)
 		goto out;
-	fault_spoil(ctx, devname, fresh_head + NDX_SB_OFFSET);
+	ndx_fault_spoil(ctx, devname, fresh_head + NDX_SB_OFFSET);
 
 	info(ctx, "%s: viewing raw\n", devname);
 	was_enabled = ndctl_namespace_is_enabled(ndns);
@@ -757,7 +605,7 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 			leave(ndns, was_enabled);
 		goto out;
 	}
-	fault_stop(ctx, "", "raw");
+	ndx_fault_stop(ctx, "", "raw");
 	rc = read_head(path, old);
 	if (rc) {
 		say(why, why_len, "%s: read: %s", path, strerror(-rc));
