@@ -299,9 +299,12 @@ static void test_state_file(void)
 	CHECK_EQ(ndctl_xen_pagemap_assign(m, 9, 0, 0x200000, 0x10), 0);
 	CHECK_EQ(ndctl_xen_pagemap_mark_broken(m, 0x100018, 4, NULL, 0, &nd), 0);
 	CHECK_EQ(ndctl_xen_pagemap_save(m, path), 0);
-	/* areas 2 x 16, ranges: free, 7, 7 broken, 7, free | 9, free */
+	/*
+	 * format 2.0: header 96, areas 2 x 16, ranges: free, 7, 7 broken, 7,
+	 * free | 9, free; the domain index: 4 owned ranges; no log yet
+	 */
 	len = read_bytes(path, buf, sizeof(buf));
-	CHECK_EQ(len, 64 + 2 * 16 + 7 * 32);
+	CHECK_EQ(len, 96 + 2 * 16 + 7 * 32 + 4 * 8);
 	CHECK(memcmp(buf, "NDXPGMAP", 8) == 0, "magic");
 
 	m2 = new_map();
@@ -339,28 +342,28 @@ static void test_state_file(void)
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[8] = 2;
+	copy[8] = 3;
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EPROTONOSUPPORT);
 	/* sealed with a good checksum but breaking an invariant */
 	memcpy(copy, buf, len);
 	v = htole64(0x11); /* the first range's length: it overlaps the next */
-	memcpy(copy + 96 + 8, &v, 8);
+	memcpy(copy + 128 + 8, &v, 8);
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[96 + 32 + 28] = 2; /* unknown flag */
+	copy[128 + 32 + 28] = 2; /* unknown flag */
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[96 + 4 * 32 + 28] = 1; /* the free range after domain 7 turns broken: fine */
+	copy[128 + 4 * 32 + 28] = 1; /* the free range after domain 7 turns broken: fine */
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), 0);
 	memcpy(copy, buf, len);
-	copy[96 + 3 * 32 + 28] = 1; /* domain 7's last part turns broken: should merge */
+	copy[128 + 3 * 32 + 28] = 1; /* domain 7's last part turns broken: should merge */
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
