@@ -882,9 +882,15 @@ static int compare_domains(struct ndctl_xen_pagemap *m, uint64_t step)
 	return 0;
 }
 
-static void test_model(uint64_t steps, uint64_t seed)
+/*
+ * shared: two maps attached to one state file take turns at random, so
+ * every step first replays the other's changes from the log (and, as the
+ * log fills, the checkpoints compaction writes); the "reload" step opens
+ * one of them again from the file.
+ */
+static void test_model(uint64_t steps, uint64_t seed, int shared)
 {
-	struct ndctl_xen_pagemap *m = new_map(), *m2;
+	struct ndctl_xen_pagemap *m = new_map(), *m2, *maps[2] = { NULL, NULL };
 	struct ndctl_xen_pagemap_range r;
 	uint64_t step, s, n, gfn, mfn, fit, counts[10] = { 0 }, okays = 0;
 	uint32_t dom, doms[NDOM], mdoms[NDOM];
@@ -895,6 +901,7 @@ static void test_model(uint64_t steps, uint64_t seed)
 
 	snprintf(path, sizeof(path), "%s/model-map", tmpdir);
 	rng = seed ? seed : 1;
+	memset(model, 0, sizeof(model));
 	for (i = 0; i < FRAMES; i++) {
 		model[i].dom = NONE;
 		model[i].in_area = model_area(i) >= 0;
@@ -903,7 +910,18 @@ static void test_model(uint64_t steps, uint64_t seed)
 		model[area_s[i]].area_start = 1;
 		CHECK_EQ(ndctl_xen_pagemap_add_area(m, area_s[i], area_e[i]), 0);
 	}
+	if (shared) {
+		snprintf(path, sizeof(path), "%s/model-shared", tmpdir);
+		CHECK_EQ(ndctl_xen_pagemap_create(m, path, 0), 0);
+		maps[0] = m;
+		maps[1] = new_map();
+		CHECK_EQ(ndctl_xen_pagemap_open(maps[1], path, 0), 0);
+	}
 	for (step = 0; step < steps && !h_failed; step++) {
+		unsigned int which = shared ? (unsigned int)below(2) : 0;
+
+		if (shared)
+			m = maps[which];
 		op = (unsigned int)below(100);
 		dom = below(50) ? (uint32_t)below(NDOM) : 0x7ff0;
 		n = below(20) ? 1 + below(48) : below(400);
@@ -997,6 +1015,9 @@ static void test_model(uint64_t steps, uint64_t seed)
 					") = %d, model %d", step, s, n, rc, want);
 			counts[5]++;
 		} else if (op < 99) {
+			/* lookups read this process's view: bring it up to date */
+			if (shared)
+				CHECK_EQ(ndctl_xen_pagemap_refresh(m), 0);
 			rc = ndctl_xen_pagemap_find(m, s, &r);
 			want = s < FRAMES && model[s].in_area ? 0 : -ENOENT;
 			CHECK(rc == want && (rc || (s >= r.mfn && s < r.mfn + r.nframes)),
@@ -1013,6 +1034,19 @@ static void test_model(uint64_t steps, uint64_t seed)
 						step, dom, gfn);
 			}
 			counts[6]++;
+		} else if (shared) {
+			/* the other map catches up: the two must agree */
+			CHECK_EQ(ndctl_xen_pagemap_refresh(maps[!which]), 0);
+			if (compare(maps[!which], step))
+				break;
+			/* and one starts again from the file */
+			m2 = new_map();
+			rc = ndctl_xen_pagemap_open(m2, path, 0);
+			CHECK(rc == 0, "step %" PRIu64 ": open: %s", step,
+					ndctl_xen_pagemap_get_error(m2));
+			ndctl_xen_pagemap_unref(m);
+			m = maps[which] = m2;
+			counts[7]++;
 		} else {
 			/* through the state file and back */
 			CHECK_EQ(ndctl_xen_pagemap_save(m, path), 0);
@@ -1034,15 +1068,21 @@ static void test_model(uint64_t steps, uint64_t seed)
 		if (step % 64 == 0 && compare_domains(m, step))
 			break;
 	}
-	printf("model: %" PRIu64 " steps (seed %" PRIu64 "): assign %" PRIu64 ", first fit %"
+	printf("model%s: %" PRIu64 " steps (seed %" PRIu64 "): assign %" PRIu64 ", first fit %"
 			PRIu64 ", release %" PRIu64 ", release domain %" PRIu64 ", broken %" PRIu64
 			", clear %" PRIu64 ", lookups %" PRIu64 ", reloads %" PRIu64 "; %" PRIu64
-			" succeeded; ranges at the end %" PRIu64 "\n", step, seed, counts[0],
+			" succeeded; ranges at the end %" PRIu64 "\n", shared ? " (two maps, one "
+			"shared state file)" : "", step, seed, counts[0],
 			counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7],
 			okays, ndctl_xen_pagemap_get_ranges(m, 0) + ndctl_xen_pagemap_get_ranges(m, 1)
 			+ ndctl_xen_pagemap_get_ranges(m, 2) + ndctl_xen_pagemap_get_ranges(m, 3));
 	CHECK_EQ(step, steps);
-	ndctl_xen_pagemap_unref(m);
+	if (shared) {
+		ndctl_xen_pagemap_unref(maps[0]);
+		ndctl_xen_pagemap_unref(maps[1]);
+	} else {
+		ndctl_xen_pagemap_unref(m);
+	}
 }
 
 int main(void)
@@ -1073,7 +1113,9 @@ int main(void)
 	test_badblock_frames();
 	test_state_file();
 	test_store();
-	test_model(steps, seed);
+	test_model(steps, seed, 0);
+	/* a tenth of the steps: each one is a locked, logged, synced update */
+	test_model(steps / 10, seed + 1, 1);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
