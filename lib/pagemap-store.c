@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
@@ -79,8 +80,9 @@
  *    64  map id, 16 bytes: random at creation, kept by compaction
  *    80  16 bytes zero
  *   areas and ranges as in 1.0
- *   domain index: le64 first machine frame of each owned range, in
- *     (domid, gfn) order (so a load builds both trees in O(n))
+ *   domain index: le64 place of each owned range in the ranges (0 is
+ *     the first), in (domid, gfn) order (so a load builds both trees in
+ *     O(n), without a sort or a search)
  *   log records, 56 bytes each, from the checkpoint's end to the file's:
  *     0  magic "NDXL"      4  le16 operation, le16 flags (0)
  *     8  le64 sequence number (the checkpoint's + 1, + 2, ...)
@@ -328,11 +330,11 @@ static int enc_range(const struct ndx_pm_rec *r, void *arg)
 	return 0;
 }
 
-static int enc_dom(uint64_t mfn, void *arg)
+static int enc_dom(uint64_t index, void *arg)
 {
 	struct encoder *e = arg;
 
-	put64(e->p, mfn);
+	put64(e->p, index);
 	e->p += PM_DOM;
 	return 0;
 }
@@ -427,21 +429,45 @@ static int check_header(struct ndctl_xen_pagemap *map, const char *path,
 	return 0;
 }
 
+struct rec_src {
+	const char *path;
+	const uint8_t *ranges;
+};
+
+/* range i of a checkpoint, straight from the file's bytes */
+static int get_rec(void *arg, uint64_t i, struct ndx_pm_rec *rec, char *why, size_t len)
+{
+	const struct rec_src *src = arg;
+	const uint8_t *p = src->ranges + i * PM_RANGE;
+	uint32_t flags = get32(p + 28);
+
+	if (flags & ~PM_FLAG_BROKEN) {
+		snprintf(why, len, "range %llu (frame %#llx) has unknown flags",
+				(unsigned long long)i, (unsigned long long)get64(p));
+		return -EBADMSG;
+	}
+	rec->mfn = get64(p);
+	rec->nframes = get64(p + 8);
+	rec->gfn = get64(p + 16);
+	rec->domid = get32(p + 24);
+	rec->broken = flags & PM_FLAG_BROKEN;
+	return 0;
+}
+
 /* the checkpoint's records into the (empty) map */
 static int load_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
 		const uint8_t *buf, const struct header *h)
 {
 	const uint8_t *p = buf + (h->major == 1 ? PM_HEADER_1 : PM_HEADER_2);
+	struct rec_src src = { path, p + h->nareas * PM_AREA };
 	uint64_t *areas, *by_dom = NULL, i;
-	struct ndx_pm_rec *recs;
 	char why[200];
 	int rc;
 
 	areas = calloc(h->nareas ? 2 * h->nareas : 1, sizeof(*areas));
-	recs = calloc(h->nranges ? h->nranges : 1, sizeof(*recs));
 	if (h->major == 2)
 		by_dom = calloc(h->nowned ? h->nowned : 1, sizeof(*by_dom));
-	if (!areas || !recs || (h->major == 2 && !by_dom)) {
+	if (!areas || (h->major == 2 && !by_dom)) {
 		rc = fail(map, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -449,32 +475,17 @@ static int load_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
 		areas[2 * i] = get64(p);
 		areas[2 * i + 1] = get64(p + 8);
 	}
-	for (i = 0; i < h->nranges; i++, p += PM_RANGE) {
-		uint32_t flags = get32(p + 28);
-
-		if (flags & ~PM_FLAG_BROKEN) {
-			rc = fail(map, -EBADMSG, "%s: damaged: range %llu (frame %#llx) has "
-					"unknown flags", path, (unsigned long long)i,
-					(unsigned long long)get64(p));
-			goto out;
-		}
-		recs[i].mfn = get64(p);
-		recs[i].nframes = get64(p + 8);
-		recs[i].gfn = get64(p + 16);
-		recs[i].domid = get32(p + 24);
-		recs[i].broken = flags & PM_FLAG_BROKEN;
-	}
+	p += h->nranges * PM_RANGE;
 	for (i = 0; by_dom && i < h->nowned; i++, p += PM_DOM)
 		by_dom[i] = get64(p);
-	rc = ndx_pm_build(map, areas, h->nareas, recs, h->nranges, by_dom, h->nowned,
-			why, sizeof(why));
+	rc = ndx_pm_build(map, areas, h->nareas, get_rec, &src, h->nranges, by_dom,
+			h->nowned, why, sizeof(why));
 	if (rc == -EBADMSG)
 		fail(map, rc, "%s: damaged: %s", path, why);
 	else if (rc)
 		fail(map, rc, "%s: %s", path, why);
 out:
 	free(areas);
-	free(recs);
 	free(by_dom);
 	return rc;
 }
@@ -573,13 +584,19 @@ static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, off_t siz
 	if ((uint64_t)size > PM_MAX_FILE)
 		return fail(map, -ENOMSG, "%s: %llu bytes is too large for a page map", s->path,
 				(unsigned long long)size);
-	buf = malloc(size ? (size_t)size : 1);
-	if (!buf)
-		return fail(map, -ENOMEM, "out of memory");
-	rc = read_at(s->fd, buf, (size_t)size, 0);
-	if (rc)
-		fail(map, rc, "%s: read failed: %s", s->path, rc == -EBADMSG ? "file shrank" :
-				strerror(-rc));
+	/*
+	 * Mapped, not read: a million ranges are 40 MiB that need not be
+	 * copied; private and writable because the checksum is computed with
+	 * its own field zeroed in place (one page copied).  An empty file
+	 * cannot be mapped, and is not a page map either.
+	 */
+	if (!size)
+		return fail(map, -ENOMSG, "%s: not an ndctl-xen page map (no %s magic)",
+				s->path, PM_MAGIC);
+	buf = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE, s->fd, 0);
+	if (buf == MAP_FAILED)
+		return fail(map, -errno, "%s: cannot map it: %s", s->path, strerror(errno));
+	rc = 0;
 	if (!rc)
 		rc = check_header(map, s->path, buf, (size_t)size, &h);
 	if (!rc)
@@ -594,7 +611,7 @@ static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, off_t siz
 	}
 	if (rc)
 		ndx_pm_empty(map);
-	free(buf);
+	munmap(buf, (size_t)size);
 	return rc;
 }
 

@@ -48,6 +48,7 @@ struct ndx_range {
 	uint64_t gfn;               /* 0 while unowned */
 	uint64_t max_free;          /* longest free range in the by_mfn subtree */
 	uint32_t domid;             /* NO_DOMAIN while unowned */
+	uint32_t index;             /* its place in frame order, as the last walk counted */
 	uint8_t broken;
 };
 
@@ -1099,26 +1100,10 @@ static int dom_cmp(const void *a, const void *b)
 	return dom_before(y->domid, y->gfn, x->domid, x->gfn);
 }
 
-/* the index of the range starting at mfn in a frame-ordered array, or -1 */
-static int64_t index_of(struct ndx_avl_node *const *nodes, uint64_t n, uint64_t mfn)
-{
-	uint64_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (MFN_ENTRY(nodes[mid])->mfn < mfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && MFN_ENTRY(nodes[lo])->mfn == mfn ? (int64_t)lo : -1;
-}
-
 #define WHY(...) do { snprintf(why, len, __VA_ARGS__); rc = -EBADMSG; goto out; } while (0)
 
 int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t nareas,
-		const struct ndx_pm_rec *recs, uint64_t nranges, const uint64_t *by_dom,
+		ndx_pm_get_rec get, void *arg, uint64_t nranges, const uint64_t *by_dom,
 		uint64_t nowned, char *why, size_t len)
 {
 	struct ndx_avl_node **nodes = NULL, **owners = NULL;
@@ -1158,8 +1143,13 @@ int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t 
 	if (nareas)
 		expect = map->areas[0].smfn;
 	for (i = 0; i < nranges; i++) {
-		const struct ndx_pm_rec *q = &recs[i];
+		struct ndx_pm_rec rec, *q = &rec;
 		const char *bad = NULL;
+
+		rc = get(arg, i, &rec, why, len);
+		if (rc)
+			goto out;
+		rc = -ENOMEM;
 
 		if (a >= nareas)
 			bad = "lies past the last area";
@@ -1205,11 +1195,11 @@ int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t 
 			WHY("the domain index has %llu entries for %llu owned ranges",
 					(unsigned long long)nowned, (unsigned long long)nown);
 		for (i = 0; i < nowned; i++) {
-			int64_t at = index_of(nodes, nranges, by_dom[i]);
+			uint64_t at = by_dom[i];
 
-			if (at < 0 || !owned(MFN_ENTRY(nodes[at])))
-				WHY("domain index entry %llu (frame %#llx) is not an owned range",
-						(unsigned long long)i, (unsigned long long)by_dom[i]);
+			if (at >= nranges || !owned(MFN_ENTRY(nodes[at])))
+				WHY("domain index entry %llu (range %llu) is not an owned range",
+						(unsigned long long)i, (unsigned long long)at);
 			owners[i] = &MFN_ENTRY(nodes[at])->by_dom;
 		}
 	} else {
@@ -1273,10 +1263,14 @@ int ndx_pm_walk(struct ndctl_xen_pagemap *map,
 	struct ndx_avl_node *n;
 	int rc;
 
+	uint32_t index = 0;
+
 	for (n = ndx_avl_first(&map->by_mfn); n; n = ndx_avl_next(n)) {
-		const struct ndx_range *r = MFN_ENTRY(n);
+		struct ndx_range *r = MFN_ENTRY(n);
 		struct ndx_pm_rec q = { r->mfn, r->nframes, r->gfn, r->domid, r->broken };
 
+		/* for ndx_pm_walk_dom: the domain index refers to ranges by place */
+		r->index = index++;
 		rc = fn(&q, arg);
 		if (rc)
 			return rc;
@@ -1284,14 +1278,14 @@ int ndx_pm_walk(struct ndctl_xen_pagemap *map,
 	return 0;
 }
 
-int ndx_pm_walk_dom(struct ndctl_xen_pagemap *map, int (*fn)(uint64_t mfn, void *arg),
+int ndx_pm_walk_dom(struct ndctl_xen_pagemap *map, int (*fn)(uint64_t index, void *arg),
 		void *arg)
 {
 	struct ndx_avl_node *n;
 	int rc;
 
 	for (n = ndx_avl_first(&map->by_dom); n; n = ndx_avl_next(n)) {
-		rc = fn(DOM_ENTRY(n)->mfn, arg);
+		rc = fn(DOM_ENTRY(n)->index, arg);
 		if (rc)
 			return rc;
 	}

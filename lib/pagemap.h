@@ -68,27 +68,31 @@ struct ndx_pm_rec {
 
 /*
  * Fill an empty map in O(n) from areas (smfn, emfn pairs, nareas of them)
- * and ranges in frame order; by_dom lists the owned ranges' first frames
- * in (domid, gfn) order, or is NULL to have them sorted here.  Every
- * invariant is checked on the way: 0, or -EBADMSG (why says which) or
- * -ENOMEM, and the map is left empty.
+ * and nranges ranges in frame order, which get(arg, i, &rec, why, len)
+ * gives one by one (0, or -EBADMSG with why set); by_dom lists the owned
+ * ranges' places in frame order in (domid, gfn) order, or is NULL to have
+ * them sorted here.  Every invariant is checked on the way: 0, or
+ * -EBADMSG (why says which) or -ENOMEM, and the map is left empty.
  */
+typedef int (*ndx_pm_get_rec)(void *arg, uint64_t i, struct ndx_pm_rec *rec, char *why,
+		size_t len);
 int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t nareas,
-		const struct ndx_pm_rec *ranges, uint64_t nranges, const uint64_t *by_dom,
+		ndx_pm_get_rec get, void *arg, uint64_t nranges, const uint64_t *by_dom,
 		uint64_t nowned, char *why, size_t len);
 /* Back to no areas and no ranges. */
 void ndx_pm_empty(struct ndctl_xen_pagemap *map);
 
 /*
- * Walks for writing a checkpoint: every range in frame order, and every
- * owned range's first frame in (domid, gfn) order.
+ * Walks for writing a checkpoint: every range in frame order, and then
+ * (after such a walk, which numbers them) every owned range's place in
+ * it, in (domid, gfn) order.
  * fn returns 0 to go on.  O(n).
  */
 uint64_t ndx_pm_nranges(struct ndctl_xen_pagemap *map);
 uint64_t ndx_pm_nowned(struct ndctl_xen_pagemap *map);
 int ndx_pm_walk(struct ndctl_xen_pagemap *map,
 		int (*fn)(const struct ndx_pm_rec *r, void *arg), void *arg);
-int ndx_pm_walk_dom(struct ndctl_xen_pagemap *map, int (*fn)(uint64_t mfn, void *arg),
+int ndx_pm_walk_dom(struct ndctl_xen_pagemap *map, int (*fn)(uint64_t index, void *arg),
 		void *arg);
 
 /* The map's error message and context, for the store. */
