@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct ndx_range {
 	uint32_t domid;             /* NO_DOMAIN while unowned */
 	uint32_t index;             /* its place in frame order, as the last walk counted */
 	uint8_t broken;
+	uint8_t in_slab;            /* part of the map's slab: never freed alone */
 };
 
 struct ndx_area {
@@ -65,6 +67,15 @@ struct ndctl_xen_pagemap {
 	uint64_t frames[NDCTL_XEN_PAGEMAP_NR_STATES];
 	uint64_t ranges[NDCTL_XEN_PAGEMAP_NR_STATES];
 	struct ndx_range *spare[2];
+	/*
+	 * A loaded map's ranges, allocated at once: a CLI call that loads a
+	 * map of 10^5 ranges for one update pays one allocation, not 10^5,
+	 * and none to free them.  Nodes merged away stay until the map is
+	 * emptied.
+	 */
+	struct ndx_range *slab;
+	size_t slab_len;
+	uint64_t heap_ranges; /* ranges in the tree that are not in the slab */
 	struct ndx_store *store; /* the state file it is attached to, or NULL */
 	char msg[256];
 };
@@ -249,6 +260,7 @@ static void link_mfn(struct ndctl_xen_pagemap *map, struct ndx_range *r)
 	struct ndx_avl_node *n = map->by_mfn.root, *parent = NULL;
 	int left = 0;
 
+	map->heap_ranges += !r->in_slab;
 	while (n) {
 		parent = n;
 		left = r->mfn < MFN_ENTRY(n)->mfn;
@@ -283,6 +295,12 @@ static void account(struct ndctl_xen_pagemap *map, const struct ndx_range *r, in
 	}
 }
 
+static void free_range(struct ndx_range *r)
+{
+	if (r && !r->in_slab)
+		free(r);
+}
+
 static int reserve_spares(struct ndctl_xen_pagemap *map)
 {
 	unsigned int i;
@@ -300,12 +318,14 @@ static int reserve_spares(struct ndctl_xen_pagemap *map)
 static struct ndx_range *take_spare(struct ndctl_xen_pagemap *map)
 {
 	struct ndx_range *r = map->spare[0] ? map->spare[0] : map->spare[1];
+	uint8_t in_slab = r->in_slab;
 
 	if (r == map->spare[0])
 		map->spare[0] = NULL;
 	else
 		map->spare[1] = NULL;
 	memset(r, 0, sizeof(*r));
+	r->in_slab = in_slab;
 	return r;
 }
 
@@ -316,7 +336,7 @@ static void put_spare(struct ndctl_xen_pagemap *map, struct ndx_range *r)
 	else if (!map->spare[1])
 		map->spare[1] = r;
 	else
-		free(r);
+		free_range(r);
 }
 
 /* a range boundary at x, if x falls inside a range */
@@ -358,6 +378,7 @@ static void merge(struct ndctl_xen_pagemap *map, struct ndx_range *a, struct ndx
 	account(map, a, 0);
 	account(map, b, 0);
 	ndx_avl_erase(&map->by_mfn, &b->by_mfn);
+	map->heap_ranges -= !b->in_slab;
 	if (owned(b))
 		ndx_avl_erase(&map->by_dom, &b->by_dom);
 	a->nframes += b->nframes;
@@ -462,14 +483,30 @@ static void free_subtree(struct ndx_avl_node *n)
 		struct ndx_avl_node *right = n->right;
 
 		free_subtree(n->left);
-		free(MFN_ENTRY(n));
+		free_range(MFN_ENTRY(n));
 		n = right;
 	}
 }
 
+static void free_spares(struct ndctl_xen_pagemap *map)
+{
+	free_range(map->spare[0]);
+	free_range(map->spare[1]);
+	map->spare[0] = map->spare[1] = NULL;
+}
+
 static void empty_map(struct ndctl_xen_pagemap *map)
 {
-	free_subtree(map->by_mfn.root);
+	/* a loaded map nobody changed much: nothing to walk */
+	if (map->heap_ranges)
+		free_subtree(map->by_mfn.root);
+	map->heap_ranges = 0;
+	if (map->slab) {
+		/* spares may be slab nodes too */
+		free_spares(map);
+		munmap(map->slab, map->slab_len);
+		map->slab = NULL;
+	}
 	map->by_mfn.root = map->by_dom.root = NULL;
 	free(map->areas);
 	map->areas = NULL;
@@ -484,8 +521,7 @@ NDX_EXPORT void ndctl_xen_pagemap_unref(struct ndctl_xen_pagemap *map)
 		return;
 	ndx_store_free(map->store);
 	empty_map(map);
-	free(map->spare[0]);
-	free(map->spare[1]);
+	free_spares(map);
 	ndctl_xen_unref(map->ctx);
 	free(map);
 }
@@ -1124,7 +1160,13 @@ int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t 
 	map->areas = calloc(nareas ? nareas : 1, sizeof(*map->areas));
 	nodes = calloc(nranges ? nranges : 1, sizeof(*nodes));
 	owners = calloc(nranges ? nranges : 1, sizeof(*owners));
-	if (!map->areas || !nodes || !owners) {
+	/* populated at once: one batch of page allocations, not a fault per page */
+	map->slab_len = (nranges ? nranges : 1) * sizeof(struct ndx_range);
+	map->slab = mmap(NULL, map->slab_len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (map->slab == MAP_FAILED)
+		map->slab = NULL;
+	if (!map->areas || !nodes || !owners || !map->slab) {
 		snprintf(why, len, "out of memory");
 		goto out;
 	}
@@ -1164,11 +1206,8 @@ int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t 
 		if (bad)
 			WHY("range %llu (frame %#llx) %s", (unsigned long long)i,
 					(unsigned long long)q->mfn, bad);
-		r = calloc(1, sizeof(*r));
-		if (!r) {
-			snprintf(why, len, "out of memory");
-			goto out;
-		}
+		r = &map->slab[i];
+		r->in_slab = 1;
 		r->mfn = q->mfn;
 		r->nframes = q->nframes;
 		r->gfn = q->gfn;
@@ -1219,9 +1258,10 @@ int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t 
 	rc = 0;
 out:
 	if (rc) {
-		/* nodes not yet in a tree: free them here, then empty the rest */
-		for (i = 0; i < nranges && nodes && nodes[i]; i++)
-			free(MFN_ENTRY(nodes[i]));
+		/* nodes not yet in a tree: all in the slab */
+		if (map->slab)
+			munmap(map->slab, map->slab_len);
+		map->slab = NULL;
 		free(map->areas);
 		map->areas = NULL;
 		map->nareas = map->areas_cap = 0;
