@@ -281,6 +281,11 @@ static int lock_store(struct ndctl_xen_pagemap *map, struct ndx_store *s, int ho
 		}
 		if (fst.st_nlink && fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
 			return 0;
+		if (!S_ISREG(pst.st_mode)) {
+			/* something else was put in its place: not opened at all */
+			flock(s->fd, LOCK_UN);
+			return fail(map, -ENOMSG, "%s: not a regular file", s->path);
+		}
 		fd = open_regular(map, s->path, s->target, s->writable, &pst);
 		if (fd < 0) {
 			flock(s->fd, LOCK_UN);
@@ -1022,9 +1027,10 @@ NDX_EXPORT int ndctl_xen_pagemap_create(struct ndctl_xen_pagemap *map, const cha
 	if (replace) {
 		/* hold the old file's lock: its updaters finish first, or see ours */
 		lockfd = open_regular(map, path, target, 0, &st);
-		if (lockfd == -ENOENT)
+		if (lockfd == -ENOENT) {
 			lockfd = -1;
-		else if (lockfd < 0)
+			ndx_pm_clear_error(map);
+		} else if (lockfd < 0)
 			rc = lockfd;
 		else if ((rc = do_flock(lockfd, LOCK_EX)) != 0)
 			fail(map, rc, "%s: cannot lock: %s", path, strerror(-rc));
