@@ -306,8 +306,9 @@ static int reserve_spares(struct ndctl_xen_pagemap *map)
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
+		/* zeroed: take_spare() keeps a spare's in_slab */
 		if (!map->spare[i])
-			map->spare[i] = malloc(sizeof(struct ndx_range));
+			map->spare[i] = calloc(1, sizeof(struct ndx_range));
 		if (!map->spare[i])
 			return fail(map, -ENOMEM, "out of memory");
 	}
