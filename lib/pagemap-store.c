@@ -696,6 +696,7 @@ static int write_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
 		int replace, int *newfd, uint64_t *ckpt_end)
 {
 	uint8_t *buf = NULL;
+	struct stat st;
 	size_t len;
 	char *tmp;
 	int fd, rc;
@@ -716,8 +717,14 @@ static int write_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
 		return rc;
 	}
 	rc = do_flock(fd, LOCK_EX);
-	/* a toolstack group that shares the map must keep its access */
-	if (!rc && old && (old->st_uid != geteuid() || old->st_gid != getegid()) &&
+	/*
+	 * A toolstack group that shares the map must keep its access: the new
+	 * file gets the old one's owner and group (ours, or a setgid
+	 * directory's, otherwise), and its mode.
+	 */
+	if (!rc && old && fstat(fd, &st) < 0)
+		rc = -errno;
+	if (!rc && old && (st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
 			fchown(fd, old->st_uid, old->st_gid) < 0)
 		rc = -errno;
 	if (!rc && old && fchmod(fd, old->st_mode & 07777) < 0)
