@@ -11,11 +11,12 @@
 # calls run at once; the test says how many.
 . "$(dirname "$0")/common"
 
+N_ANY=120 N_SAME=40 N_REL=30 N_BROKEN=30
 if [ -n "${NDX_VALGRIND:-}" ]; then
+	full=$((N_ANY + N_SAME + 2 * N_REL + 2 * N_BROKEN))
 	N_ANY=8 N_SAME=4 N_REL=2 N_BROKEN=2
-	echo "map-concurrency: under valgrind: 24 calls instead of 280 (each is a valgrind run)"
-else
-	N_ANY=120 N_SAME=40 N_REL=30 N_BROKEN=30
+	echo "map-concurrency: under valgrind (each call is a valgrind run):" \
+		"$((N_ANY + N_SAME + 2 * N_REL + 2 * N_BROKEN)) calls instead of $full"
 fi
 S=$TMP/conc.state
 "$NDX" map create --state="$S" --range=0x100000-0x101000 > /dev/null
