@@ -376,8 +376,7 @@ static int encode_checkpoint(struct ndctl_xen_pagemap *map, const uint8_t *id,
 		put64(e.p + 8, emfn);
 		e.p += PM_AREA;
 	}
-	ndx_pm_walk(map, enc_range, &e);
-	ndx_pm_walk_dom(map, enc_dom, &e);
+	ndx_pm_walk(map, enc_range, enc_dom, &e);
 	put64(buf + PM_CHECKSUM_AT, checksum_at56(buf, *len));
 	*out = buf;
 	return 0;

@@ -49,7 +49,6 @@ struct ndx_range {
 	uint64_t gfn;               /* 0 while unowned */
 	uint64_t max_free;          /* longest free range in the by_mfn subtree */
 	uint32_t domid;             /* NO_DOMAIN while unowned */
-	uint32_t index;             /* its place in frame order, as the last walk counted */
 	uint8_t broken;
 	uint8_t in_slab;            /* part of the map's slab: never freed alone */
 };
@@ -1298,39 +1297,40 @@ uint64_t ndx_pm_nowned(struct ndctl_xen_pagemap *map)
 		map->ranges[NDCTL_XEN_PAGEMAP_ASSIGNED_BROKEN];
 }
 
+/* every augment again, bottom up: after ndx_pm_walk borrowed max_free */
+static void restore_augment(struct ndx_avl_node *n)
+{
+	if (!n)
+		return;
+	restore_augment(n->left);
+	restore_augment(n->right);
+	augment_mfn(n);
+}
+
 int ndx_pm_walk(struct ndctl_xen_pagemap *map,
-		int (*fn)(const struct ndx_pm_rec *r, void *arg), void *arg)
+		int (*range_fn)(const struct ndx_pm_rec *r, void *arg),
+		int (*dom_fn)(uint64_t index, void *arg), void *arg)
 {
 	struct ndx_avl_node *n;
-	int rc;
+	uint64_t index = 0;
+	int rc = 0;
 
-	uint32_t index = 0;
-
-	for (n = ndx_avl_first(&map->by_mfn); n; n = ndx_avl_next(n)) {
+	/*
+	 * The domain index names ranges by their place in frame order.
+	 * Rather than grow every range by a field used only here, the walk
+	 * numbers the ranges in max_free, and puts the augment back after.
+	 */
+	for (n = ndx_avl_first(&map->by_mfn); n && !rc; n = ndx_avl_next(n)) {
 		struct ndx_range *r = MFN_ENTRY(n);
 		struct ndx_pm_rec q = { r->mfn, r->nframes, r->gfn, r->domid, r->broken };
 
-		/* for ndx_pm_walk_dom: the domain index refers to ranges by place */
-		r->index = index++;
-		rc = fn(&q, arg);
-		if (rc)
-			return rc;
+		r->max_free = index++;
+		rc = range_fn(&q, arg);
 	}
-	return 0;
-}
-
-int ndx_pm_walk_dom(struct ndctl_xen_pagemap *map, int (*fn)(uint64_t index, void *arg),
-		void *arg)
-{
-	struct ndx_avl_node *n;
-	int rc;
-
-	for (n = ndx_avl_first(&map->by_dom); n; n = ndx_avl_next(n)) {
-		rc = fn(DOM_ENTRY(n)->index, arg);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	for (n = ndx_avl_first(&map->by_dom); n && !rc; n = ndx_avl_next(n))
+		rc = dom_fn(DOM_ENTRY(n)->max_free, arg);
+	restore_augment(map->by_mfn.root);
+	return rc;
 }
 
 void ndx_pm_clear_error(struct ndctl_xen_pagemap *map)

@@ -83,17 +83,16 @@ int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t 
 void ndx_pm_empty(struct ndctl_xen_pagemap *map);
 
 /*
- * Walks for writing a checkpoint: every range in frame order, and then
- * (after such a walk, which numbers them) every owned range's place in
- * it, in (domid, gfn) order.
- * fn returns 0 to go on.  O(n).
+ * For writing a checkpoint, in O(n): range_fn for every range in frame
+ * order, then dom_fn for every owned range in (domid, gfn) order with its
+ * place in the first walk (0 is the first).  A callback returns 0 to go
+ * on.
  */
 uint64_t ndx_pm_nranges(struct ndctl_xen_pagemap *map);
 uint64_t ndx_pm_nowned(struct ndctl_xen_pagemap *map);
 int ndx_pm_walk(struct ndctl_xen_pagemap *map,
-		int (*fn)(const struct ndx_pm_rec *r, void *arg), void *arg);
-int ndx_pm_walk_dom(struct ndctl_xen_pagemap *map, int (*fn)(uint64_t index, void *arg),
-		void *arg);
+		int (*range_fn)(const struct ndx_pm_rec *r, void *arg),
+		int (*dom_fn)(uint64_t index, void *arg), void *arg);
 
 /* The map's error message and context, for the store. */
 int ndx_pm_fail(struct ndctl_xen_pagemap *map, int rc, const char *fmt, ...)
