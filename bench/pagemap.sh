@@ -39,11 +39,18 @@ echo "== durable updates through the CLI"
 NDX=$build/ndctl/ndctl-xen
 ROUNDS=${CLI_ROUNDS:-10}
 BATCH=${CLI_BATCH:-20}
-declare -A tail times
+declare -A tail times cpu
 for r in 1000 100000; do
 	tail[$r]=$("$build/bench/bench-pagemap-durable" make "$dir/cli-$r.state" "$r")
 	times[$r]=
+	cpu[$r]=
 done
+# CPU_NOW: CPU seconds (user + system) of this shell's children so far,
+# from `times`, run in this shell (a subshell would count its own)
+children_cpu() {
+	times > "$dir/times"
+	CPU_NOW=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' "$dir/times")
+}
 # one batch: BATCH calls, assign and release of one frame in turn; ms per call
 batch() {
 	local r=$1 k t0 t1 mfn
@@ -61,9 +68,20 @@ batch() {
 	t1=$(date +%s%N)
 	awk -v ns=$((t1 - t0)) -v n="$BATCH" 'BEGIN { printf "%.3f", ns / 1e6 / n }'
 }
+# batch_cpu R: the batch's CPU ms per call, its wall ms per call in times[R]
+batch_cpu() {
+	local r=$1 c0 c1 wall
+	children_cpu
+	c0=$CPU_NOW
+	wall=$(batch "$r")
+	children_cpu
+	c1=$CPU_NOW
+	times[$r]="${times[$r]} $wall"
+	cpu[$r]="${cpu[$r]} $(awk -v a="$c0" -v b="$c1" -v n="$BATCH" 'BEGIN { printf "%.3f", (b - a) * 1e3 / n }')"
+}
 for round in $(seq 1 "$ROUNDS"); do
 	for r in 1000 100000; do
-		times[$r]="${times[$r]} $(batch "$r")"
+		batch_cpu "$r"
 	done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -74,5 +92,9 @@ printf '%s\n' "one update through ndctl-xen map (fdatasync and the process inclu
 printf '  %-28s %12s %12s\n' "" "10^3 ranges" "10^5 ranges"
 printf '  %-28s %9s ms %9s ms   ratio %s (target <= 2)\n' "per call" "$m3" "$m5" \
 	"$(awk -v a="$m3" -v b="$m5" 'BEGIN { printf "%.2f", b / a }')"
+c3=$(echo "${cpu[1000]}" | median)
+c5=$(echo "${cpu[100000]}" | median)
+printf '  %-28s %9s ms %9s ms   ratio %s\n' "CPU per call (user+sys)" "$c3" "$c5" \
+	"$(awk -v a="$c3" -v b="$c5" 'BEGIN { printf "%.2f", b / a }')"
 echo "  batches (ms per call): 10^3:${times[1000]}; 10^5:${times[100000]}"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
