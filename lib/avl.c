@@ -133,6 +133,28 @@ void ndx_avl_update(struct ndx_avl_tree *t, struct ndx_avl_node *n)
 		recompute(t, n);
 }
 
+/* the middle node roots [lo, hi): both halves differ by one node at most */
+static struct ndx_avl_node *build(struct ndx_avl_tree *t, struct ndx_avl_node **nodes,
+		size_t lo, size_t hi, struct ndx_avl_node *parent)
+{
+	size_t mid = lo + (hi - lo) / 2;
+	struct ndx_avl_node *n;
+
+	if (lo >= hi)
+		return NULL;
+	n = nodes[mid];
+	n->parent = parent;
+	n->left = build(t, nodes, lo, mid, n);
+	n->right = build(t, nodes, mid + 1, hi, n);
+	recompute(t, n);
+	return n;
+}
+
+void ndx_avl_build(struct ndx_avl_tree *t, struct ndx_avl_node **nodes, size_t n)
+{
+	t->root = build(t, nodes, 0, n, NULL);
+}
+
 struct ndx_avl_node *ndx_avl_first(const struct ndx_avl_tree *t)
 {
 	struct ndx_avl_node *n = t->root;

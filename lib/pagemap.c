@@ -20,17 +20,19 @@
  * merges the changed ranges with each other and with their neighbours.
  * Two spare nodes are allocated before anything changes, so an operation
  * either fails before touching the map or completes.
+ *
+ * Files are not this file's business: a map attached to a state file
+ * (ndctl_xen_pagemap_open) hands each change to pagemap-store.c, which
+ * takes the file's lock, catches up with other processes' changes, calls
+ * ndx_pm_apply() and makes the change durable.
  */
 #define _GNU_SOURCE
-#include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "avl.h"
 #include "pagemap.h"
@@ -48,6 +50,7 @@ struct ndx_range {
 	uint64_t max_free;          /* longest free range in the by_mfn subtree */
 	uint32_t domid;             /* NO_DOMAIN while unowned */
 	uint8_t broken;
+	uint8_t in_slab;            /* part of the map's slab: never freed alone */
 };
 
 struct ndx_area {
@@ -63,6 +66,16 @@ struct ndctl_xen_pagemap {
 	uint64_t frames[NDCTL_XEN_PAGEMAP_NR_STATES];
 	uint64_t ranges[NDCTL_XEN_PAGEMAP_NR_STATES];
 	struct ndx_range *spare[2];
+	/*
+	 * A loaded map's ranges, allocated at once: a CLI call that loads a
+	 * map of 10^5 ranges for one update pays one allocation, not 10^5,
+	 * and none to free them.  Nodes merged away stay until the map is
+	 * emptied.
+	 */
+	struct ndx_range *slab;
+	size_t slab_len;
+	uint64_t heap_ranges; /* ranges in the tree that are not in the slab */
+	struct ndx_store *store; /* the state file it is attached to, or NULL */
 	char msg[256];
 };
 
@@ -101,8 +114,8 @@ static void augment_mfn(struct ndx_avl_node *n)
 	r->max_free = m;
 }
 
-static __attribute__((format(printf, 3, 4))) int fail(struct ndctl_xen_pagemap *map,
-		int rc, const char *fmt, ...)
+/* a refusal: the message for get_error(), and the debug log */
+int ndx_pm_fail(struct ndctl_xen_pagemap *map, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -112,6 +125,8 @@ static __attribute__((format(printf, 3, 4))) int fail(struct ndctl_xen_pagemap *
 	dbg(map->ctx, "%s (%s)\n", map->msg, strerror(-rc));
 	return rc;
 }
+
+#define fail ndx_pm_fail
 
 /* ---- searches ---- */
 
@@ -244,6 +259,7 @@ static void link_mfn(struct ndctl_xen_pagemap *map, struct ndx_range *r)
 	struct ndx_avl_node *n = map->by_mfn.root, *parent = NULL;
 	int left = 0;
 
+	map->heap_ranges += !r->in_slab;
 	while (n) {
 		parent = n;
 		left = r->mfn < MFN_ENTRY(n)->mfn;
@@ -278,13 +294,20 @@ static void account(struct ndctl_xen_pagemap *map, const struct ndx_range *r, in
 	}
 }
 
+static void free_range(struct ndx_range *r)
+{
+	if (r && !r->in_slab)
+		free(r);
+}
+
 static int reserve_spares(struct ndctl_xen_pagemap *map)
 {
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
+		/* zeroed: take_spare() keeps a spare's in_slab */
 		if (!map->spare[i])
-			map->spare[i] = malloc(sizeof(struct ndx_range));
+			map->spare[i] = calloc(1, sizeof(struct ndx_range));
 		if (!map->spare[i])
 			return fail(map, -ENOMEM, "out of memory");
 	}
@@ -295,12 +318,14 @@ static int reserve_spares(struct ndctl_xen_pagemap *map)
 static struct ndx_range *take_spare(struct ndctl_xen_pagemap *map)
 {
 	struct ndx_range *r = map->spare[0] ? map->spare[0] : map->spare[1];
+	uint8_t in_slab = r->in_slab;
 
 	if (r == map->spare[0])
 		map->spare[0] = NULL;
 	else
 		map->spare[1] = NULL;
 	memset(r, 0, sizeof(*r));
+	r->in_slab = in_slab;
 	return r;
 }
 
@@ -311,7 +336,7 @@ static void put_spare(struct ndctl_xen_pagemap *map, struct ndx_range *r)
 	else if (!map->spare[1])
 		map->spare[1] = r;
 	else
-		free(r);
+		free_range(r);
 }
 
 /* a range boundary at x, if x falls inside a range */
@@ -353,6 +378,7 @@ static void merge(struct ndctl_xen_pagemap *map, struct ndx_range *a, struct ndx
 	account(map, a, 0);
 	account(map, b, 0);
 	ndx_avl_erase(&map->by_mfn, &b->by_mfn);
+	map->heap_ranges -= !b->in_slab;
 	if (owned(b))
 		ndx_avl_erase(&map->by_dom, &b->by_dom);
 	a->nframes += b->nframes;
@@ -457,14 +483,30 @@ static void free_subtree(struct ndx_avl_node *n)
 		struct ndx_avl_node *right = n->right;
 
 		free_subtree(n->left);
-		free(MFN_ENTRY(n));
+		free_range(MFN_ENTRY(n));
 		n = right;
 	}
 }
 
+static void free_spares(struct ndctl_xen_pagemap *map)
+{
+	free_range(map->spare[0]);
+	free_range(map->spare[1]);
+	map->spare[0] = map->spare[1] = NULL;
+}
+
 static void empty_map(struct ndctl_xen_pagemap *map)
 {
-	free_subtree(map->by_mfn.root);
+	/* a loaded map nobody changed much: nothing to walk */
+	if (map->heap_ranges)
+		free_subtree(map->by_mfn.root);
+	map->heap_ranges = 0;
+	if (map->slab) {
+		/* spares may be slab nodes too */
+		free_spares(map);
+		munmap(map->slab, map->slab_len);
+		map->slab = NULL;
+	}
 	map->by_mfn.root = map->by_dom.root = NULL;
 	free(map->areas);
 	map->areas = NULL;
@@ -477,9 +519,9 @@ NDX_EXPORT void ndctl_xen_pagemap_unref(struct ndctl_xen_pagemap *map)
 {
 	if (!map || --map->refcount > 0)
 		return;
+	ndx_store_free(map->store);
 	empty_map(map);
-	free(map->spare[0]);
-	free(map->spare[1]);
+	free_spares(map);
 	ndctl_xen_unref(map->ctx);
 	free(map);
 }
@@ -548,11 +590,23 @@ static int insert_area(struct ndctl_xen_pagemap *map, uint64_t smfn, uint64_t em
 	return 0;
 }
 
+/* memory only, or through the state file the map is attached to */
+static int run(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
+{
+	map->msg[0] = '\0';
+	if (map->store)
+		return ndx_store_update(map, op);
+	return ndx_pm_apply(map, op);
+}
+
 NDX_EXPORT int ndctl_xen_pagemap_add_area(struct ndctl_xen_pagemap *map,
 		uint64_t smfn, uint64_t emfn)
 {
-	map->msg[0] = '\0';
-	return insert_area(map, smfn, emfn);
+	struct ndx_pm_op op = { .type = NDX_OP_ADD_AREA, .mfn = smfn };
+
+	/* an empty or reversed area is refused by insert_area, by its ends */
+	op.nframes = emfn - smfn;
+	return run(map, &op);
 }
 
 NDX_EXPORT int ndctl_xen_pagemap_add_layout(struct ndctl_xen_pagemap *map,
@@ -563,7 +617,7 @@ NDX_EXPORT int ndctl_xen_pagemap_add_layout(struct ndctl_xen_pagemap *map,
 	map->msg[0] = '\0';
 	if (ndctl_xen_layout_get_xen_data(l, &smfn, &emfn))
 		return fail(map, -ENOENT, "the layout has no data area");
-	return insert_area(map, smfn, emfn);
+	return ndctl_xen_pagemap_add_area(map, smfn, emfn);
 }
 
 NDX_EXPORT unsigned int ndctl_xen_pagemap_get_area_count(struct ndctl_xen_pagemap *map)
@@ -650,13 +704,12 @@ static int check_free(struct ndctl_xen_pagemap *map, uint64_t s, uint64_t e)
 
 /* ---- operations ---- */
 
-NDX_EXPORT int ndctl_xen_pagemap_assign(struct ndctl_xen_pagemap *map, uint32_t domid,
-		uint64_t gfn, uint64_t mfn, uint64_t nframes)
+static int mem_assign(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t gfn,
+		uint64_t mfn, uint64_t nframes)
 {
 	struct change c = { .set_owner = 1, .domid = domid, .gfn = gfn };
 	int rc;
 
-	map->msg[0] = '\0';
 	rc = check_domid(map, domid);
 	if (!rc)
 		rc = check_span(map, mfn, nframes);
@@ -692,13 +745,12 @@ static struct ndx_range *first_fit(struct ndctl_xen_pagemap *map, uint64_t n)
 	return NULL;
 }
 
-NDX_EXPORT int ndctl_xen_pagemap_assign_any(struct ndctl_xen_pagemap *map, uint32_t domid,
-		uint64_t gfn, uint64_t nframes, uint64_t *mfn)
+static int mem_assign_any(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t gfn,
+		uint64_t nframes, uint64_t *mfn)
 {
 	struct ndx_range *r;
 	int rc;
 
-	map->msg[0] = '\0';
 	rc = check_domid(map, domid);
 	if (!rc && !nframes)
 		rc = fail(map, -EINVAL, "no frames");
@@ -711,20 +763,18 @@ NDX_EXPORT int ndctl_xen_pagemap_assign_any(struct ndctl_xen_pagemap *map, uint3
 		return fail(map, -ENOSPC, "no free run of %#llx frames (the longest is %#llx)",
 				(unsigned long long)nframes, (unsigned long long)(map->by_mfn.root ?
 					MFN_ENTRY(map->by_mfn.root)->max_free : 0));
-	if (mfn)
-		*mfn = r->mfn;
-	return ndctl_xen_pagemap_assign(map, domid, gfn, r->mfn, nframes);
+	*mfn = r->mfn;
+	return mem_assign(map, domid, gfn, r->mfn, nframes);
 }
 
-NDX_EXPORT int ndctl_xen_pagemap_release(struct ndctl_xen_pagemap *map, uint32_t domid,
-		uint64_t mfn, uint64_t nframes)
+static int mem_release(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t mfn,
+		uint64_t nframes)
 {
 	struct change c = { .set_owner = 1, .domid = NO_DOMAIN };
 	uint64_t e = mfn + nframes, expect = mfn;
 	struct ndx_range *r;
 	int rc;
 
-	map->msg[0] = '\0';
 	rc = check_domid(map, domid);
 	if (!rc)
 		rc = check_span(map, mfn, nframes);
@@ -754,16 +804,18 @@ NDX_EXPORT int ndctl_xen_pagemap_release(struct ndctl_xen_pagemap *map, uint32_t
 	return 0;
 }
 
-NDX_EXPORT int ndctl_xen_pagemap_release_domain(struct ndctl_xen_pagemap *map,
-		uint32_t domid, uint64_t *nframes)
+static int mem_release_domain(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t *nframes)
 {
 	struct change c = { .set_owner = 1, .domid = NO_DOMAIN };
 	struct ndx_range *r;
 	uint64_t total = 0;
 	int rc;
 
-	map->msg[0] = '\0';
+	*nframes = 0;
 	rc = check_domid(map, domid);
+	if (!rc && !((r = ceil_dom(map, domid, 0)) && r->domid == domid))
+		rc = fail(map, -ENOENT, "domain %u owns no frames", domid);
 	if (!rc)
 		rc = reserve_spares(map);
 	if (rc)
@@ -773,10 +825,7 @@ NDX_EXPORT int ndctl_xen_pagemap_release_domain(struct ndctl_xen_pagemap *map,
 		total += r->nframes;
 		change_span(map, r->mfn, rend(r), &c);
 	}
-	if (nframes)
-		*nframes = total;
-	if (!total)
-		return fail(map, -ENOENT, "domain %u owns no frames", domid);
+	*nframes = total;
 	return 0;
 }
 
@@ -798,8 +847,8 @@ static int check_touches(struct ndctl_xen_pagemap *map, uint64_t s, uint64_t e)
 	return 0;
 }
 
-NDX_EXPORT int ndctl_xen_pagemap_mark_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
-		uint64_t nframes, uint32_t *domids, size_t max, size_t *ndomains)
+static int mem_mark_broken(struct ndctl_xen_pagemap *map, uint64_t mfn, uint64_t nframes,
+		uint32_t *domids, size_t max, size_t *ndomains)
 {
 	struct change c = { .set_broken = 1, .broken = 1 };
 	uint64_t e = mfn + nframes;
@@ -808,7 +857,6 @@ NDX_EXPORT int ndctl_xen_pagemap_mark_broken(struct ndctl_xen_pagemap *map, uint
 	struct ndx_range *r;
 	int rc;
 
-	map->msg[0] = '\0';
 	rc = check_span(map, mfn, nframes);
 	if (!rc)
 		rc = check_touches(map, mfn, e);
@@ -847,8 +895,7 @@ NDX_EXPORT int ndctl_xen_pagemap_mark_broken(struct ndctl_xen_pagemap *map, uint
 		}
 	}
 	free(found);
-	if (ndomains)
-		*ndomains = n;
+	*ndomains = n;
 	return 0;
 }
 
@@ -869,13 +916,11 @@ NDX_EXPORT int ndctl_xen_pagemap_mark_broken_phys(struct ndctl_xen_pagemap *map,
 	return ndctl_xen_pagemap_mark_broken(map, s, e - s, domids, max, ndomains);
 }
 
-NDX_EXPORT int ndctl_xen_pagemap_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
-		uint64_t nframes)
+static int mem_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn, uint64_t nframes)
 {
 	struct change c = { .set_broken = 1, .broken = 0 };
 	int rc;
 
-	map->msg[0] = '\0';
 	rc = check_span(map, mfn, nframes);
 	if (!rc)
 		rc = check_touches(map, mfn, mfn + nframes);
@@ -885,6 +930,95 @@ NDX_EXPORT int ndctl_xen_pagemap_clear_broken(struct ndctl_xen_pagemap *map, uin
 		return rc;
 	change_span(map, mfn, mfn + nframes, &c);
 	return 0;
+}
+
+int ndx_pm_apply(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
+{
+	int rc;
+
+	switch (op->type) {
+	case NDX_OP_ADD_AREA:
+		/* the ends as add_area got them (the sum wraps back to emfn) */
+		return insert_area(map, op->mfn, op->mfn + op->nframes);
+	case NDX_OP_ASSIGN:
+		return mem_assign(map, op->domid, op->gfn, op->mfn, op->nframes);
+	case NDX_OP_ASSIGN_ANY:
+		rc = mem_assign_any(map, op->domid, op->gfn, op->nframes, &op->mfn);
+		if (!rc)
+			op->type = NDX_OP_ASSIGN;
+		return rc;
+	case NDX_OP_RELEASE:
+		return mem_release(map, op->domid, op->mfn, op->nframes);
+	case NDX_OP_RELEASE_DOMAIN:
+		return mem_release_domain(map, op->domid, &op->released);
+	case NDX_OP_MARK_BROKEN:
+		return mem_mark_broken(map, op->mfn, op->nframes, op->domids, op->max,
+				&op->ndomains);
+	case NDX_OP_CLEAR_BROKEN:
+		return mem_clear_broken(map, op->mfn, op->nframes);
+	}
+	return fail(map, -EINVAL, "unknown operation %d", (int)op->type);
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_assign(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, uint64_t mfn, uint64_t nframes)
+{
+	struct ndx_pm_op op = { .type = NDX_OP_ASSIGN, .domid = domid, .gfn = gfn,
+		.mfn = mfn, .nframes = nframes };
+
+	return run(map, &op);
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_assign_any(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, uint64_t nframes, uint64_t *mfn)
+{
+	struct ndx_pm_op op = { .type = NDX_OP_ASSIGN_ANY, .domid = domid, .gfn = gfn,
+		.nframes = nframes };
+	int rc = run(map, &op);
+
+	if (!rc && mfn)
+		*mfn = op.mfn;
+	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_release(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t mfn, uint64_t nframes)
+{
+	struct ndx_pm_op op = { .type = NDX_OP_RELEASE, .domid = domid, .mfn = mfn,
+		.nframes = nframes };
+
+	return run(map, &op);
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_release_domain(struct ndctl_xen_pagemap *map,
+		uint32_t domid, uint64_t *nframes)
+{
+	struct ndx_pm_op op = { .type = NDX_OP_RELEASE_DOMAIN, .domid = domid };
+	int rc = run(map, &op);
+
+	if (nframes)
+		*nframes = rc ? 0 : op.released;
+	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_mark_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		uint64_t nframes, uint32_t *domids, size_t max, size_t *ndomains)
+{
+	struct ndx_pm_op op = { .type = NDX_OP_MARK_BROKEN, .mfn = mfn, .nframes = nframes,
+		.domids = domids, .max = domids ? max : 0 };
+	int rc = run(map, &op);
+
+	if (!rc && ndomains)
+		*ndomains = op.ndomains;
+	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_pagemap_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
+		uint64_t nframes)
+{
+	struct ndx_pm_op op = { .type = NDX_OP_CLEAR_BROKEN, .mfn = mfn, .nframes = nframes };
+
+	return run(map, &op);
 }
 
 NDX_EXPORT int ndctl_xen_layout_badblock_frames(struct ndctl_xen_layout *l,
@@ -990,268 +1124,59 @@ NDX_EXPORT uint64_t ndctl_xen_pagemap_get_ranges(struct ndctl_xen_pagemap *map,
 	return (unsigned int)state < NDCTL_XEN_PAGEMAP_NR_STATES ? map->ranges[state] : 0;
 }
 
-/* ---- state file ----
- *
- * All fields little-endian.
- *   header, 64 bytes:
- *     0  magic "NDXPGMAP"          8  le16 version major (1), le16 minor (0)
- *    12  le32 header size (64)    16  le64 file size
- *    24  le32 number of areas     28  le32 range record size (32)
- *    32  le64 number of ranges    40  16 bytes zero
- *    56  le64 checksum: fletcher64 (the info block's) of the whole file
- *        with this field zero
- *   areas, 16 bytes each, in frame order: le64 smfn, le64 emfn
- *   ranges, 32 bytes each, in frame order, covering every area:
- *     le64 mfn, le64 nframes, le64 gfn, le32 domid, le32 flags (bit 0 broken)
- */
-#define PM_MAGIC "NDXPGMAP"
-#define PM_VERSION_MAJOR 1
-#define PM_VERSION_MINOR 0
-#define PM_HEADER 64u
-#define PM_AREA 16u
-#define PM_RANGE 32u
-#define PM_CHECKSUM_AT 56u
-#define PM_FLAG_BROKEN 1u
-/* a state file larger than this is not ours (2^25 ranges) */
-#define PM_MAX_FILE (PM_HEADER + (1ull << 30))
+/* ---- bulk loading and walks, for the store ---- */
 
-static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
-
-static uint64_t file_checksum(uint8_t *buf, size_t len)
+static int dom_cmp(const void *a, const void *b)
 {
-	uint8_t saved[8];
-	uint64_t sum;
+	const struct ndx_range *x = DOM_ENTRY(*(struct ndx_avl_node *const *)a);
+	const struct ndx_range *y = DOM_ENTRY(*(struct ndx_avl_node *const *)b);
 
-	memcpy(saved, buf + PM_CHECKSUM_AT, 8);
-	memset(buf + PM_CHECKSUM_AT, 0, 8);
-	sum = ndx_fletcher64(buf, len);
-	memcpy(buf + PM_CHECKSUM_AT, saved, 8);
-	return sum;
+	if (dom_before(x->domid, x->gfn, y->domid, y->gfn))
+		return -1;
+	return dom_before(y->domid, y->gfn, x->domid, x->gfn);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+#define WHY(...) do { snprintf(why, len, __VA_ARGS__); rc = -EBADMSG; goto out; } while (0)
+
+int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t nareas,
+		ndx_pm_get_rec get, void *arg, uint64_t nranges, const uint64_t *by_dom,
+		uint64_t nowned, char *why, size_t len)
 {
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int fd, rc = 0;
-
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return rc;
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_save(struct ndctl_xen_pagemap *map, const char *path)
-{
-	uint64_t nranges = 0;
-	size_t len, i;
-	uint8_t *buf, *p;
-	struct ndx_avl_node *n;
-	struct stat st;
-	char *tmp;
-	int fd, rc;
-
-	map->msg[0] = '\0';
-	for (i = 0; i < NDCTL_XEN_PAGEMAP_NR_STATES; i++)
-		nranges += map->ranges[i];
-	len = PM_HEADER + (size_t)map->nareas * PM_AREA + nranges * PM_RANGE;
-	buf = calloc(1, len);
-	if (!buf)
-		return fail(map, -ENOMEM, "out of memory");
-	memcpy(buf, PM_MAGIC, 8);
-	put16(buf + 8, PM_VERSION_MAJOR);
-	put16(buf + 10, PM_VERSION_MINOR);
-	put32(buf + 12, PM_HEADER);
-	put64(buf + 16, len);
-	put32(buf + 24, map->nareas);
-	put32(buf + 28, PM_RANGE);
-	put64(buf + 32, nranges);
-	p = buf + PM_HEADER;
-	for (i = 0; i < map->nareas; i++, p += PM_AREA) {
-		put64(p, map->areas[i].smfn);
-		put64(p + 8, map->areas[i].emfn);
-	}
-	for (n = ndx_avl_first(&map->by_mfn); n; n = ndx_avl_next(n), p += PM_RANGE) {
-		const struct ndx_range *r = MFN_ENTRY(n);
-
-		put64(p, r->mfn);
-		put64(p + 8, r->nframes);
-		put64(p + 16, r->gfn);
-		put32(p + 24, r->domid);
-		put32(p + 28, r->broken ? PM_FLAG_BROKEN : 0);
-	}
-	put64(buf + PM_CHECKSUM_AT, file_checksum(buf, len));
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		free(buf);
-		return fail(map, -ENOMEM, "out of memory");
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = fail(map, -errno, "%s: cannot create a temporary file beside it: %s",
-				path, strerror(errno));
-		free(tmp);
-		free(buf);
-		return rc;
-	}
-	/* keep an existing file's permissions */
-	if (stat(path, &st) == 0)
-		(void)fchmod(fd, st.st_mode & 07777);
-	rc = write_all(fd, buf, len);
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		fail(map, rc, "%s: cannot write: %s", path, strerror(-rc));
-	} else {
-		rc = fsync_dir_of(path);
-		if (rc)
-			fail(map, rc, "%s: written, but syncing its directory failed: %s", path,
-					strerror(-rc));
-	}
-	free(tmp);
-	free(buf);
-	return rc;
-}
-
-static int read_file(struct ndctl_xen_pagemap *map, const char *path, uint8_t **out,
-		size_t *out_len)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(map, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = fail(map, -ENOMSG, "%s: not a regular file", path);
-		close(fd);
-		return rc;
-	}
-	if ((uint64_t)st.st_size > PM_MAX_FILE) {
-		close(fd);
-		return fail(map, -ENOMSG, "%s: %llu bytes is too large for a page map", path,
-				(unsigned long long)st.st_size);
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return fail(map, -ENOMEM, "out of memory");
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? -errno : -EBADMSG;
-			fail(map, rc, "%s: read failed: %s", path, r < 0 ? strerror(errno)
-					: "file shrank");
-			break;
-		}
-		got += (size_t)r;
-	}
-	close(fd);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	*out = buf;
-	*out_len = got;
-	return 0;
-}
-
-static int check_header(struct ndctl_xen_pagemap *map, const char *path,
-		uint8_t *buf, size_t len)
-{
-	uint64_t nareas, nranges, want;
-
-	if (len < 8 || memcmp(buf, PM_MAGIC, 8) != 0)
-		return fail(map, -ENOMSG, "%s: not an ndctl-xen page map (no %s magic)",
-				path, PM_MAGIC);
-	if (len < PM_HEADER)
-		return fail(map, -EBADMSG, "%s: damaged: %zu bytes, shorter than the %u-byte "
-				"header", path, len, PM_HEADER);
-	if (get16(buf + 8) != PM_VERSION_MAJOR)
-		return fail(map, -EPROTONOSUPPORT, "%s: page map version %u.%u is not "
-				"supported (only %u.x)", path, get16(buf + 8), get16(buf + 10),
-				PM_VERSION_MAJOR);
-	if (get64(buf + 16) != len)
-		return fail(map, -EBADMSG, "%s: damaged: the header says %llu bytes, the file "
-				"has %zu", path, (unsigned long long)get64(buf + 16), len);
-	if (get64(buf + PM_CHECKSUM_AT) != file_checksum(buf, len))
-		return fail(map, -EBADMSG, "%s: damaged: bad checksum %#llx, expected %#llx",
-				path, (unsigned long long)get64(buf + PM_CHECKSUM_AT),
-				(unsigned long long)file_checksum(buf, len));
-	nareas = get32(buf + 24);
-	nranges = get64(buf + 32);
-	want = PM_HEADER + nareas * PM_AREA;
-	if (get32(buf + 12) != PM_HEADER || get32(buf + 28) != PM_RANGE ||
-			nranges > (len - PM_HEADER) / PM_RANGE ||
-			want + nranges * PM_RANGE != len)
-		return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
-				"file's size", path);
-	return 0;
-}
-
-/* the records, checked against every invariant while the map is built */
-static int load_records(struct ndctl_xen_pagemap *map, const char *path,
-		const uint8_t *buf)
-{
-	uint64_t nareas = get32(buf + 24), nranges = get64(buf + 32), i;
-	const uint8_t *p = buf + PM_HEADER;
-	struct ndx_range *prev = NULL, *r;
+	struct ndx_avl_node **nodes = NULL, **owners = NULL;
+	struct ndx_range *r, *prev = NULL;
+	uint64_t i, expect = 0, nown = 0;
 	unsigned int a = 0;
-	uint64_t expect = 0;
+	int rc = -ENOMEM;
 
+	if (map->nareas || map->by_mfn.root) {
+		snprintf(why, len, "the map is not empty");
+		return -EBUSY;
+	}
+	if (nareas > UINT32_MAX / 2 || nranges > SIZE_MAX / sizeof(*nodes)) {
+		snprintf(why, len, "%llu areas, %llu ranges: too many",
+				(unsigned long long)nareas, (unsigned long long)nranges);
+		return -EBADMSG;
+	}
 	map->areas = calloc(nareas ? nareas : 1, sizeof(*map->areas));
-	if (!map->areas)
-		return fail(map, -ENOMEM, "out of memory");
+	nodes = calloc(nranges ? nranges : 1, sizeof(*nodes));
+	owners = calloc(nranges ? nranges : 1, sizeof(*owners));
+	/* populated at once: one batch of page allocations, not a fault per page */
+	map->slab_len = (nranges ? nranges : 1) * sizeof(struct ndx_range);
+	map->slab = mmap(NULL, map->slab_len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (map->slab == MAP_FAILED)
+		map->slab = NULL;
+	if (!map->areas || !nodes || !owners || !map->slab) {
+		snprintf(why, len, "out of memory");
+		goto out;
+	}
 	map->areas_cap = (unsigned int)(nareas ? nareas : 1);
-	for (i = 0; i < nareas; i++, p += PM_AREA) {
-		uint64_t s = get64(p), e = get64(p + 8);
+	for (i = 0; i < nareas; i++) {
+		uint64_t s = areas[2 * i], e = areas[2 * i + 1];
 
 		if (s >= e || e > MFN_LIMIT || (i && s < map->areas[i - 1].emfn))
-			return fail(map, -EBADMSG, "%s: damaged: area %llu (%#llx-%#llx) is empty, "
-					"too high, or not after the one before", path,
-					(unsigned long long)i, (unsigned long long)s,
+			WHY("area %llu (%#llx-%#llx) is empty, too high, or not after the one "
+					"before", (unsigned long long)i, (unsigned long long)s,
 					(unsigned long long)e);
 		map->areas[i].smfn = s;
 		map->areas[i].emfn = e;
@@ -1259,77 +1184,174 @@ static int load_records(struct ndctl_xen_pagemap *map, const char *path,
 	}
 	if (nareas)
 		expect = map->areas[0].smfn;
-	for (i = 0; i < nranges; i++, p += PM_RANGE) {
-		uint64_t mfn = get64(p), n = get64(p + 8), gfn = get64(p + 16);
-		uint32_t domid = get32(p + 24), flags = get32(p + 28);
-		const char *why = NULL;
+	for (i = 0; i < nranges; i++) {
+		struct ndx_pm_rec rec, *q = &rec;
+		const char *bad = NULL;
+
+		rc = get(arg, i, &rec, why, len);
+		if (rc)
+			goto out;
+		rc = -ENOMEM;
 
 		if (a >= nareas)
-			why = "lies past the last area";
-		else if (mfn != expect)
-			why = "leaves a gap or overlaps the range before";
-		else if (!n || n > map->areas[a].emfn - mfn)
-			why = "is empty or runs past the end of its area";
-		else if (flags & ~PM_FLAG_BROKEN)
-			why = "has unknown flags";
-		else if (domid == NO_DOMAIN ? gfn != 0 : domid > NDCTL_XEN_PAGEMAP_DOMID_MAX)
-			why = "has an invalid domain or a guest frame without one";
-		else if (domid != NO_DOMAIN && check_gfn(map, domid, gfn, n))
-			why = "overlaps the domain's guest frames";
-		if (why)
-			return fail(map, -EBADMSG, "%s: damaged: range %llu (frame %#llx) %s",
-					path, (unsigned long long)i, (unsigned long long)mfn, why);
-		r = calloc(1, sizeof(*r));
-		if (!r)
-			return fail(map, -ENOMEM, "out of memory");
-		r->mfn = mfn;
-		r->nframes = n;
-		r->gfn = gfn;
-		r->domid = domid;
-		r->broken = flags & PM_FLAG_BROKEN;
-		if (prev && mergeable(map, prev, r)) {
-			free(r);
-			return fail(map, -EBADMSG, "%s: damaged: range %llu (frame %#llx) should "
-					"have merged with the one before", path,
-					(unsigned long long)i, (unsigned long long)mfn);
-		}
-		link_mfn(map, r);
-		if (owned(r))
-			link_dom(map, r);
+			bad = "lies past the last area";
+		else if (q->mfn != expect)
+			bad = "leaves a gap or overlaps the range before";
+		else if (!q->nframes || q->nframes > map->areas[a].emfn - q->mfn)
+			bad = "is empty or runs past the end of its area";
+		else if (q->domid == NO_DOMAIN ? q->gfn != 0 : q->domid > NDCTL_XEN_PAGEMAP_DOMID_MAX)
+			bad = "has an invalid domain or a guest frame without one";
+		else if (q->domid != NO_DOMAIN && q->nframes > UINT64_MAX - q->gfn)
+			bad = "has guest frames past 2^64";
+		if (bad)
+			WHY("range %llu (frame %#llx) %s", (unsigned long long)i,
+					(unsigned long long)q->mfn, bad);
+		r = &map->slab[i];
+		r->in_slab = 1;
+		r->mfn = q->mfn;
+		r->nframes = q->nframes;
+		r->gfn = q->gfn;
+		r->domid = q->domid;
+		r->broken = !!q->broken;
+		nodes[i] = &r->by_mfn;
+		if (prev && mergeable(map, prev, r))
+			WHY("range %llu (frame %#llx) should have merged with the one before",
+					(unsigned long long)i, (unsigned long long)r->mfn);
 		account(map, r, 1);
+		if (owned(r))
+			owners[nown++] = &r->by_dom;
 		prev = r;
-		expect = mfn + n;
+		expect = q->mfn + q->nframes;
 		if (expect == map->areas[a].emfn && ++a < nareas)
 			expect = map->areas[a].smfn;
 	}
 	if (a < nareas)
-		return fail(map, -EBADMSG, "%s: damaged: the ranges do not cover area %u "
-				"(%#llx-%#llx)", path, a, (unsigned long long)map->areas[a].smfn,
+		WHY("the ranges do not cover area %u (%#llx-%#llx)", a,
+				(unsigned long long)map->areas[a].smfn,
 				(unsigned long long)map->areas[a].emfn);
-	return 0;
-}
+	if (by_dom) {
+		if (nowned != nown)
+			WHY("the domain index has %llu entries for %llu owned ranges",
+					(unsigned long long)nowned, (unsigned long long)nown);
+		for (i = 0; i < nowned; i++) {
+			uint64_t at = by_dom[i];
 
-NDX_EXPORT int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map, const char *path)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
+			if (at >= nranges || !owned(MFN_ENTRY(nodes[at])))
+				WHY("domain index entry %llu (range %llu) is not an owned range",
+						(unsigned long long)i, (unsigned long long)at);
+			owners[i] = &MFN_ENTRY(nodes[at])->by_dom;
+		}
+	} else {
+		qsort(owners, nown, sizeof(*owners), dom_cmp);
+	}
+	/* in key order, no two alike, no guest frame shared: a bijection */
+	for (i = 1; i < nown; i++) {
+		const struct ndx_range *p = DOM_ENTRY(owners[i - 1]), *q = DOM_ENTRY(owners[i]);
 
-	map->msg[0] = '\0';
-	if (map->nareas)
-		return fail(map, -EBUSY, "%s: the map to load into is not empty", path);
-	rc = read_file(map, path, &buf, &len);
-	if (rc)
-		return rc;
-	rc = check_header(map, path, buf, len);
-	if (!rc)
-		rc = load_records(map, path, buf);
-	if (rc)
-		empty_map(map);
-	free(buf);
+		if (!dom_before(p->domid, p->gfn, q->domid, q->gfn))
+			WHY("domain index out of order at domain %u guest frame %#llx",
+					q->domid, (unsigned long long)q->gfn);
+		if (p->domid == q->domid && p->gfn + p->nframes > q->gfn)
+			WHY("range at frame %#llx overlaps the domain's guest frames",
+					(unsigned long long)q->mfn);
+	}
+	rc = 0;
+out:
+	if (rc) {
+		/* nodes not yet in a tree: all in the slab */
+		if (map->slab)
+			munmap(map->slab, map->slab_len);
+		map->slab = NULL;
+		free(map->areas);
+		map->areas = NULL;
+		map->nareas = map->areas_cap = 0;
+		memset(map->frames, 0, sizeof(map->frames));
+		memset(map->ranges, 0, sizeof(map->ranges));
+	} else {
+		ndx_avl_build(&map->by_mfn, nodes, nranges);
+		ndx_avl_build(&map->by_dom, owners, nown);
+	}
+	free(nodes);
+	free(owners);
 	return rc;
 }
 
+void ndx_pm_empty(struct ndctl_xen_pagemap *map)
+{
+	empty_map(map);
+}
+
+uint64_t ndx_pm_nranges(struct ndctl_xen_pagemap *map)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < NDCTL_XEN_PAGEMAP_NR_STATES; i++)
+		n += map->ranges[i];
+	return n;
+}
+
+uint64_t ndx_pm_nowned(struct ndctl_xen_pagemap *map)
+{
+	return map->ranges[NDCTL_XEN_PAGEMAP_ASSIGNED] +
+		map->ranges[NDCTL_XEN_PAGEMAP_ASSIGNED_BROKEN];
+}
+
+/* every augment again, bottom up: after ndx_pm_walk borrowed max_free */
+static void restore_augment(struct ndx_avl_node *n)
+{
+	if (!n)
+		return;
+	restore_augment(n->left);
+	restore_augment(n->right);
+	augment_mfn(n);
+}
+
+int ndx_pm_walk(struct ndctl_xen_pagemap *map,
+		int (*range_fn)(const struct ndx_pm_rec *r, void *arg),
+		int (*dom_fn)(uint64_t index, void *arg), void *arg)
+{
+	struct ndx_avl_node *n;
+	uint64_t index = 0;
+	int rc = 0;
+
+	/*
+	 * The domain index names ranges by their place in frame order.
+	 * Rather than grow every range by a field used only here, the walk
+	 * numbers the ranges in max_free, and puts the augment back after.
+	 */
+	for (n = ndx_avl_first(&map->by_mfn); n && !rc; n = ndx_avl_next(n)) {
+		struct ndx_range *r = MFN_ENTRY(n);
+		struct ndx_pm_rec q = { r->mfn, r->nframes, r->gfn, r->domid, r->broken };
+
+		r->max_free = index++;
+		rc = range_fn(&q, arg);
+	}
+	for (n = ndx_avl_first(&map->by_dom); n && !rc; n = ndx_avl_next(n))
+		rc = dom_fn(DOM_ENTRY(n)->max_free, arg);
+	restore_augment(map->by_mfn.root);
+	return rc;
+}
+
+void ndx_pm_clear_error(struct ndctl_xen_pagemap *map)
+{
+	map->msg[0] = '\0';
+}
+
+struct ndctl_xen_ctx *ndx_pm_ctx(struct ndctl_xen_pagemap *map)
+{
+	return map->ctx;
+}
+
+struct ndx_store *ndx_pm_store(struct ndctl_xen_pagemap *map)
+{
+	return map->store;
+}
+
+void ndx_pm_set_store(struct ndctl_xen_pagemap *map, struct ndx_store *store)
+{
+	map->store = store;
+}
 /* ---- invariants, for the tests ---- */
 
 static int check_augment(const struct ndx_avl_node *n, uint64_t *max)

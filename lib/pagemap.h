@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Page map internals that the tests reach through the static library. */
+/*
+ * Page map internals: what the durable store (pagemap-store.c) and the
+ * tests reach.  pagemap.c owns the ranges and their trees and knows
+ * nothing of files; pagemap-store.c owns the state file, its lock and
+ * its log, and changes the map only through ndx_pm_apply() and
+ * ndx_pm_build().
+ */
 #ifndef NDCTL_XEN_PAGEMAP_H
 #define NDCTL_XEN_PAGEMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <ndctl/libndctl-xen.h>
 
 /*
@@ -18,5 +25,88 @@ int ndx_pagemap_check(struct ndctl_xen_pagemap *map, char *why, size_t len);
 
 /* Bytes the map has allocated for ranges (nodes and spares), for the bench. */
 size_t ndx_pagemap_node_size(void);
+
+/*
+ * One change, as the log records it.  The numbering is the log's on-disk
+ * op code: never renumber.
+ */
+enum ndx_pm_op_type {
+	NDX_OP_ADD_AREA = 1,       /* mfn, nframes */
+	NDX_OP_ASSIGN = 2,         /* domid, gfn, mfn, nframes */
+	NDX_OP_ASSIGN_ANY = 3,     /* domid, gfn, nframes: becomes NDX_OP_ASSIGN */
+	NDX_OP_RELEASE = 4,        /* domid, mfn, nframes */
+	NDX_OP_RELEASE_DOMAIN = 5, /* domid */
+	NDX_OP_MARK_BROKEN = 6,    /* mfn, nframes */
+	NDX_OP_CLEAR_BROKEN = 7,   /* mfn, nframes */
+};
+
+struct ndx_pm_op {
+	enum ndx_pm_op_type type;
+	uint32_t domid;
+	uint64_t gfn, mfn, nframes;
+	/* results, for the caller only (never logged) */
+	uint32_t *domids;  /* mark_broken: the owners hit, up to max */
+	size_t max;
+	size_t ndomains;
+	uint64_t released; /* release_domain: frames taken back */
+};
+
+/*
+ * Apply op to the map in memory: checks first, then the change, so a
+ * refusal (-errno, message set) leaves the map as it was.  First fit
+ * turns into the explicit assignment it made (op->type, op->mfn), which
+ * is what a log must replay.
+ */
+int ndx_pm_apply(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op);
+
+/* A range as the state file stores it. */
+struct ndx_pm_rec {
+	uint64_t mfn, nframes, gfn;
+	uint32_t domid;
+	uint8_t broken;
+};
+
+/*
+ * Fill an empty map in O(n) from areas (smfn, emfn pairs, nareas of them)
+ * and nranges ranges in frame order, which get(arg, i, &rec, why, len)
+ * gives one by one (0, or -EBADMSG with why set); by_dom lists the owned
+ * ranges' places in frame order in (domid, gfn) order, or is NULL to have
+ * them sorted here.  Every invariant is checked on the way: 0, or
+ * -EBADMSG (why says which) or -ENOMEM, and the map is left empty.
+ */
+typedef int (*ndx_pm_get_rec)(void *arg, uint64_t i, struct ndx_pm_rec *rec, char *why,
+		size_t len);
+int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t nareas,
+		ndx_pm_get_rec get, void *arg, uint64_t nranges, const uint64_t *by_dom,
+		uint64_t nowned, char *why, size_t len);
+/* Back to no areas and no ranges. */
+void ndx_pm_empty(struct ndctl_xen_pagemap *map);
+
+/*
+ * For writing a checkpoint, in O(n): range_fn for every range in frame
+ * order, then dom_fn for every owned range in (domid, gfn) order with its
+ * place in the first walk (0 is the first).  A callback returns 0 to go
+ * on.
+ */
+uint64_t ndx_pm_nranges(struct ndctl_xen_pagemap *map);
+uint64_t ndx_pm_nowned(struct ndctl_xen_pagemap *map);
+int ndx_pm_walk(struct ndctl_xen_pagemap *map,
+		int (*range_fn)(const struct ndx_pm_rec *r, void *arg),
+		int (*dom_fn)(uint64_t index, void *arg), void *arg);
+
+/* The map's error message and context, for the store. */
+int ndx_pm_fail(struct ndctl_xen_pagemap *map, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ndx_pm_clear_error(struct ndctl_xen_pagemap *map);
+struct ndctl_xen_ctx *ndx_pm_ctx(struct ndctl_xen_pagemap *map);
+
+/* The durable store a map is attached to (NULL: memory only). */
+struct ndx_store;
+struct ndx_store *ndx_pm_store(struct ndctl_xen_pagemap *map);
+void ndx_pm_set_store(struct ndctl_xen_pagemap *map, struct ndx_store *store);
+
+/* pagemap-store.c: one change made durable (lock, catch up, apply, log) */
+int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op);
+void ndx_store_free(struct ndx_store *store);
 
 #endif

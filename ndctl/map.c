@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ndctl-xen map: the toolstack's page map of the data areas' machine
- * frames, kept in a state file.  Every subcommand but create loads the
- * file, applies one change through libndctl-xen and saves it atomically;
- * a refused change leaves the file as it was.
+ * frames, kept in a state file.  Every subcommand but create opens the
+ * file through libndctl-xen, which makes each change under the file's
+ * lock, on top of every change other processes made, and durable before
+ * it returns; a refused change leaves the file as it was.  create builds
+ * the map in memory and writes it as a new file (only over a regular
+ * file, and only with --force).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,13 +50,18 @@ static struct map_params {
 	int human, force;
 } p;
 
+/* decimal, or hexadecimal after 0x: a leading zero is not octal here */
 static int parse_u64(const char *name, const char *val, uint64_t *out)
 {
+	int hex = val[0] == '0' && (val[1] == 'x' || val[1] == 'X');
+	const char *digits = hex ? val + 2 : val;
 	char *end = NULL;
 
 	errno = 0;
-	if (val[0] >= '0' && val[0] <= '9')
-		*out = strtoull(val, &end, 0);
+	if ((digits[0] >= '0' && digits[0] <= '9') ||
+			(hex && ((digits[0] >= 'a' && digits[0] <= 'f') ||
+				 (digits[0] >= 'A' && digits[0] <= 'F'))))
+		*out = strtoull(digits, &end, hex ? 16 : 10);
 	if (!end || errno || *end) {
 		cmd_error(p.cmd, "--%s=%s is not a number (decimal or 0x hexadecimal, below 2^64)",
 				name, val);
@@ -300,6 +308,13 @@ static int add_live_area(struct live_ns *ns, void *arg)
 
 /* ---- subcommands ---- */
 
+static int create_exists(void)
+{
+	cmd_error(p.cmd, "%s exists: it may hold assignments; use --force to replace it",
+			p.state);
+	return EXIT_REFUSED;
+}
+
 static int do_create(struct ndctl_xen_ctx *ctx, struct ndctl_xen_pagemap *map,
 		struct json_object **out)
 {
@@ -308,11 +323,8 @@ static int do_create(struct ndctl_xen_ctx *ctx, struct ndctl_xen_pagemap *map,
 	unsigned int i;
 	int rc;
 
-	if (!p.force && access(p.state, F_OK) == 0) {
-		cmd_error(p.cmd, "%s exists: it may hold assignments; use --force to replace it",
-				p.state);
-		return EXIT_REFUSED;
-	}
+	if (!p.force && access(p.state, F_OK) == 0)
+		return create_exists();
 	if (p.nranges) {
 		for (i = 0; i < p.nranges; i++) {
 			if (parse_range(p.ranges[i], &s, &e))
@@ -331,6 +343,12 @@ static int do_create(struct ndctl_xen_ctx *ctx, struct ndctl_xen_pagemap *map,
 			return EXIT_REFUSED;
 		}
 	}
+	/* a new file, or with --force over a regular file, atomically */
+	rc = ndctl_xen_pagemap_create(map, p.state, p.force ? NDCTL_XEN_PAGEMAP_REPLACE : 0);
+	if (rc == -EEXIST)
+		return create_exists();
+	if (rc)
+		return refused(map, rc);
 	*out = map_json(map, NDCTL_XEN_PAGEMAP_MASK_ALL);
 	return 0;
 }
@@ -436,6 +454,19 @@ static int do_show(struct ndctl_xen_ctx *ctx, struct ndctl_xen_pagemap *map,
 	return 0;
 }
 
+/* a new checkpoint now: the log folded in, a format 1.0 file carried over */
+static int do_compact(struct ndctl_xen_ctx *ctx, struct ndctl_xen_pagemap *map,
+		struct json_object **out)
+{
+	int rc = ndctl_xen_pagemap_compact(map);
+
+	(void)ctx;
+	if (rc)
+		return refused(map, rc);
+	*out = map_json(map, NDCTL_XEN_PAGEMAP_MASK_ALL);
+	return 0;
+}
+
 static const struct subcommand subcommands[] = {
 	{ "create", do_create, BIT(O_RANGE) | LIVE | BIT(O_FORCE) | BIT(O_HUMAN),
 		"--state=FILE (--range=SMFN-EMFN ... | [-b BUS] [-r REGION] [-n NAMESPACE]) [-f]" },
@@ -449,6 +480,7 @@ static const struct subcommand subcommands[] = {
 	{ "clear", do_clear, BIT(O_MFN) | BIT(O_FRAMES), "--state=FILE --mfn=MFN --frames=N" },
 	{ "show", do_show, BIT(O_DOMAIN) | BIT(O_FILTER) | BIT(O_HUMAN),
 		"--state=FILE [--domain=D] [--filter=STATE[,STATE...]] [-u]" },
+	{ "compact", do_compact, BIT(O_HUMAN), "--state=FILE [-u]" },
 };
 #define NR_SUB (sizeof(subcommands) / sizeof(subcommands[0]))
 
@@ -461,9 +493,11 @@ static void map_usage(FILE *f)
 		fprintf(f, "  ndctl-xen map %s %s\n", subcommands[i].name, subcommands[i].synopsis);
 	fprintf(f, "\n"
 "The page map of the data areas' machine frames: free, assigned to a domain\n"
-"at a guest frame, or broken.  Every change loads FILE, applies, and saves it\n"
-"atomically; a refused change leaves FILE untouched.  Frame numbers are\n"
-"decimal or 0x hexadecimal; --length takes K, M, G, T suffixes.  States:\n"
+"at a guest frame, or broken.  Every change is made under FILE's lock, after\n"
+"the changes of other processes, and is durable when it exits 0; a refused\n"
+"change leaves FILE untouched.  FILE must be a regular file (or a symlink to\n"
+"one).  Frame numbers are decimal or 0x hexadecimal (a leading 0 is not\n"
+"octal); --length takes K, M, G, T suffixes.  States:\n"
 "free, assigned, broken, assigned-broken.  --frames without --mfn in assign\n"
 "takes the lowest free run that is long enough (first fit).\n\n"
 "  -h, --help               this help (also after a subcommand)\n\n"
@@ -564,7 +598,8 @@ int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	memset(&p, 0, sizeof(p));
 	p.cmd = "map";
 	if (argc < 2) {
-		cmd_error(p.cmd, "give a subcommand: create, assign, release, broken, clear or show");
+		cmd_error(p.cmd, "give a subcommand: create, assign, release, broken, clear, "
+				"show or compact");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -576,7 +611,7 @@ int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 			sub = &subcommands[i];
 	if (!sub) {
 		cmd_error(p.cmd, "'%s' is not a subcommand: create, assign, release, broken, "
-				"clear or show", argv[1]);
+				"clear, show or compact", argv[1]);
 		return EXIT_USAGE;
 	}
 	snprintf(cmdname, sizeof(cmdname), "map %s", sub->name);
@@ -664,16 +699,15 @@ int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_REFUSED;
 	}
 	rc = 0;
+	/* show reads under the shared lock; the others change under the exclusive one */
 	if (sub->fn != do_create) {
-		rc = ndctl_xen_pagemap_load(map, p.state);
+		rc = ndctl_xen_pagemap_open(map, p.state, sub->fn == do_show ?
+				NDCTL_XEN_PAGEMAP_RDONLY : 0);
 		if (rc)
 			rc = refused(map, rc);
 	}
 	if (!rc)
 		rc = sub->fn(ctx, map, &out);
-	/* show only reads; the others save what they changed */
-	if (!rc && sub->fn != do_show && ndctl_xen_pagemap_save(map, p.state))
-		rc = refused(map, -EIO);
 	if (!rc && out)
 		printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
 					JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -8,7 +8,7 @@ PKGS=(
 	gcc libc6-dev clang libclang-rt-14-dev meson ninja-build pkg-config
 	libndctl-dev libdaxctl-dev libjson-c-dev uuid-dev libkmod-dev libblkid-dev
 	ndctl daxctl jq xxd asciidoctor groff-base valgrind strace
-	qemu-system-x86 busybox-static kmod cpio xz-utils git
+	qemu-system-x86 busybox-static kmod cpio xz-utils git e2fsprogs util-linux
 )
 
 missing=()

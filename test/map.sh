@@ -162,30 +162,72 @@ check "create: nothing left behind" test ! -e "$TMP/new.state"
 # damaged and foreign state files: refused by name, left as they were
 head -c 100 "$S" > "$TMP/short.state"
 echo "not a map at all" > "$TMP/text.state"
-cp "$S" "$TMP/v2.state"
-printf '\x02' | dd of="$TMP/v2.state" bs=1 seek=8 conv=notrunc status=none
+cp "$S" "$TMP/v3.state"
+printf '\x03' | dd of="$TMP/v3.state" bs=1 seek=8 conv=notrunc status=none
 cp "$S" "$TMP/flip.state"
 printf '\x55' | dd of="$TMP/flip.state" bs=1 seek=100 conv=notrunc status=none
-EXPECT_FILES=("$S" "$TMP"/flip.state "$TMP"/short.state "$TMP"/text.state "$TMP"/v2.state)
+EXPECT_FILES=("$S" "$TMP"/flip.state "$TMP"/short.state "$TMP"/text.state "$TMP"/v3.state)
 expect "damaged: a flipped byte" 1 "flip.state: damaged: bad checksum" \
 	"$NDX" map assign --state="$TMP/flip.state" --domain=6 --gfn=0 --frames=1
 expect "damaged: truncated" 1 "short.state: damaged: the header says [0-9]+ bytes, the file has 100" \
 	"$NDX" map show --state="$TMP/short.state"
 expect "foreign: a text file" 1 "text.state: not an ndctl-xen page map" \
 	"$NDX" map release --state="$TMP/text.state" --domain=5
-expect "foreign: format version 2" 1 "v2.state: page map version 2.0 is not supported" \
-	"$NDX" map show --state="$TMP/v2.state"
+expect "foreign: format version 3" 1 "v3.state: page map version 3.0 is not supported" \
+	"$NDX" map show --state="$TMP/v3.state"
 expect "missing state file" 1 "nothing.state: No such file or directory" \
 	"$NDX" map show --state="$TMP/nothing.state"
 
-# an ordinary user cannot replace a root-owned map in a root-owned directory
+# an ordinary user cannot update a root-owned map (mode 644)
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 	chmod 755 "$TMP"
 	chmod 644 "$S"
 	if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$NDX"; then
-		expect "assign as an ordinary user" 1 "map.state: cannot create a temporary file beside it: Permission denied" \
+		expect "assign as an ordinary user" 1 "map.state: Permission denied" \
 			setpriv --reuid=65534 --regid=65534 --clear-groups "$NDX" "${A[@]}" --domain=6 --gfn=0 --frames=1
 	fi
 fi
+
+# --- state file paths: only regular files, never waited on; links kept;
+# owner, group and mode kept; format 1.0 carried over
+EXPECT_FILES=()
+mkfifo "$TMP/fifo"
+expect "show: a FIFO" 1 "fifo: not a regular file" \
+	timeout 10 "$NDX" map show --state="$TMP/fifo"
+expect "assign: a FIFO" 1 "fifo: not a regular file" \
+	timeout 10 "$NDX" map assign --state="$TMP/fifo" --domain=1 --gfn=0 --frames=1
+expect "create --force over a FIFO" 1 "fifo: not a regular file" \
+	timeout 10 "$NDX" map create --state="$TMP/fifo" --range=0-16 --force
+check "the FIFO is still a FIFO" test -p "$TMP/fifo"
+expect "create --force over /dev/null" 1 "/dev/null: not a regular file" \
+	"$NDX" map create --state=/dev/null --range=0-16 --force
+check "/dev/null is still a device" test -c /dev/null
+expect "create --force over a directory" 1 "not a regular file" \
+	"$NDX" map create --state="$TMP" --range=0-16 --force
+ln -s map.state "$TMP/link.state"
+M assign --state="$TMP/link.state" --domain=7 --gfn=010 --mfn=0x100300 --frames=2 > "$TMP/out"
+eq "a leading zero is decimal" 10 "$(jq .gfn "$TMP/out")"
+check "an update through a symlink keeps the link" test -L "$TMP/link.state"
+eq "and changes its target" 7 "$(M show --state="$S" --domain=7 | jq '.ranges[0].domain')"
+chmod 640 "$S"
+if [ "$(id -u)" = 0 ]; then chown 65534:65534 "$S"; fi
+before=$(stat -c '%u:%g:%a' "$S")
+M compact --state="$TMP/link.state" > /dev/null
+check "compact through the link keeps it" test -L "$TMP/link.state"
+eq "compact keeps owner, group and mode" "$before" "$(stat -c '%u:%g:%a' "$S")"
+M create --state="$TMP/link.state" --range=0x100000-0x100400 --force > /dev/null
+check "create --force through the link keeps it" test -L "$TMP/link.state"
+eq "create --force keeps owner, group and mode" "$before" "$(stat -c '%u:%g:%a' "$S")"
+eq "and replaced the map" 0 "$(jqs .totals.assigned.frames)"
+# format 1.0 (a file of an earlier version): read, then carried over by
+# the first change, with the change in
+V1=$TMP/v1.state
+tail -c +2 "$(dirname "$0")/corpus/pagemap/a-intact" > "$V1"
+eq "a 1.0 file reads" "1 1024" "$(M show --state="$V1" | jq -r '"\(.areas | length) \(.totals.free.frames)"')"
+eq "it is 1.0" 1 "$(od -An -tu2 -j8 -N2 "$V1" | tr -d ' ')"
+M assign --state="$V1" --domain=3 --gfn=0 --frames=4 > /dev/null
+eq "its first change makes it 2.0" 2 "$(od -An -tu2 -j8 -N2 "$V1" | tr -d ' ')"
+eq "with the change in" 4 "$(M show --state="$V1" --domain=3 | jq '.ranges[0].frames')"
+eq "no temporary file left" "v1.state" "$(ls "$TMP" | grep '^v1' | tr '\n' ' ' | sed 's/ $//')"
 
 finish

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -299,9 +300,12 @@ static void test_state_file(void)
 	CHECK_EQ(ndctl_xen_pagemap_assign(m, 9, 0, 0x200000, 0x10), 0);
 	CHECK_EQ(ndctl_xen_pagemap_mark_broken(m, 0x100018, 4, NULL, 0, &nd), 0);
 	CHECK_EQ(ndctl_xen_pagemap_save(m, path), 0);
-	/* areas 2 x 16, ranges: free, 7, 7 broken, 7, free | 9, free */
+	/*
+	 * format 2.0: header 96, areas 2 x 16, ranges: free, 7, 7 broken, 7,
+	 * free | 9, free; the domain index: 4 owned ranges; no log yet
+	 */
 	len = read_bytes(path, buf, sizeof(buf));
-	CHECK_EQ(len, 64 + 2 * 16 + 7 * 32);
+	CHECK_EQ(len, 96 + 2 * 16 + 7 * 32 + 4 * 8);
 	CHECK(memcmp(buf, "NDXPGMAP", 8) == 0, "magic");
 
 	m2 = new_map();
@@ -339,34 +343,312 @@ static void test_state_file(void)
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[8] = 2;
+	copy[8] = 3;
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EPROTONOSUPPORT);
 	/* sealed with a good checksum but breaking an invariant */
 	memcpy(copy, buf, len);
 	v = htole64(0x11); /* the first range's length: it overlaps the next */
-	memcpy(copy + 96 + 8, &v, 8);
+	memcpy(copy + 128 + 8, &v, 8);
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[96 + 32 + 28] = 2; /* unknown flag */
+	copy[128 + 32 + 28] = 2; /* unknown flag */
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[96 + 4 * 32 + 28] = 1; /* the free range after domain 7 turns broken: fine */
+	copy[128 + 4 * 32 + 28] = 1; /* the free range after domain 7 turns broken: fine */
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), 0);
 	memcpy(copy, buf, len);
-	copy[96 + 3 * 32 + 28] = 1; /* domain 7's last part turns broken: should merge */
+	copy[128 + 3 * 32 + 28] = 1; /* domain 7's last part turns broken: should merge */
 	reseal(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	/* the original is intact and no temporary file was left */
 	CHECK_EQ(load_rc(path), 0);
 	ndctl_xen_pagemap_unref(m);
+}
+
+/* ---- the shared state file: two maps on one file, its log, its paths ---- */
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* the state of frame mfn in m */
+static unsigned int state_at(struct ndctl_xen_pagemap *m, uint64_t mfn, uint32_t *dom)
+{
+	struct ndctl_xen_pagemap_range r = { 0 };
+
+	CHECK_EQ(ndctl_xen_pagemap_find(m, mfn, &r), 0);
+	if (dom)
+		*dom = r.domid;
+	return r.state;
+}
+
+/* every range of a and b is the same */
+static void same_maps(struct ndctl_xen_pagemap *a, struct ndctl_xen_pagemap *b,
+		const char *where)
+{
+	struct ndctl_xen_pagemap_range x, y;
+	uint64_t c1 = 0, c2 = 0;
+	int rc1, rc2;
+
+	for (;;) {
+		rc1 = ndctl_xen_pagemap_next(a, ALL, &c1, &x);
+		rc2 = ndctl_xen_pagemap_next(b, ALL, &c2, &y);
+		CHECK(rc1 == rc2, "%s: one map ends first", where);
+		if (rc1 || rc2)
+			break;
+		if (memcmp(&x, &y, sizeof(x)) != 0) {
+			CHECK(0, "%s: ranges at %#" PRIx64 " and %#" PRIx64 " differ", where, x.mfn,
+					y.mfn);
+			break;
+		}
+	}
+	invariants(a, where);
+	invariants(b, where);
+}
+
+/* a format 1.0 file of m, written here from the format's description */
+static void write_v1(struct ndctl_xen_pagemap *m, const char *path)
+{
+	static uint8_t buf[64 + 16 * 4 + 32 * 64];
+	struct ndctl_xen_pagemap_range r;
+	uint64_t smfn, emfn, cursor = 0, v, n = 0;
+	uint8_t *p = buf + 64;
+	unsigned int i, na = ndctl_xen_pagemap_get_area_count(m);
+	uint32_t w;
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, "NDXPGMAP", 8);
+	buf[8] = 1;
+	buf[12] = 64;
+	buf[28] = 32;
+	for (i = 0; ndctl_xen_pagemap_get_area(m, i, &smfn, &emfn) == 0; i++, p += 16) {
+		v = htole64(smfn);
+		memcpy(p, &v, 8);
+		v = htole64(emfn);
+		memcpy(p + 8, &v, 8);
+	}
+	while (ndctl_xen_pagemap_next(m, ALL, &cursor, &r) == 0 && n < 64) {
+		v = htole64(r.mfn);
+		memcpy(p, &v, 8);
+		v = htole64(r.nframes);
+		memcpy(p + 8, &v, 8);
+		v = htole64(r.gfn);
+		memcpy(p + 16, &v, 8);
+		w = htole32(r.domid);
+		memcpy(p + 24, &w, 4);
+		w = htole32(r.state & NDCTL_XEN_PAGEMAP_BROKEN ? 1 : 0);
+		memcpy(p + 28, &w, 4);
+		p += 32;
+		n++;
+	}
+	v = htole64((uint64_t)(p - buf));
+	memcpy(buf + 16, &v, 8);
+	w = htole32(na);
+	memcpy(buf + 24, &w, 4);
+	v = htole64(n);
+	memcpy(buf + 32, &v, 8);
+	reseal(buf, (size_t)(p - buf));
+	CHECK(write_bytes(path, buf, (size_t)(p - buf)) == 0, "write %s", path);
+}
+
+static void test_store(void)
+{
+	struct ndctl_xen_pagemap *a = new_map(), *b = new_map(), *c, *d;
+	char path[128], other[128], link[160], v1[128], fifo[128];
+	uint64_t mfn = 0, size, n, i;
+	uint8_t buf[4096], rec[56];
+	uint32_t dom, doms[4];
+	struct stat st;
+	size_t nd;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/shared", tmpdir);
+	snprintf(other, sizeof(other), "%s/other", tmpdir);
+	CHECK_EQ(ndctl_xen_pagemap_add_area(a, 0x1000, 0x2000), 0);
+	CHECK_EQ(ndctl_xen_pagemap_create(a, path, 0), 0);
+	CHECK_EQ(ndctl_xen_pagemap_create(a, other, 0), -EBUSY);
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_add_area(c, 0x1000, 0x1100), 0);
+	CHECK_EQ(ndctl_xen_pagemap_create(c, path, 0), -EEXIST);
+	ndctl_xen_pagemap_unref(c);
+	CHECK_EQ(ndctl_xen_pagemap_open(b, path, 0), 0);
+	CHECK_EQ(ndctl_xen_pagemap_open(b, path, 0), -EBUSY);
+	size = file_size(path);
+
+	/* b sees a's change before making its own: no frame given twice */
+	CHECK_EQ(ndctl_xen_pagemap_assign(a, 1, 0, 0x1000, 16), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign_any(b, 2, 0, 16, &mfn), 0);
+	CHECK_EQ(mfn, 0x1010);
+	CHECK_EQ(ndctl_xen_pagemap_assign(b, 3, 0, 0x1008, 1), -EBUSY);
+	CHECK_EQ(file_size(path), size + 2 * 56);
+	/* a reads its own view until it refreshes */
+	CHECK_EQ(state_at(a, 0x1010, NULL), NDCTL_XEN_PAGEMAP_FREE);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(a), 0);
+	CHECK_EQ(state_at(a, 0x1010, &dom), NDCTL_XEN_PAGEMAP_ASSIGNED);
+	CHECK_EQ(dom, 2);
+	/* a machine check from a names the domain b gave the frames to */
+	CHECK_EQ(ndctl_xen_pagemap_assign(b, 4, 0, 0x1100, 1), 0);
+	CHECK_EQ(ndctl_xen_pagemap_mark_broken(a, 0x1100, 1, doms, 4, &nd), 0);
+	CHECK(nd == 1 && doms[0] == 4, "broken names domain 4 (nd %zu)", nd);
+	CHECK_EQ(ndctl_xen_pagemap_release_domain(b, 4, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(state_at(b, 0x1100, NULL), NDCTL_XEN_PAGEMAP_BROKEN);
+	CHECK_EQ(state_at(a, 0x1100, NULL), NDCTL_XEN_PAGEMAP_ASSIGNED_BROKEN);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(a), 0);
+	same_maps(a, b, "after catching up");
+
+	/* a read-only map reads, and refuses changes */
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, path, NDCTL_XEN_PAGEMAP_RDONLY), 0);
+	same_maps(a, c, "read-only open");
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 5, 0, 0x1800, 1), -EBADF);
+	CHECK_EQ(ndctl_xen_pagemap_compact(c), -EBADF);
+	ndctl_xen_pagemap_unref(c);
+
+	/* a snapshot saved over a file updated since it was loaded: refused */
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_load(c, path), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 6, 0, 0x1900, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(a, 7, 0, 0x1a00, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_save(c, path), -ESTALE);
+	CHECK_EQ(state_at(b, 0x1900, NULL), NDCTL_XEN_PAGEMAP_FREE);
+	ndctl_xen_pagemap_unref(c);
+	/* loaded again, it saves; the attached maps reload the new file */
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_load(c, path), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 6, 0, 0x1900, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_save(c, path), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 6, 4, 0x1904, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_save(c, path), 0);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(b), 0);
+	same_maps(b, c, "after a snapshot's save");
+	CHECK_EQ(ndctl_xen_pagemap_release(a, 6, 0x1902, 1), 0);
+	CHECK_EQ(state_at(a, 0x1900, &dom), NDCTL_XEN_PAGEMAP_ASSIGNED);
+	CHECK_EQ(ndctl_xen_pagemap_save(c, path), -ESTALE);
+	ndctl_xen_pagemap_unref(c);
+
+	/* a torn append: the opener ignores it, the next update cuts it off */
+	size = file_size(path);
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec, "NDXL", 4);
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && write(fd, rec, 30) == 30, "append a torn record");
+	close(fd);
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, path, 0), 0);
+	same_maps(a, c, "with a torn tail");
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 8, 0, 0x1b00, 1), 0);
+	CHECK_EQ(file_size(path), size + 56);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(a), 0);
+	same_maps(a, c, "after the torn tail was cut");
+	/* a damaged record with records after it: damage, not a torn tail */
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 8, 1, 0x1b01, 1), 0);
+	size = read_bytes(path, buf, sizeof(buf));
+	CHECK(size == file_size(path), "the file fits the buffer");
+	buf[size - 2 * 56 + 20] ^= 1;
+	CHECK(write_bytes(other, buf, size) == 0, "write");
+	CHECK_EQ(load_rc(other), -EBADMSG);
+	ndctl_xen_pagemap_unref(c);
+
+	/* compaction: the log stays small, every map keeps up with it */
+	size = file_size(path);
+	for (i = 0; i < 3000 && !h_failed; i++) {
+		struct ndctl_xen_pagemap *m = i % 3 ? a : b;
+
+		if (i % 2 == 0)
+			CHECK_EQ(ndctl_xen_pagemap_assign(m, 9, i, 0x1c00 + i / 2 % 0x200, 1), 0);
+		else
+			CHECK_EQ(ndctl_xen_pagemap_release(m, 9, 0x1c00 + i / 2 % 0x200, 1), 0);
+	}
+	CHECK(file_size(path) < size + (64 << 10) + 2 * 56, "compacted: %" PRIu64 " bytes",
+			file_size(path));
+	CHECK_EQ(ndctl_xen_pagemap_refresh(a), 0);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(b), 0);
+	same_maps(a, b, "after compactions");
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, path, 0), 0);
+	same_maps(a, c, "reopened after compactions");
+	ndctl_xen_pagemap_unref(c);
+
+	/* owner, group and mode survive a new checkpoint; so does a symlink */
+	CHECK(chmod(path, 0640) == 0, "chmod");
+	if (geteuid() == 0)
+		CHECK(chown(path, 65534, 65534) == 0, "chown");
+	snprintf(link, sizeof(link), "%s/link", tmpdir);
+	CHECK(symlink("shared", link) == 0, "symlink");
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, link, 0), 0);
+	CHECK_EQ(ndctl_xen_pagemap_compact(c), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 10, 0, 0x1e00, 1), 0);
+	CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640, "mode kept: %o",
+			st.st_mode & 07777);
+	if (geteuid() == 0)
+		CHECK(st.st_uid == 65534 && st.st_gid == 65534, "owner kept: %u:%u",
+				st.st_uid, st.st_gid);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(a), 0);
+	CHECK_EQ(state_at(a, 0x1e00, &dom), NDCTL_XEN_PAGEMAP_ASSIGNED);
+	CHECK_EQ(dom, 10);
+	ndctl_xen_pagemap_unref(c);
+
+	/* not regular files: refused at once, even when replacing */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, fifo, 0), -ENOMSG);
+	CHECK_EQ(ndctl_xen_pagemap_load(c, fifo), -ENOMSG);
+	CHECK_EQ(ndctl_xen_pagemap_add_area(c, 0x1000, 0x1100), 0);
+	CHECK_EQ(ndctl_xen_pagemap_create(c, fifo, NDCTL_XEN_PAGEMAP_REPLACE), -ENOMSG);
+	CHECK_EQ(ndctl_xen_pagemap_save(c, fifo), -ENOMSG);
+	CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO is still a FIFO");
+	CHECK_EQ(ndctl_xen_pagemap_create(c, "/dev/null", NDCTL_XEN_PAGEMAP_REPLACE), -ENOMSG);
+	CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null is a device");
+	CHECK_EQ(ndctl_xen_pagemap_create(c, tmpdir, NDCTL_XEN_PAGEMAP_REPLACE), -ENOMSG);
+	/* replacing a map others hold open: they reload it */
+	CHECK_EQ(ndctl_xen_pagemap_create(c, path, NDCTL_XEN_PAGEMAP_REPLACE), 0);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(a), 0);
+	same_maps(a, c, "after a replacement");
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640, "mode kept by replace");
+	ndctl_xen_pagemap_unref(c);
+
+	/* format 1.0: loads, and its first update carries it over to 2.0 */
+	snprintf(v1, sizeof(v1), "%s/v1", tmpdir);
+	CHECK_EQ(ndctl_xen_pagemap_assign(a, 11, 0x40, 0x1010, 8), 0);
+	CHECK_EQ(ndctl_xen_pagemap_mark_broken(a, 0x1012, 2, NULL, 0, &nd), 0);
+	write_v1(a, v1);
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_load(c, v1), 0);
+	same_maps(a, c, "format 1.0 loaded");
+	ndctl_xen_pagemap_unref(c);
+	c = new_map();
+	d = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, v1, 0), 0);
+	CHECK_EQ(ndctl_xen_pagemap_open(d, v1, 0), 0);
+	CHECK(read_bytes(v1, buf, sizeof(buf)) > 10 && buf[8] == 1, "still 1.0 when opened");
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, 12, 0, 0x1020, 4), 0);
+	CHECK(read_bytes(v1, buf, sizeof(buf)) > 10 && buf[8] == 2, "2.0 after an update");
+	CHECK_EQ(ndctl_xen_pagemap_assign(d, 13, 0, 0x1020, 4), -EBUSY);
+	CHECK_EQ(ndctl_xen_pagemap_assign(d, 13, 0, 0x1024, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(a, 12, 0, 0x1020, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(a, 13, 0, 0x1024, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(c), 0);
+	same_maps(a, c, "format 1.0 carried over");
+	same_maps(a, d, "format 1.0 carried over, the other map");
+	ndctl_xen_pagemap_unref(c);
+	ndctl_xen_pagemap_unref(d);
+	ndctl_xen_pagemap_unref(a);
+	ndctl_xen_pagemap_unref(b);
 }
 
 /* ---- the model ---- */
@@ -600,9 +882,15 @@ static int compare_domains(struct ndctl_xen_pagemap *m, uint64_t step)
 	return 0;
 }
 
-static void test_model(uint64_t steps, uint64_t seed)
+/*
+ * shared: two maps attached to one state file take turns at random, so
+ * every step first replays the other's changes from the log (and, as the
+ * log fills, the checkpoints compaction writes); the "reload" step opens
+ * one of them again from the file.
+ */
+static void test_model(uint64_t steps, uint64_t seed, int shared)
 {
-	struct ndctl_xen_pagemap *m = new_map(), *m2;
+	struct ndctl_xen_pagemap *m = new_map(), *m2, *maps[2] = { NULL, NULL };
 	struct ndctl_xen_pagemap_range r;
 	uint64_t step, s, n, gfn, mfn, fit, counts[10] = { 0 }, okays = 0;
 	uint32_t dom, doms[NDOM], mdoms[NDOM];
@@ -613,6 +901,7 @@ static void test_model(uint64_t steps, uint64_t seed)
 
 	snprintf(path, sizeof(path), "%s/model-map", tmpdir);
 	rng = seed ? seed : 1;
+	memset(model, 0, sizeof(model));
 	for (i = 0; i < FRAMES; i++) {
 		model[i].dom = NONE;
 		model[i].in_area = model_area(i) >= 0;
@@ -621,7 +910,18 @@ static void test_model(uint64_t steps, uint64_t seed)
 		model[area_s[i]].area_start = 1;
 		CHECK_EQ(ndctl_xen_pagemap_add_area(m, area_s[i], area_e[i]), 0);
 	}
+	if (shared) {
+		snprintf(path, sizeof(path), "%s/model-shared", tmpdir);
+		CHECK_EQ(ndctl_xen_pagemap_create(m, path, 0), 0);
+		maps[0] = m;
+		maps[1] = new_map();
+		CHECK_EQ(ndctl_xen_pagemap_open(maps[1], path, 0), 0);
+	}
 	for (step = 0; step < steps && !h_failed; step++) {
+		unsigned int which = shared ? (unsigned int)below(2) : 0;
+
+		if (shared)
+			m = maps[which];
 		op = (unsigned int)below(100);
 		dom = below(50) ? (uint32_t)below(NDOM) : 0x7ff0;
 		n = below(20) ? 1 + below(48) : below(400);
@@ -715,6 +1015,9 @@ static void test_model(uint64_t steps, uint64_t seed)
 					") = %d, model %d", step, s, n, rc, want);
 			counts[5]++;
 		} else if (op < 99) {
+			/* lookups read this process's view: bring it up to date */
+			if (shared)
+				CHECK_EQ(ndctl_xen_pagemap_refresh(m), 0);
 			rc = ndctl_xen_pagemap_find(m, s, &r);
 			want = s < FRAMES && model[s].in_area ? 0 : -ENOENT;
 			CHECK(rc == want && (rc || (s >= r.mfn && s < r.mfn + r.nframes)),
@@ -731,6 +1034,19 @@ static void test_model(uint64_t steps, uint64_t seed)
 						step, dom, gfn);
 			}
 			counts[6]++;
+		} else if (shared) {
+			/* the other map catches up: the two must agree */
+			CHECK_EQ(ndctl_xen_pagemap_refresh(maps[!which]), 0);
+			if (compare(maps[!which], step))
+				break;
+			/* and one starts again from the file */
+			m2 = new_map();
+			rc = ndctl_xen_pagemap_open(m2, path, 0);
+			CHECK(rc == 0, "step %" PRIu64 ": open: %s", step,
+					ndctl_xen_pagemap_get_error(m2));
+			ndctl_xen_pagemap_unref(m);
+			m = maps[which] = m2;
+			counts[7]++;
 		} else {
 			/* through the state file and back */
 			CHECK_EQ(ndctl_xen_pagemap_save(m, path), 0);
@@ -752,15 +1068,21 @@ static void test_model(uint64_t steps, uint64_t seed)
 		if (step % 64 == 0 && compare_domains(m, step))
 			break;
 	}
-	printf("model: %" PRIu64 " steps (seed %" PRIu64 "): assign %" PRIu64 ", first fit %"
+	printf("model%s: %" PRIu64 " steps (seed %" PRIu64 "): assign %" PRIu64 ", first fit %"
 			PRIu64 ", release %" PRIu64 ", release domain %" PRIu64 ", broken %" PRIu64
 			", clear %" PRIu64 ", lookups %" PRIu64 ", reloads %" PRIu64 "; %" PRIu64
-			" succeeded; ranges at the end %" PRIu64 "\n", step, seed, counts[0],
+			" succeeded; ranges at the end %" PRIu64 "\n", shared ? " (two maps, one "
+			"shared state file)" : "", step, seed, counts[0],
 			counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7],
 			okays, ndctl_xen_pagemap_get_ranges(m, 0) + ndctl_xen_pagemap_get_ranges(m, 1)
 			+ ndctl_xen_pagemap_get_ranges(m, 2) + ndctl_xen_pagemap_get_ranges(m, 3));
 	CHECK_EQ(step, steps);
-	ndctl_xen_pagemap_unref(m);
+	if (shared) {
+		ndctl_xen_pagemap_unref(maps[0]);
+		ndctl_xen_pagemap_unref(maps[1]);
+	} else {
+		ndctl_xen_pagemap_unref(m);
+	}
 }
 
 int main(void)
@@ -771,7 +1093,12 @@ int main(void)
 
 	if (ndctl_xen_new(&ctx))
 		return 1;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ndx-pagemap-test.XXXXXX");
+	/*
+	 * tmpfs when there is one: thousands of fdatasyncs of the store's
+	 * tests cost nothing there (what they check is what the file holds)
+	 */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ndx-pagemap-test.XXXXXX",
+			access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (!mkdtemp(tmpdir))
 		return 1;
 	env = getenv("NDX_PAGEMAP_N");
@@ -785,7 +1112,10 @@ int main(void)
 	test_merges_and_first_fit();
 	test_badblock_frames();
 	test_state_file();
-	test_model(steps, seed);
+	test_store();
+	test_model(steps, seed, 0);
+	/* a tenth of the steps: each one is a locked, logged, synced update */
+	test_model(steps / 10, seed + 1, 1);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

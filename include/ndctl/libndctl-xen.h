@@ -494,17 +494,55 @@ uint64_t ndctl_xen_pagemap_get_ranges(struct ndctl_xen_pagemap *map,
 		enum ndctl_xen_pagemap_state state);
 
 /*
- * State file (format in libndctl-xen(3)).  save writes a temporary file
- * beside path, fsyncs it, renames it over path and fsyncs the directory.
- * load fills an empty map (-EBUSY if it has areas): -ENOMSG for a file
- * that is not a page map, -EPROTONOSUPPORT for another format version,
- * -EBADMSG for a damaged one (length, checksum, or contents that break
- * an invariant), or the -errno of the I/O; the map stays empty.
+ * State file (formats 1.0 and 2.0 in libndctl-xen(3)).  The path must
+ * name a regular file (symlinks are followed; the link is kept); -ENOMSG
+ * for anything else, which is never opened for writing, and never waited
+ * on.  A new checkpoint keeps the old file's owner, group and mode.
+ *
+ * Snapshots: load fills an empty map (-EBUSY if it has areas) under the
+ * file's shared lock: -ENOMSG for a file that is not a page map,
+ * -EPROTONOSUPPORT for another format version, -EBADMSG for a damaged
+ * one (length, checksum, or contents that break an invariant), or the
+ * -errno of the I/O; the map stays empty.  Changes to a loaded map stay
+ * in memory until save, which writes a whole checkpoint to a temporary
+ * file beside path, fsyncs it, renames it over path and fsyncs the
+ * directory, under the file's exclusive lock; -ESTALE when path is the
+ * file the map was loaded from and another process updated it since
+ * (nothing written: load again and redo the change).
  */
 int ndctl_xen_pagemap_save(struct ndctl_xen_pagemap *map,
 		const char *path) NDCTL_XEN_MUST_CHECK;
 int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map,
 		const char *path) NDCTL_XEN_MUST_CHECK;
+
+/*
+ * Shared state files, for toolstacks whose processes update one map at
+ * once (LIBNDCTL_XEN_2).  open fills an empty map from path (as load
+ * does) and attaches it to the file; create writes an (unattached) map
+ * as a new state file and attaches it: -EEXIST if path exists, unless
+ * flags has NDCTL_XEN_PAGEMAP_REPLACE (then only a regular file is
+ * replaced).  On an attached map every change (add_area, assign,
+ * assign_any, release, release_domain, mark_broken, clear_broken) is
+ * made under the file's exclusive lock: it first applies what other
+ * processes changed since, then checks and applies the change, appends
+ * it to the file's log and fdatasyncs it before returning 0.  A return
+ * of 0 is a change that is kept; a refusal writes nothing; an I/O error
+ * leaves the file and the map as before the call.  Lookups and
+ * iteration read the map as of this process's last change or refresh:
+ * refresh catches up under the shared lock, a consistent view.  compact
+ * writes a new checkpoint now (updates do it when the log grows; it
+ * also carries a format 1.0 file over to 2.0, as a first update does).
+ * -EBADF when the map is not attached, or (changes) opened with
+ * NDCTL_XEN_PAGEMAP_RDONLY.
+ */
+#define NDCTL_XEN_PAGEMAP_RDONLY 0x1u
+#define NDCTL_XEN_PAGEMAP_REPLACE 0x2u
+int ndctl_xen_pagemap_open(struct ndctl_xen_pagemap *map, const char *path,
+		unsigned int flags) NDCTL_XEN_MUST_CHECK;
+int ndctl_xen_pagemap_create(struct ndctl_xen_pagemap *map, const char *path,
+		unsigned int flags) NDCTL_XEN_MUST_CHECK;
+int ndctl_xen_pagemap_refresh(struct ndctl_xen_pagemap *map) NDCTL_XEN_MUST_CHECK;
+int ndctl_xen_pagemap_compact(struct ndctl_xen_pagemap *map) NDCTL_XEN_MUST_CHECK;
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #               /rig/prev-facts.json
 # --env K=V     add K=V to the guest's /rig/config (repeatable)
 # --seed N      seed for the random power-cut delays (default: random)
+# --fetch-only  install the rig's packages and fetch the kernel, then exit
+#               (CI does this before anything else runs apt beside the rig)
 #
 # The guest reaches the host through a second serial port (/dev/ttyS1,
 # helpers in guest/common): "SUM DIMM OFFSET LENGTH" answers the sha256 of
@@ -65,7 +67,7 @@ say() { echo "rig: $*" >&2; }
 die() { echo "rig: $*" >&2; exit 1; }
 usage() { sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM
+kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM fetch_only=0
 tests=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -76,13 +78,14 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
 	--seed) seed=$2; shift 2 ;;
+	--fetch-only) fetch_only=1; shift ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) tests+=("$1"); shift ;;
 	esac
 done
 case $kernel in 6.1|6.12) ;; *) usage ;; esac
-[ ${#tests[@]} -gt 0 ] || usage
+[ ${#tests[@]} -gt 0 ] || [ "$fetch_only" = 1 ] || usage
 for t in "${tests[@]}"; do
 	[ -f "$RIG_DIR/guest/$t.sh" ] || die "no guest test $RIG_DIR/guest/$t.sh"
 done
@@ -358,7 +361,7 @@ KARGS="no_timer_check nosoftlockup"
 
 # one console log per boot, named after its first test; console.log links
 # to the latest
-console=$work/console-${tests[0]}.log
+console=$work/console-${tests[0]:-none}.log
 
 main() {
 	local start=$SECONDS rc=0 t summary
@@ -369,6 +372,7 @@ main() {
 	ensure_packages
 	fetch_kernel
 	flock -u 9
+	if [ "$fetch_only" = 1 ]; then say "kernel $KVER ready in $KROOT"; return 0; fi
 	say "kernel $KVER, work dir $work"
 	build_initramfs
 	[ "$reuse" = 0 ] || [ -f "$work/facts.json" ] || die "--reuse-work: no $work/facts.json"
