@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The info-block commands: write-infoblock and read-infoblock on image
+ * files and block devices.  The CLI only parses, does I/O and prints;
+ * every decision about the layout and the on-media bytes is the library's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+#include <json-c/json.h>
+#include <syslog.h>
+#include <ndctl/libndctl.h>
+#include <linux/ndctl.h>
+#include <daxctl/libdaxctl.h>
+
+#include "builtin.h"
+#include "util/size.h"
+#include "layout-opts.h"
+
+#define INFOBLOCK_SPAN 8192
+
+static int compute_or_explain(const char *cmd, struct ndctl_xen_layout *l)
+{
+	if (ndctl_xen_layout_compute(l) == 0)
+		return 0;
+	cmd_error(cmd, "%s: %s", ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
+			ndctl_xen_layout_get_error(l));
+	return EXIT_REFUSED;
+}
+
+static int write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = off >= 0 ? pwrite(fd, p, len, off) : write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
+	}
+	return 0;
+}
+
+/*
+ * Reads up to len bytes from fd's current position (the start, for a file
+ * just opened, or a pipe); returns bytes read or -errno.
+ */
+static ssize_t read_head(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int fd_size(int fd, const struct stat *st, uint64_t *size)
+{
+	if (S_ISREG(st->st_mode)) {
+		*size = (uint64_t)st->st_size;
+		return 0;
+	}
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	return -EINVAL;
+}
+
+/*
+ * Something other than zeros or an info block in the first 8 KiB is a
+ * user's data (a filesystem, a BTT, a partition table): keep it unless
+ * forced.  A valid block is returned in *valid (NULL otherwise) so that a
+ * replacement that moves the data can be refused too.
+ */
+static int holds_foreign_data(struct ndctl_xen_ctx *ctx, const uint8_t *head,
+		size_t len, struct ndctl_xen_infoblock **valid)
+{
+	struct ndctl_xen_infoblock *ib;
+	size_t i;
+
+	*valid = NULL;
+	for (i = 0; i < len && !head[i]; i++)
+		;
+	if (i == len)
+		return 0;
+	if (len < INFOBLOCK_SPAN)
+		return 1;
+	for (i = 0; i < 4096 && !head[i]; i++)
+		;
+	if (i < 4096)
+		return 1;
+	if (ndctl_xen_infoblock_decode(ctx, head, len, &ib) < 0)
+		return 1;
+	if (ndctl_xen_infoblock_get_status(ib) != NDCTL_XEN_BLOCK_OK) {
+		ndctl_xen_infoblock_unref(ib);
+		return 1;
+	}
+	*valid = ib;
+	return 0;
+}
+
+static const char *map_name(uint32_t pfn_mode)
+{
+	return pfn_mode == NDCTL_XEN_MAP_DEV ? "dev" : pfn_mode == NDCTL_XEN_MAP_MEM ?
+		"mem" : "none";
+}
+
+/*
+ * A valid block whose data would move (dataoff), change type (fsdax and
+ * devdax) or change where the page structures live (map) holds a
+ * namespace's layout: replacing it loses the data as surely as
+ * overwriting a filesystem, so it needs --force as create-namespace does.
+ * 0, or 1 with the difference in why.
+ */
+static int replaces_layout(struct ndctl_xen_infoblock *ib, struct ndctl_xen_layout *l,
+		char *why, size_t len)
+{
+	enum ndctl_xen_mode old_mode = ndctl_xen_infoblock_get_mode(ib);
+	enum ndctl_xen_mode new_mode = ndctl_xen_layout_get_mode(l);
+	uint32_t old_map = ndctl_xen_infoblock_get_pfn_mode(ib);
+	uint32_t new_map = ndctl_xen_layout_get_map(l);
+	uint64_t old_off = ndctl_xen_infoblock_get_dataoff(ib);
+	uint64_t new_off = ndctl_xen_layout_get_dataoff(l);
+
+	if (old_mode != new_mode)
+		snprintf(why, len, "its valid %s info block would become %s",
+				old_mode == NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax",
+				new_mode == NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax");
+	else if (old_map != new_map)
+		snprintf(why, len, "its valid info block's map would change from %s to %s",
+				map_name(old_map), map_name(new_map));
+	else if (old_off != new_off)
+		snprintf(why, len, "its valid info block's dataoff would move from %#" PRIx64
+				" to %#" PRIx64, old_off, new_off);
+	else
+		return 0;
+	return 1;
+}
+
+static const char *file_type(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ?
+		"a character device" : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ?
+		"a symbolic link" : "not a regular file";
+}
+
+static void write_usage(FILE *f)
+{
+	fprintf(f,
+"usage: ndctl-xen write-infoblock (-o FILE | -c) [-s SIZE] [OPTIONS]\n\n"
+"Write the first 8 KiB of a namespace image: 4 KiB of zeros, then a pfn\n"
+"(fsdax) or dax (devdax) info block whose dataoff leaves a reserved area,\n"
+"recorded in the block.\n\n"
+"  -o, --output=FILE        write to FILE at offset 0 (image file or block device)\n"
+"  -c, --stdout             write the 8 KiB to standard output (needs --size)\n"
+LAYOUT_HELP
+"  -u, --uuid=UUID          uuid of the info block (default: generated)\n"
+"  -p, --parent-uuid=UUID   uuid of the namespace (default: all zero, label-less)\n"
+"  -f, --force              overwrite data in FILE that is not an info block,\n"
+"                           replace a valid block's layout, or write a --size\n"
+"                           that is not FILE's\n"
+"  -h, --help               this text\n\n"
+"Exit status: 0 written, 1 refused by a rule (nothing written), 2 usage or a\n"
+"malformed value, 3 failed while writing (an I/O error).\n");
+}
+
+int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "stdout", no_argument, NULL, 'c' },
+		{ "uuid", required_argument, NULL, 'u' },
+		{ "parent-uuid", required_argument, NULL, 'p' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		LAYOUT_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "write-infoblock", *output = NULL;
+	const char *uuid_str = NULL, *parent_str = NULL;
+	struct layout_opts o = { 0 };
+	struct ndctl_xen_layout *l = NULL;
+	unsigned char uuid[16], parent[16];
+	uint8_t buf[INFOBLOCK_SPAN], head[INFOBLOCK_SPAN];
+	int c, to_stdout = 0, force = 0, fd = -1, rc;
+	int is_blk = 0, exists = 0;
+	uint64_t size = 0, new_size;
+	ssize_t head_len = 0;
+	struct ndctl_xen_infoblock *old_ib = NULL;
+	char why[256];
+	struct stat st;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fh", longopts, NULL)) != -1) {
+		if (layout_opt(c, &o))
+			continue;
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'c': to_stdout = 1; break;
+		case 'u': uuid_str = optarg; break;
+		case 'p': parent_str = optarg; break;
+		case 'f': force = 1; break;
+		case 'h': write_usage(stdout); return 0;
+		default: return bad_option(cmd, argv);
+		}
+	}
+	if (optind < argc) {
+		cmd_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!!output == !!to_stdout) {
+		cmd_error(cmd, "give exactly one of --output=FILE or --stdout");
+		return EXIT_USAGE;
+	}
+	if (to_stdout && !o.size) {
+		cmd_error(cmd, "--stdout needs --size");
+		return EXIT_USAGE;
+	}
+	if (uuid_str && uuid_parse(uuid_str, uuid)) {
+		cmd_error(cmd, "--uuid=%s is not a uuid", uuid_str);
+		return EXIT_USAGE;
+	}
+	if (parent_str && uuid_parse(parent_str, parent)) {
+		cmd_error(cmd, "--parent-uuid=%s is not a uuid", parent_str);
+		return EXIT_USAGE;
+	}
+
+	/*
+	 * One open per path: every check below (type, size, contents) and the
+	 * write go through this descriptor, so a symlink or rename flipped in
+	 * between cannot point the write at something that was not checked.
+	 * O_NONBLOCK: a FIFO or a terminal opens without waiting for a peer
+	 * (and is refused below); O_EXCL: a block device that is mounted or
+	 * held (dm, md, swap) fails with EBUSY.
+	 */
+	if (output) {
+		fd = open(output, O_RDWR | O_NONBLOCK | O_NOCTTY | O_EXCL | O_CLOEXEC);
+		if (fd >= 0) {
+			exists = 1;
+			if (fstat(fd, &st) < 0) {
+				cmd_error(cmd, "%s: %s", output, strerror(errno));
+				rc = EXIT_FAILED;
+				goto out;
+			}
+			if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+				cmd_error(cmd, "%s is %s: write-infoblock writes only to a regular "
+						"file or a block device (even with --force)",
+						output, file_type(st.st_mode));
+				rc = EXIT_REFUSED;
+				goto out;
+			}
+			is_blk = S_ISBLK(st.st_mode);
+			if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+					fd_size(fd, &st, &size) < 0) {
+				cmd_error(cmd, "%s: cannot read its size: %s", output,
+						strerror(errno));
+				rc = EXIT_FAILED;
+				goto out;
+			}
+			head_len = read_head(fd, head, sizeof(head));
+			if (head_len < 0) {
+				cmd_error(cmd, "%s: read: %s", output, strerror((int)-head_len));
+				rc = EXIT_FAILED;
+				goto out;
+			}
+		} else if (errno == EBUSY) {
+			cmd_error(cmd, "%s: in use (mounted or held by another user)", output);
+			return EXIT_REFUSED;
+		} else if (errno == EISDIR) {
+			cmd_error(cmd, "%s is a directory: write-infoblock writes only to a "
+					"regular file or a block device (even with --force)", output);
+			return EXIT_REFUSED;
+		} else if (errno != ENOENT) {
+			cmd_error(cmd, "%s: %s", output, strerror(errno));
+			return errno == EACCES || errno == EPERM || errno == EROFS ?
+				EXIT_REFUSED : EXIT_FAILED;
+		} else if (!o.size) {
+			cmd_error(cmd, "%s does not exist: give --size", output);
+			return EXIT_USAGE;
+		}
+	}
+
+	if (ndctl_xen_layout_new(ctx, &l) < 0) {
+		cmd_error(cmd, "out of memory");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	ndctl_xen_layout_set_size(l, size);
+	rc = apply_layout_opts(cmd, &o, l);
+	if (rc)
+		goto out;
+	rc = compute_or_explain(cmd, l);
+	if (rc)
+		goto out;
+	if (ndctl_xen_layout_encode(l, uuid_str ? uuid : NULL,
+				parent_str ? parent : NULL, buf, sizeof(buf)) < 0) {
+		cmd_error(cmd, "internal error: cannot encode the layout");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+
+	if (to_stdout) {
+		rc = write_all(STDOUT_FILENO, buf, sizeof(buf), -1);
+		if (rc) {
+			cmd_error(cmd, "stdout: %s", strerror(-rc));
+			rc = EXIT_FAILED;
+		}
+		goto out;
+	}
+	new_size = ndctl_xen_layout_get_size(l);
+	/* a block sized for another namespace puts dataoff where no data is */
+	if (exists && !force && is_blk && new_size > size) {
+		cmd_error(cmd, "--size=%s (%" PRIu64 " bytes) is larger than the block device "
+				"%s (%" PRIu64 " bytes); use --force to write it anyway",
+				o.size, new_size, output, size);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	/* an empty file is no image yet: it takes the size asked for */
+	if (exists && !force && !is_blk && size && new_size != size) {
+		cmd_error(cmd, "--size=%s (%" PRIu64 " bytes) differs from the image %s "
+				"(%" PRIu64 " bytes); use --force to write it anyway",
+				o.size, new_size, output, size);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (exists && !force && holds_foreign_data(ctx, head, (size_t)head_len, &old_ib)) {
+		cmd_error(cmd, "%s holds data in its first 8 KiB that is not an info block; "
+				"use --force to overwrite it", output);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (old_ib && replaces_layout(old_ib, l, why, sizeof(why))) {
+		cmd_error(cmd, "%s: %s; use --force to replace it", output, why);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (!exists) {
+		/*
+		 * O_EXCL with O_CREAT refuses any name that appeared since, a
+		 * symbolic link included, rather than writing through it.
+		 */
+		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			struct stat lst;
+			int e = errno;
+
+			cmd_error(cmd, "%s: %s", output, e != EEXIST ? strerror(e) :
+					lstat(output, &lst) == 0 && S_ISLNK(lst.st_mode) ?
+					"a symbolic link to a missing file: not created through it" :
+					"appeared while being checked; nothing written");
+			errno = e;
+			rc = errno == EEXIST || errno == EACCES || errno == EPERM ||
+				errno == EROFS ? EXIT_REFUSED : EXIT_FAILED;
+			goto out;
+		}
+	}
+	rc = write_all(fd, buf, sizeof(buf), 0);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (rc) {
+		cmd_error(cmd, "%s: write: %s", output, strerror(-rc));
+		rc = EXIT_FAILED;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	ndctl_xen_infoblock_unref(old_ib);
+	ndctl_xen_layout_unref(l);
+	return rc;
+}
+
+/* ---- read-infoblock ---- */
+
+
+static struct json_object *infoblock_json(struct ndctl_xen_infoblock *ib,
+		struct ndctl_xen_layout *l, const char *path, int human,
+		const char *problem)
+{
+	struct json_object *j = json_object_new_object(), *r, *lj;
+	unsigned char u[16];
+	char s[40];
+
+#define ADD(key, val) json_object_object_add(j, key, val)
+	ADD("file", json_object_new_string(path));
+	ADD("signature", json_object_new_string(ndctl_xen_infoblock_get_signature(ib)));
+	ADD("mode", json_object_new_string(ndctl_xen_infoblock_get_mode(ib) ==
+				NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax"));
+	ADD("map", json_object_new_string(
+			ndctl_xen_infoblock_get_pfn_mode(ib) == 2 ? "dev" :
+			ndctl_xen_infoblock_get_pfn_mode(ib) == 1 ? "mem" : "none"));
+	ndctl_xen_infoblock_get_uuid(ib, u);
+	ADD("uuid", json_object_new_string(uuid_str(u, s)));
+	ndctl_xen_infoblock_get_parent_uuid(ib, u);
+	ADD("parent_uuid", json_object_new_string(uuid_str(u, s)));
+	ADD("flags", json_hex(ndctl_xen_infoblock_get_flags(ib), human));
+	snprintf(s, sizeof(s), "%u.%u", ndctl_xen_infoblock_get_version_major(ib),
+			ndctl_xen_infoblock_get_version_minor(ib));
+	ADD("version", json_object_new_string(s));
+	ADD("dataoff", json_hex(ndctl_xen_infoblock_get_dataoff(ib), human));
+	ADD("npfns", json_u64(ndctl_xen_infoblock_get_npfns(ib)));
+	ADD("pfn_mode", json_u64(ndctl_xen_infoblock_get_pfn_mode(ib)));
+	ADD("start_pad", json_hex(ndctl_xen_infoblock_get_start_pad(ib), human));
+	ADD("end_trunc", json_hex(ndctl_xen_infoblock_get_end_trunc(ib), human));
+	ADD("align", json_hex(ndctl_xen_infoblock_get_align(ib), human));
+	ADD("page_size", json_hex(ndctl_xen_infoblock_get_page_size(ib), human));
+	ADD("page_struct_size", json_hex(ndctl_xen_infoblock_get_page_struct_size(ib), human));
+	snprintf(s, sizeof(s), "%#" PRIx64, ndctl_xen_infoblock_get_checksum(ib));
+	ADD("checksum", json_object_new_string(s));
+	ADD("record", json_object_new_string(ndctl_xen_record_status_name(
+				ndctl_xen_infoblock_get_record_status(ib))));
+	if (ndctl_xen_infoblock_get_record_status(ib) == NDCTL_XEN_RECORD_PRESENT) {
+		r = json_object_new_object();
+		snprintf(s, sizeof(s), "%u.%u",
+				ndctl_xen_infoblock_get_record_version_major(ib),
+				ndctl_xen_infoblock_get_record_version_minor(ib));
+		json_object_object_add(r, "version", json_object_new_string(s));
+		json_object_object_add(r, "offset",
+				json_hex(ndctl_xen_infoblock_get_reserve_offset(ib), human));
+		json_object_object_add(r, "size",
+				json_size(ndctl_xen_infoblock_get_reserve_size(ib), human));
+		json_object_object_add(r, "owner", json_object_new_string(owner_str(
+				ndctl_xen_infoblock_get_reserve_owner(ib),
+				ndctl_xen_infoblock_get_reserve_owner_name(ib))));
+		json_object_object_add(r, "per_page_bytes",
+				json_u64(ndctl_xen_infoblock_get_reserve_per_page(ib)));
+		ADD("reserve", r);
+	}
+	if (l) {
+		lj = json_object_new_object();
+#define LADD(key, val) json_object_object_add(lj, key, val)
+		LADD("size", json_size(ndctl_xen_layout_get_size(l), human));
+		LADD("memmap_end", json_hex(ndctl_xen_layout_get_memmap_end(l), human));
+		LADD("reserve_offset", json_hex(ndctl_xen_layout_get_reserve_offset(l), human));
+		LADD("reserve_size", json_size(ndctl_xen_layout_get_reserve_size(l), human));
+		LADD("data_offset", json_hex(ndctl_xen_layout_get_data_offset(l), human));
+		LADD("data_size", json_size(ndctl_xen_layout_get_data_size(l), human));
+		LADD("max_reserve", json_size(ndctl_xen_layout_get_max_reserve(l), human));
+		ADD("layout", lj);
+#undef LADD
+	}
+	ADD("consistent", json_object_new_boolean(problem == NULL));
+	if (problem)
+		ADD("problem", json_object_new_string(problem));
+#undef ADD
+	return j;
+}
+
+/* The same facts as text: "key: value", nested keys joined with '.'. */
+static void print_text(FILE *out, struct json_object *j, const char *prefix)
+{
+	json_object_object_foreach(j, key, val) {
+		if (json_object_is_type(val, json_type_object)) {
+			char sub[128];
+
+			snprintf(sub, sizeof(sub), "%s%s.", prefix, key);
+			print_text(out, val, sub);
+		} else {
+			fprintf(out, "%s%s: %s\n", prefix, key, json_object_get_string(val));
+		}
+	}
+}
+
+static void read_usage(FILE *f)
+{
+	fprintf(f,
+"usage: ndctl-xen read-infoblock -i FILE [-o FILE] [-j] [-u] [-V] [-s SIZE]\n\n"
+"Decode the info block at byte 4096 of FILE (an image, a block device,\n"
+"or - for standard input), its reservation record and the layout.\n\n"
+"  -i, --input=FILE   image file, block device or -\n"
+"  -o, --output=FILE  write the result to FILE instead of standard output\n"
+"  -j, --json         print JSON\n"
+"  -u, --human        sizes and offsets in human-readable form (implies --json)\n"
+"  -V, --verify       fail on any inconsistency between the block, its record\n"
+"                     and the kernel's rules\n"
+"  -s, --size=SIZE    namespace size (default: FILE's size when larger than\n"
+"                     8 KiB, else derived from the block)\n"
+"  -h, --help         this text\n\n"
+"Exit status: 0 decoded, 1 no valid block or (with -V) inconsistent, 2 usage,\n"
+"3 failed (a read error).\n");
+}
+
+int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "human", no_argument, NULL, 'u' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "read-infoblock", *path = NULL, *size_str = NULL;
+	const char *outpath = NULL;
+	FILE *out = stdout;
+	int c, json = 0, human = 0, verify = 0, fd, rc = 0;
+	struct ndctl_xen_infoblock *ib = NULL;
+	struct ndctl_xen_layout *l = NULL;
+	const char *problem = NULL;
+	char problem_buf[512];
+	uint8_t buf[INFOBLOCK_SPAN];
+	uint64_t size = 0, file_size = 0;
+	struct json_object *j, *arr;
+	ssize_t got;
+	struct stat st;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "i:o:juVs:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': path = optarg; break;
+		case 'o': outpath = optarg; break;
+		case 'j': json = 1; break;
+		case 'u': human = json = 1; break;
+		case 'V': verify = 1; break;
+		case 's': size_str = optarg; break;
+		case 'h': read_usage(stdout); return 0;
+		default: return bad_option(cmd, argv);
+		}
+	}
+	if (optind < argc) {
+		cmd_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!path) {
+		cmd_error(cmd, "give --input=FILE (or - for standard input)");
+		return EXIT_USAGE;
+	}
+	if (size_str && parse_size_opt(cmd, "size", size_str, &size))
+		return EXIT_USAGE;
+
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cmd_error(cmd, "%s: %s", path, strerror(errno));
+			return EXIT_REFUSED;
+		}
+		if (fstat(fd, &st) == 0 && fd_size(fd, &st, &file_size) < 0)
+			file_size = 0;
+	}
+	got = read_head(fd, buf, sizeof(buf));
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (got < 0) {
+		cmd_error(cmd, "%s: read: %s", path, strerror((int)-got));
+		return EXIT_FAILED;
+	}
+	if (got < INFOBLOCK_SPAN) {
+		cmd_error(cmd, "%s: %s (%zd bytes): an info block needs the first %d bytes",
+				path, got ? "too short" : "empty", got, INFOBLOCK_SPAN);
+		return EXIT_REFUSED;
+	}
+	if (ndctl_xen_infoblock_decode(ctx, buf, sizeof(buf), &ib) < 0) {
+		cmd_error(cmd, "out of memory");
+		return EXIT_FAILED;
+	}
+	switch (ndctl_xen_infoblock_get_status(ib)) {
+	case NDCTL_XEN_BLOCK_OK:
+		break;
+	case NDCTL_XEN_BLOCK_NOT_INFOBLOCK:
+		cmd_error(cmd, "%s: no info block at byte 4096 (signature is neither "
+				"NVDIMM_PFN_INFO nor NVDIMM_DAX_INFO)", path);
+		rc = EXIT_REFUSED;
+		goto out;
+	case NDCTL_XEN_BLOCK_BAD_CHECKSUM:
+		cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
+				" does not match its contents)", path,
+				ndctl_xen_infoblock_get_signature(ib),
+				ndctl_xen_infoblock_get_checksum(ib));
+		rc = EXIT_REFUSED;
+		goto out;
+	case NDCTL_XEN_BLOCK_BAD_VERSION:
+		cmd_error(cmd, "%s: info block version %u.%u is not supported (major must be 1)",
+				path, ndctl_xen_infoblock_get_version_major(ib),
+				ndctl_xen_infoblock_get_version_minor(ib));
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	switch (ndctl_xen_infoblock_get_record_status(ib)) {
+	case NDCTL_XEN_RECORD_DAMAGED:
+		cmd_error(cmd, "%s: the reservation record (block bytes 4024-4087) is damaged: "
+				"its checksum or length does not match", path);
+		rc = EXIT_REFUSED;
+		goto out;
+	case NDCTL_XEN_RECORD_BAD_VERSION:
+		cmd_error(cmd, "%s: reservation record version %u.x is not supported (major must be 1)",
+				path, ndctl_xen_infoblock_get_record_version_major(ib));
+		rc = EXIT_REFUSED;
+		goto out;
+	default:
+		break;
+	}
+
+	if (!size && file_size > INFOBLOCK_SPAN)
+		size = file_size;
+	rc = ndctl_xen_infoblock_get_layout(ib, size, 0, &l);
+	if (rc == -EINVAL) {
+		snprintf(problem_buf, sizeof(problem_buf), "%s: %s",
+				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
+				ndctl_xen_layout_get_error(l));
+		problem = problem_buf;
+	} else if (rc < 0) {
+		cmd_error(cmd, "%s: cannot derive the layout: %s", path, strerror(-rc));
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	rc = 0;
+
+	if (outpath) {
+		out = fopen(outpath, "w");
+		if (!out) {
+			cmd_error(cmd, "%s: %s", outpath, strerror(errno));
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+	}
+	j = infoblock_json(ib, l, path, human, problem);
+	if (json) {
+		arr = json_object_new_array();
+		json_object_array_add(arr, j);
+		fprintf(out, "%s\n", json_object_to_json_string_ext(arr,
+					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(arr);
+	} else {
+		print_text(out, j, "");
+		json_object_put(j);
+	}
+	if (out != stdout && fclose(out) != 0) {
+		cmd_error(cmd, "%s: %s", outpath, strerror(errno));
+		rc = EXIT_FAILED;
+	}
+	if (problem && verify) {
+		cmd_error(cmd, "%s: inconsistent: %s", path, problem);
+		rc = EXIT_REFUSED;
+	}
+out:
+	ndctl_xen_layout_unref(l);
+	ndctl_xen_infoblock_unref(ib);
+	return rc;
+}
