@@ -53,7 +53,7 @@ static int record_name(const unsigned char uuid[16], uint64_t resource, char *bu
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-static int sync_dir(const char *dir)
+int ndx_sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 0;
@@ -66,10 +66,8 @@ static int sync_dir(const char *dir)
 	return rc;
 }
 
-/* The directory, made root's and private if it does not exist yet. */
-static int state_dir(void)
+int ndx_state_mkdir(const char *dir)
 {
-	const char *dir = ndx_intent_dir();
 	struct stat st;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -82,13 +80,53 @@ static int state_dir(void)
 	return 0;
 }
 
+int ndx_write_atomic(const char *dir, const char *path, const void *buf, size_t len)
+{
+	char tmp[4200];
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len)
+		rc = errno ? -errno : -EIO;
+	else if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	/* rename: a cut leaves the old file or the new one, never half of one */
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	return ndx_sync_dir(dir);
+}
+
+int ndx_open_private(const char *path, int *fd_out, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid()) {
+		close(fd);
+		return -EINVAL;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
 int ndx_intent_write(const struct ndx_intent *rec)
 {
-	char path[4096], tmp[4200], body[INTENT_MAX], u[40], t[40];
+	char path[4096], body[INTENT_MAX], u[40], t[40];
 	size_t len;
-	int fd, rc, n;
+	int rc, n;
 
-	rc = state_dir();
+	rc = ndx_state_mkdir(ndx_intent_dir());
 	if (!rc)
 		rc = record_name(rec->uuid, rec->resource, path, sizeof(path));
 	if (rc)
@@ -102,24 +140,7 @@ int ndx_intent_write(const struct ndx_intent *rec)
 	len = (size_t)n;
 	n = snprintf(body + len, sizeof(body) - len, "sum %#" PRIx64 "\n", fnv1a(body, len));
 	len += (size_t)n;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, body, len) != (ssize_t)len)
-		rc = errno ? -errno : -EIO;
-	else if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	/* rename: a cut leaves the old record or the new one, never half of one */
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	return sync_dir(ndx_intent_dir());
+	return ndx_write_atomic(ndx_intent_dir(), path, body, len);
 }
 
 static int parse_uuid(const char *line, const char *key, unsigned char out[16])
@@ -160,13 +181,9 @@ int ndx_intent_read(const unsigned char uuid[16], uint64_t resource, struct ndx_
 	rc = record_name(uuid, resource, path, sizeof(path));
 	if (rc)
 		return rc;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		close(fd);
-		return -EINVAL;
-	}
+	rc = ndx_open_private(path, &fd, &st);
+	if (rc)
+		return rc;
 	n = read(fd, body, INTENT_MAX);
 	close(fd);
 	if (n <= 0 || (size_t)n >= INTENT_MAX || body[n - 1] != '\n')
@@ -211,7 +228,7 @@ int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource)
 		return rc;
 	if (unlink(path) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	return sync_dir(ndx_intent_dir());
+	return ndx_sync_dir(ndx_intent_dir());
 }
 
 /* ---- the public side: a client marks a namespace before creating it ---- */

@@ -2,6 +2,7 @@
 #ifndef NDCTL_XEN_INTENT_H
 #define NDCTL_XEN_INTENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -47,5 +48,20 @@ int ndx_intent_read(const unsigned char uuid[16], uint64_t resource, struct ndx_
 int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource);
 /* The state directory in use (for messages). */
 const char *ndx_intent_dir(void);
+
+/*
+ * The state directory's helpers, shared with the block store (store.h).
+ * ndx_state_mkdir: make dir (0700) if missing; -EPERM unless it is a
+ * directory of the caller's that nobody else can write.
+ * ndx_write_atomic: path (in dir) gets buf whole or keeps what it had:
+ * a temporary file, fsync, rename, fsync of dir.
+ * ndx_open_private: open a regular file of the caller's for reading
+ * (no symlink, no FIFO); -EINVAL for anything else.
+ */
+struct stat;
+int ndx_sync_dir(const char *dir);
+int ndx_state_mkdir(const char *dir);
+int ndx_write_atomic(const char *dir, const char *path, const void *buf, size_t len);
+int ndx_open_private(const char *path, int *fd, struct stat *st);
 
 #endif

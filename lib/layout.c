@@ -104,6 +104,27 @@ static int owner_ok(uint32_t owner, const char *name, struct ndx_fault *f)
 	}
 }
 
+/*
+ * The format's owner_name: NUL padding after the name (no NUL when it
+ * is 16 characters), 16 NULs for os and hypervisor.
+ */
+static int name_padding_ok(uint32_t owner, const uint8_t b[NDX_OWNER_NAME_MAX],
+		struct ndx_fault *f)
+{
+	size_t i = 0;
+
+	if (owner == NDCTL_XEN_OWNER_NAMED)
+		while (i < NDX_OWNER_NAME_MAX && b[i])
+			i++;
+	for (; i < NDX_OWNER_NAME_MAX; i++)
+		if (b[i])
+			return fail(f, NDCTL_XEN_RULE_OWNER,
+				"owner_name byte %zu is %#x where the format requires NUL "
+				"padding%s", i, b[i], owner == NDCTL_XEN_OWNER_NAMED ? ""
+				: " (owner os and hypervisor take 16 NULs)");
+	return 0;
+}
+
 /* Normalise the request and work out what does not depend on dataoff. */
 static int layout_base(const struct ndx_layout_req *req, struct ndx_layout *l,
 		struct ndx_fault *f)
@@ -199,6 +220,117 @@ static int no_data_page(const struct ndx_layout *l, uint64_t dataoff,
 		l->max_reserve);
 }
 
+uint64_t ndx_kernel_dataoff(uint64_t size, uint64_t phys_start, uint32_t map,
+		uint64_t align)
+{
+	uint64_t a = align > NDX_SZ_2M ? align : NDX_SZ_2M, npfns0, end;
+
+	if (size <= NDX_SZ_8K || (a & (a - 1)))
+		return 0;
+	npfns0 = (size - NDX_SZ_8K) / NDX_SZ_4K;
+	end = phys_start + NDX_SZ_8K;
+	if (map == NDCTL_XEN_MAP_DEV && !mul_ok(npfns0, NDX_KERNEL_STRUCT_PAGE, &npfns0))
+		return 0;
+	if (map == NDCTL_XEN_MAP_DEV && !add_ok(end, npfns0, &end))
+		return 0;
+	if (!align_up_ok(end, a, &end))
+		return 0;
+	return end - phys_start;
+}
+
+void ndx_layout_geometry(const struct ndx_layout_req *req,
+		const struct ndx_recorded *rec, struct ndx_layout *l)
+{
+	const struct ndx_layout_req *r = &l->req;
+	uint64_t avail = 0, bytes;
+
+	memset(l, 0, sizeof(*l));
+	l->req = *req;
+	l->req.owner_name[sizeof(l->req.owner_name) - 1] = '\0';
+	l->eff_align = r->align > NDX_SZ_2M ? r->align : NDX_SZ_2M;
+	l->end_trunc = rec->end_trunc;
+	l->dataoff = rec->dataoff;
+	l->npfns = rec->npfns;
+	/* dataoff counts from the namespace base + start_pad */
+	l->data_offset = rec->dataoff + rec->start_pad;
+	if (r->size >= (uint64_t)rec->start_pad + rec->end_trunc)
+		avail = r->size - rec->start_pad - rec->end_trunc;
+	l->data_size = rec->dataoff < avail ? avail - rec->dataoff : 0;
+	l->memmap_end = NDX_SZ_8K;
+	if (r->map == NDCTL_XEN_MAP_DEV && r->size > NDX_SZ_8K &&
+			mul_ok((r->size - NDX_SZ_8K) / NDX_SZ_4K, r->page_struct_size, &bytes) &&
+			add_ok(bytes, NDX_SZ_8K, &bytes))
+		l->memmap_end = bytes;
+	l->base_dataoff = ndx_kernel_dataoff(r->size, r->phys_start, r->map, r->align);
+	l->floor = l->place_floor = l->base_dataoff;
+}
+
+int ndx_kernel_check(const struct ndx_layout_req *req,
+		const struct ndx_recorded *rec,
+		struct ndx_layout *l, struct ndx_fault *f)
+{
+	uint64_t align = req->align, size = req->size, phys = req->phys_start;
+	uint64_t off = rec->dataoff, pad = rec->start_pad, floor;
+
+	f->rule = NDCTL_XEN_RULE_NONE;
+	f->msg[0] = '\0';
+	ndx_layout_geometry(req, rec, l);
+	if (req->map != NDCTL_XEN_MAP_DEV && req->map != NDCTL_XEN_MAP_MEM)
+		return fail(f, NDCTL_XEN_RULE_MODE, "mode %u is neither RAM (1) nor PMEM (2)",
+				req->map);
+	if (!align && off)
+		align = 1ull << (63 - __builtin_clzll(off));
+	if (req->map == NDCTL_XEN_MAP_DEV && rec->page_size > NDX_SZ_4K)
+		return fail(f, NDCTL_XEN_RULE_PAGE_SIZE,
+			"page_size %u exceeds the kernel's 4096 in map=dev", rec->page_size);
+	if (req->map == NDCTL_XEN_MAP_DEV && req->page_struct_size < NDX_KERNEL_STRUCT_PAGE)
+		return fail(f, NDCTL_XEN_RULE_PAGE_STRUCT_SIZE,
+			"page_struct_size %u is below sizeof(struct page) %u in map=dev",
+			req->page_struct_size, NDX_KERNEL_STRUCT_PAGE);
+	/* only a devdax block's align must be one the kernel maps with */
+	if (req->mode == NDCTL_XEN_MODE_DEVDAX && align != NDX_SZ_4K &&
+			align != NDX_SZ_2M && align != NDX_SZ_1G)
+		return fail(f, NDCTL_XEN_RULE_ALIGN,
+			"devdax align %#" PRIx64 " is not one the kernel supports (4K, 2M, 1G)",
+			align);
+	if (align > size)
+		return fail(f, NDCTL_XEN_RULE_ALIGN, "align %#" PRIx64
+			" exceeds the namespace size %#" PRIx64, align, size);
+	if (off >= size)
+		return fail(f, NDCTL_XEN_RULE_NO_DATA_PAGE, "dataoff %#" PRIx64
+			" is not below the namespace size %#" PRIx64, off, size);
+	/* IS_ALIGNED() as the kernel computes it, for any align */
+	if ((align && ((phys + off + pad) & (align - 1))) || (off & (NDX_SZ_4K - 1)))
+		return fail(f, NDCTL_XEN_RULE_DATAOFF_ALIGN,
+			"dataoff %#" PRIx64 " is not a multiple of align %#" PRIx64
+			" (and of 4 KiB)", off, align);
+	if ((phys + pad) & (NDX_COMPAT_ALIGN - 1))
+		return fail(f, NDCTL_XEN_RULE_START_ALIGN, "start %#" PRIx64
+			" + start_pad %#" PRIx64 " is not 2 MiB aligned", phys, pad);
+	if ((phys + size - rec->end_trunc) & (NDX_COMPAT_ALIGN - 1))
+		return fail(f, NDCTL_XEN_RULE_END_TRUNC, "end %#" PRIx64
+			" - end_trunc %#x is not 2 MiB aligned", phys + size, rec->end_trunc);
+	/* u64 arithmetic, wrapping as the kernel's does */
+	if (off >= size - pad - rec->end_trunc)
+		return fail(f, NDCTL_XEN_RULE_NO_DATA_PAGE, "dataoff %#" PRIx64
+			" leaves no data: size %#" PRIx64 " - start_pad %#" PRIx64
+			" - end_trunc %#x", off, size, pad, rec->end_trunc);
+	if (req->map == NDCTL_XEN_MAP_MEM && off < NDX_SZ_8K)
+		return fail(f, NDCTL_XEN_RULE_MEMMAP,
+			"map=mem dataoff %#" PRIx64 " is below 8 KiB", off);
+	/*
+	 * map=dev: the probe takes the memmap (64 bytes a page, in 2 MiB
+	 * blocks) from [8K, dataoff); below the kernel's own default it fails
+	 * (a WARNING in add_pages, -ENOMEM).
+	 */
+	floor = ndx_kernel_dataoff(size, phys, req->map, NDX_SZ_2M);
+	if (req->map == NDCTL_XEN_MAP_DEV && off < floor)
+		return fail(f, NDCTL_XEN_RULE_MEMMAP,
+			"map=dev dataoff %#" PRIx64 " is below %#" PRIx64
+			", the room the kernel's memmap needs", off, floor);
+	return 0;
+}
+
 int ndx_layout_check(const struct ndx_layout_req *req,
 		const struct ndx_recorded *rec,
 		struct ndx_layout *l, struct ndx_fault *f)
@@ -262,6 +394,8 @@ int ndx_layout_check(const struct ndx_layout_req *req,
 	if (!rec->reserve_size)
 		return 0;
 	rc = owner_ok(r->owner, r->owner_name, f);
+	if (!rc && rec->has_name_bytes)
+		rc = name_padding_ok(r->owner, rec->owner_name_bytes, f);
 	if (rc)
 		return rc;
 	if (!add_ok(rec->reserve_offset, rec->reserve_size, &rsv_end) ||

@@ -72,10 +72,32 @@ struct ndx_recorded {
 	uint32_t start_pad, end_trunc, page_size;
 	uint64_t reserve_offset, reserve_size;
 	uint64_t reserve_per_page;
+	/* the record's 16 owner_name bytes as stored, when read from media */
+	int has_name_bytes;
+	uint8_t owner_name_bytes[NDX_OWNER_NAME_MAX];
 };
 int ndx_layout_check(const struct ndx_layout_req *req,
 		const struct ndx_recorded *rec,
 		struct ndx_layout *out, struct ndx_fault *fault);
+
+/*
+ * The kernel's own rules for a block it reads, and nothing more
+ * (nd_pfn_validate() and __nvdimm_setup_pfn() in drivers/nvdimm/pfn_devs.c):
+ * req has the namespace's size and start, the block's mode (signature),
+ * map, page_struct_size and align as stored (0: the kernel's default,
+ * 1 << ilog2(dataoff)).  ndx_layout_check() applies these and ndctl-xen's
+ * stricter policy.  0, or -EINVAL with *fault; either way *out gets the
+ * geometry the block gives (no reservation).
+ */
+int ndx_kernel_check(const struct ndx_layout_req *req,
+		const struct ndx_recorded *rec,
+		struct ndx_layout *out, struct ndx_fault *fault);
+/* The geometry alone: positions as recorded, no rule checked. */
+void ndx_layout_geometry(const struct ndx_layout_req *req,
+		const struct ndx_recorded *rec, struct ndx_layout *out);
+/* The dataoff the kernel itself chooses (nd_pfn_init(), 64 bytes per page) */
+uint64_t ndx_kernel_dataoff(uint64_t size, uint64_t phys_start, uint32_t map,
+		uint64_t align);
 
 const char *ndx_rule_name(enum ndctl_xen_rule rule);
 

@@ -445,27 +445,20 @@ IB_GETTER(reserve_owner, enum ndctl_xen_owner, ib->info.rsv.owner)
 IB_GETTER(reserve_owner_name, const char *, ib->info.rsv.owner_name)
 IB_GETTER(reserve_per_page, uint32_t, ib->info.rsv.per_page_bytes)
 
-/* The kernel's align for minor < 2 blocks: 1 << ilog2(dataoff) */
-static uint64_t block_align(const struct ndx_pfn_info *info)
+/*
+ * The kernel's rules first: a block it refuses gets -EINVAL with that
+ * rule.  Then ndctl-xen's own: a block with a record must pass them all
+ * (else the record is not to be trusted: -EINVAL); a block without one
+ * that breaks only ours is still a Linux block with no reservation: 0,
+ * with the rule in l->policy.
+ */
+int ndx_layout_from_block(struct ndctl_xen_layout *l, const struct ndx_pfn_info *in,
+		uint64_t size, uint64_t phys_start)
 {
-	if (info->align || !info->dataoff)
-		return info->align;
-	return 1ull << (63 - __builtin_clzll(info->dataoff));
-}
-
-NDX_EXPORT int ndctl_xen_infoblock_get_layout(struct ndctl_xen_infoblock *ib,
-		uint64_t size, uint64_t phys_start, struct ndctl_xen_layout **out)
-{
-	const struct ndx_pfn_info *in = &ib->info;
 	struct ndx_recorded rec = { 0 };
-	struct ndctl_xen_layout *l;
+	struct ndx_layout full;
 	int rc;
 
-	if (ib->status != NDX_SB_OK)
-		return -ENXIO;
-	rc = ndctl_xen_layout_new(ib->ctx, &l);
-	if (rc)
-		return rc;
 	if (!size) {
 		/* what nd_pfn_init() wrote: npfns covers dataoff..end-end_trunc */
 		size = in->npfns * NDX_SZ_4K;
@@ -475,30 +468,71 @@ NDX_EXPORT int ndctl_xen_infoblock_get_layout(struct ndctl_xen_infoblock *ib,
 				in->npfns > UINT64_MAX / NDX_SZ_4K)
 			size = 0;
 	}
+	memset(&l->req, 0, sizeof(l->req));
 	l->req.size = size;
 	l->req.phys_start = phys_start;
 	l->req.mode = in->is_dax ? NDCTL_XEN_MODE_DEVDAX : NDCTL_XEN_MODE_FSDAX;
 	l->req.map = in->mode == NDX_PFN_MODE_PMEM ? NDCTL_XEN_MAP_DEV
 		: in->mode == NDX_PFN_MODE_RAM ? NDCTL_XEN_MAP_MEM : 0;
-	l->req.align = block_align(in);
+	l->req.align = in->align;
 	l->req.page_struct_size = in->page_struct_size;
 	rec.dataoff = in->dataoff;
 	rec.npfns = in->npfns;
 	rec.start_pad = in->start_pad;
 	rec.end_trunc = in->end_trunc;
 	rec.page_size = in->page_size;
+	l->policy.rule = NDCTL_XEN_RULE_NONE;
+	l->policy.msg[0] = '\0';
+	l->computed = 0;
+	rc = ndx_kernel_check(&l->req, &rec, &l->out, &l->fault);
+	if (rc)
+		return rc;
+	l->req.align = ndx_pfn_sb_align(in);
 	if (in->rec_status == NDX_REC_PRESENT) {
 		rec.reserve_offset = in->rsv.offset;
 		rec.reserve_size = in->rsv.size;
 		rec.reserve_per_page = in->rsv.per_page_bytes;
+		rec.has_name_bytes = 1;
+		memcpy(rec.owner_name_bytes, in->rsv.owner_name_bytes,
+				sizeof(rec.owner_name_bytes));
 		l->req.reserve_size = in->rsv.size;
 		l->req.reserve_per_page = in->rsv.per_page_bytes;
 		l->req.owner = in->rsv.owner;
 		memcpy(l->req.owner_name, in->rsv.owner_name,
 				sizeof(in->rsv.owner_name));
 	}
-	rc = ndx_layout_check(&l->req, &rec, &l->out, &l->fault);
-	l->computed = rc == 0;
+	rc = ndx_layout_check(&l->req, &rec, &full, &l->policy);
+	if (rc == 0) {
+		l->out = full;
+		/* as recorded: 0 (map=mem, where nothing reads it) stays 0 */
+		l->out.req.page_struct_size = in->page_struct_size;
+		l->computed = 1;
+		return 0;
+	}
+	if (rec.reserve_size) {
+		/* an inconsistent record: the geometry, no reservation */
+		l->fault = l->policy;
+		return rc;
+	}
+	l->out.req.align = l->req.align;
+	l->computed = 1;
+	return 0;
+}
+
+NDX_EXPORT int ndctl_xen_infoblock_get_layout(struct ndctl_xen_infoblock *ib,
+		uint64_t size, uint64_t phys_start, struct ndctl_xen_layout **out)
+{
+	struct ndctl_xen_layout *l;
+	int rc;
+
+	if (ib->status != NDX_SB_OK)
+		return -ENXIO;
+	rc = ndctl_xen_layout_new(ib->ctx, &l);
+	if (rc)
+		return rc;
+	rc = ndx_layout_from_block(l, &ib->info, size, phys_start);
+	l->source = NDCTL_XEN_SOURCE_INFOBLOCK;
+	l->verified = 1;
 	*out = l;
 	return rc;
 }

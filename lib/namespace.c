@@ -23,6 +23,7 @@
 
 #include "fault.h"
 #include "intent.h"
+#include "store.h"
 #include "private.h"
 
 #define SPAN NDX_INFOBLOCK_SPAN
@@ -686,6 +687,11 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	}
 	if (kmsg >= 0)
 		close(kmsg);
+	/* the host's copy of what the kernel adopted: live answers come from it */
+	rc = ndx_store_put(fresh_head + NDX_SB_OFFSET, parent, res);
+	if (rc)
+		info(ctx, "%s: cannot keep its block in %s/blocks: %s\n", devname,
+				ndx_intent_dir(), strerror(-rc));
 	/* the outcome is known: the new state; a record left behind is harmless */
 	if (ndx_intent_clear(parent, res))
 		info(ctx, "%s: cannot remove its intent record in %s\n", devname, ndx_intent_dir());
@@ -845,6 +851,62 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 out:
 	if (rc && !why[0])
 		say(why, why_len, "%s: %s", devname, strerror(-rc));
+	free(head);
+	ndctl_xen_unlock(ctx);
+	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_namespace_remember(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, char *why, size_t why_len)
+{
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	uint64_t res = ndctl_namespace_get_resource(ndns);
+	uint8_t *head = NULL, block[NDX_SB_SIZE];
+	unsigned char parent[16], uuid[16];
+	char holder[64] = "", u[64], path[64];
+	int rc;
+
+	say(why, why_len, "%s", "");
+	if (!adopted_now(devname) || ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) ||
+			strncmp(holder, "btt", 3) == 0)
+		return 0;
+	if (ndx_sysfs_read(holder, "uuid", u, sizeof(u)) || uuid_parse(u, uuid))
+		return 0;
+	if (ndx_store_get(uuid, block) == 0)
+		return 0;
+	rc = ndctl_xen_lock(ctx, 60);
+	if (rc) {
+		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
+		return rc;
+	}
+	rc = check_idle(ndns, why, why_len);
+	if (rc)
+		goto out;
+	if (posix_memalign((void **)&head, 4096, SPAN)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	info(ctx, "%s: reading its block (%s) through a raw view\n", devname, holder);
+	rc = raw_view(ndns, path, sizeof(path));
+	if (!rc)
+		rc = read_head(path, head);
+	if (rc)
+		say(why, why_len, "cannot read %s raw: %s", devname, strerror(-rc));
+	ndctl_namespace_get_uuid(ndns, parent);
+	if (!rc) {
+		rc = ndx_store_put(head + NDX_SB_OFFSET, parent, res);
+		if (rc)
+			say(why, why_len, "cannot keep the block of %s in %s/blocks: %s",
+					devname, ndx_intent_dir(), strerror(-rc));
+	}
+	/* give it back to the kernel, which adopts the same block again */
+	if (reprobe(ndns) < 0 && !rc) {
+		say(why, why_len, "cannot enable %s again", devname);
+		rc = -ENXIO;
+	}
+	if (!rc)
+		rc = 1;
+out:
 	free(head);
 	ndctl_xen_unlock(ctx);
 	return rc;

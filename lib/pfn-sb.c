@@ -170,6 +170,7 @@ static enum ndx_rec_status decode_rsv(const struct ndx_rsv_rec *rec,
 	r->per_page_bytes = le32toh(rec->per_page_bytes);
 	memcpy(r->owner_name, rec->owner_name, NDX_RSV_NAME_LEN);
 	r->owner_name[NDX_RSV_NAME_LEN] = '\0';
+	memcpy(r->owner_name_bytes, rec->owner_name, NDX_RSV_NAME_LEN);
 	return NDX_REC_PRESENT;
 }
 
@@ -217,6 +218,13 @@ enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 	}
 	info->rec_status = decode_rsv(&sb.rsv, &info->rsv);
 	return NDX_SB_OK;
+}
+
+uint64_t ndx_pfn_sb_align(const struct ndx_pfn_info *info)
+{
+	if (info->align || !info->dataoff)
+		return info->align;
+	return 1ull << (63 - __builtin_clzll(info->dataoff));
 }
 
 const char *ndx_sb_status_name(enum ndx_sb_status s)

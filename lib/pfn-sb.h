@@ -113,6 +113,7 @@ struct ndx_rsv_info {
 	uint32_t owner;          /* enum ndctl_xen_owner */
 	uint32_t per_page_bytes;
 	char owner_name[NDX_RSV_NAME_LEN + 1];
+	uint8_t owner_name_bytes[NDX_RSV_NAME_LEN]; /* as stored */
 };
 
 enum ndx_sb_status {
@@ -174,6 +175,8 @@ int ndx_pfn_sb_journal_make(const uint8_t old[NDX_SB_SIZE], const uint8_t tag[16
 /* 0 when pad is a journal: old = the block as it was, tag = its tag; else -1 */
 int ndx_pfn_sb_journal_open(const uint8_t pad[NDX_SB_SIZE], uint8_t old[NDX_SB_SIZE],
 		uint8_t tag[16]);
+/* The align the kernel uses: as stored, or 1 << ilog2(dataoff) when 0 */
+uint64_t ndx_pfn_sb_align(const struct ndx_pfn_info *info);
 const char *ndx_sb_status_name(enum ndx_sb_status s);
 const char *ndx_rec_status_name(enum ndx_rec_status s);
 

@@ -26,8 +26,15 @@ struct ndctl_xen_layout {
 	struct ndx_fault fault;
 	int computed;
 	enum ndctl_xen_source source;
-	unsigned int derived;
+	unsigned int unknown;   /* NDCTL_XEN_UNKNOWN_* */
+	int verified;           /* checked against the live device, or read now */
+	struct ndx_fault policy; /* a rule of ndctl-xen's (not the kernel's) broken */
 };
+
+/* The layout a decoded block gives for a namespace (libndctl-xen.c). */
+struct ndx_pfn_info;
+int ndx_layout_from_block(struct ndctl_xen_layout *l, const struct ndx_pfn_info *in,
+		uint64_t size, uint64_t phys_start);
 
 int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len);
 

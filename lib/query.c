@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "private.h"
+#include "store.h"
 
 /* Xen x86-64: sizeof(struct page_info) and one M2P entry (check_mgmt_size()) */
 #define XEN_PAGE_INFO_SIZE 32u
@@ -30,71 +32,81 @@ static int sysfs_u64(const char *dev, const char *attr, uint64_t *v)
 	return end == buf ? -EINVAL : 0;
 }
 
+/* What sysfs shows of the pfn/dax device that claims a namespace. */
+struct live_dev {
+	uint64_t res, align, size;
+	uint32_t mode, map;
+	unsigned char uuid[16];
+};
+
+static int live_dev_read(const char *holder, struct live_dev *d)
+{
+	char mode[16], u[64];
+
+	if (sysfs_u64(holder, "resource", &d->res) || sysfs_u64(holder, "align", &d->align) ||
+			sysfs_u64(holder, "size", &d->size) ||
+			ndx_sysfs_read(holder, "mode", mode, sizeof(mode)) ||
+			ndx_sysfs_read(holder, "uuid", u, sizeof(u)) || uuid_parse(u, d->uuid))
+		return -ENXIO;
+	d->mode = strncmp(holder, "dax", 3) == 0 ? NDCTL_XEN_MODE_DEVDAX : NDCTL_XEN_MODE_FSDAX;
+	d->map = strcmp(mode, "pmem") == 0 ? NDCTL_XEN_MAP_DEV : NDCTL_XEN_MAP_MEM;
+	return 0;
+}
+
 /*
- * An enabled fsdax/devdax namespace: its info block is behind the data
- * device, so derive the layout from sysfs (the pfn/dax device's resource,
- * mode and align) and the layout rules.  The record is not readable: a
- * dataoff above the kernel's default means a reservation, reported as the
- * whole space between that default and dataoff, owner by map, both marked
- * derived.  (A block written elsewhere could place a map=mem reservation
- * below the default; only its record tells.)
+ * sysfs alone: the geometry (dataoff from the device's resource, the
+ * data area from its size, the kernel's own dataoff for the gap), and
+ * nothing sysfs does not show: no reservation, owner, per-page bytes or
+ * page_struct_size (a map=dev dataoff above the kernel's default may be
+ * a reservation or a larger page_struct_size).
  */
-static int layout_from_sysfs(struct ndctl_xen_layout *l, const char *ns,
-		const char *holder, uint64_t ns_res, uint64_t ns_size)
+static int layout_from_sysfs(struct ndctl_xen_layout *l, const struct live_dev *d,
+		uint64_t ns_res, uint64_t ns_size)
 {
 	struct ndx_recorded rec = { 0 };
-	struct ndx_layout base;
-	char mode[16];
-	uint64_t res, align, dev_size;
-	int rc;
 
-	if (sysfs_u64(holder, "resource", &res) || sysfs_u64(holder, "align", &align) ||
-			sysfs_u64(holder, "size", &dev_size) ||
-			ndx_sysfs_read(holder, "mode", mode, sizeof(mode)))
+	if (d->res < ns_res || d->res - ns_res >= ns_size || d->size > ns_size - (d->res - ns_res))
 		return -ENXIO;
-	if (res < ns_res)
-		return -ENXIO;
+	memset(&l->req, 0, sizeof(l->req));
 	l->req.size = ns_size;
 	l->req.phys_start = ns_res;
-	l->req.mode = strncmp(holder, "dax", 3) == 0 ? NDCTL_XEN_MODE_DEVDAX
-		: NDCTL_XEN_MODE_FSDAX;
-	l->req.map = strcmp(mode, "pmem") == 0 ? NDCTL_XEN_MAP_DEV : NDCTL_XEN_MAP_MEM;
-	l->req.align = align;
+	l->req.mode = d->mode;
+	l->req.map = d->map;
+	l->req.align = d->align;
 	l->req.page_struct_size = NDX_KERNEL_STRUCT_PAGE;
+	rec.dataoff = d->res - ns_res;
+	rec.npfns = d->size / NDX_SZ_4K;
+	rec.end_trunc = (uint32_t)(ns_size - rec.dataoff - d->size);
+	ndx_layout_geometry(&l->req, &rec, &l->out);
 	l->source = NDCTL_XEN_SOURCE_SYSFS;
-	l->derived = NDCTL_XEN_DERIVED_PAGE_STRUCT_SIZE;
-	rec.dataoff = res - ns_res;
-	rec.page_size = NDX_SZ_4K;
+	l->unknown = NDCTL_XEN_UNKNOWN_RESERVE | NDCTL_XEN_UNKNOWN_OWNER |
+		NDCTL_XEN_UNKNOWN_PER_PAGE | NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE;
+	l->verified = 1;
+	l->computed = 1;
+	return 0;
+}
 
-	/* the kernel's own numbers for this namespace, to place a reserve */
-	{
-		struct ndx_layout_req r = l->req;
-		struct ndx_fault f;
+/* The host's copy of the adopted block, if it agrees with sysfs. */
+static int layout_from_store(struct ndctl_xen_layout *l, const struct live_dev *d,
+		const unsigned char ns_uuid[16], uint64_t ns_res, uint64_t ns_size)
+{
+	uint8_t block[NDX_SB_SIZE];
+	struct ndx_pfn_info in;
+	int rc;
 
-		rc = ndx_layout_compute(&r, &base, &f);
-		if (rc)
-			memset(&base, 0, sizeof(base));
-	}
-	rec.end_trunc = (uint32_t)base.end_trunc;
-	rec.npfns = rec.dataoff < ns_size - base.end_trunc ?
-		(ns_size - base.end_trunc - rec.dataoff) / NDX_SZ_4K : 0;
-	if (!rc && rec.dataoff > base.base_dataoff) {
-		/* ndctl-xen places a reservation in [base_dataoff, dataoff) */
-		rec.reserve_offset = base.place_floor;
-		rec.reserve_size = rec.dataoff - base.place_floor;
-		l->req.reserve_size = rec.reserve_size;
-		l->req.owner = l->req.map == NDCTL_XEN_MAP_DEV ? NDCTL_XEN_OWNER_OS
-			: NDCTL_XEN_OWNER_HYPERVISOR;
-		l->derived |= NDCTL_XEN_DERIVED_RESERVE | NDCTL_XEN_DERIVED_OWNER;
-	}
-	rc = ndx_layout_check(&l->req, &rec, &l->out, &l->fault);
-	if (!rc && l->out.data_size != dev_size) {
-		snprintf(l->fault.msg, sizeof(l->fault.msg),
-			"%s: %s is %llu bytes, the layout rules give %llu", ns, holder,
-			(unsigned long long)dev_size, (unsigned long long)l->out.data_size);
-		l->fault.rule = NDCTL_XEN_RULE_NPFNS;
-		rc = -EINVAL;
-	}
+	if (ndx_store_get(d->uuid, block) || ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
+		return -ENOENT;
+	if (memcmp(in.parent_uuid, ns_uuid, 16) != 0 ||
+			(in.is_dax ? NDCTL_XEN_MODE_DEVDAX : NDCTL_XEN_MODE_FSDAX) != d->mode ||
+			(in.mode == NDX_PFN_MODE_PMEM ? NDCTL_XEN_MAP_DEV : NDCTL_XEN_MAP_MEM) != d->map ||
+			ndx_pfn_sb_align(&in) != d->align || d->res - ns_res != in.dataoff + in.start_pad)
+		return -ESTALE;
+	rc = ndx_layout_from_block(l, &in, ns_size, ns_res);
+	if (rc == 0 && l->out.data_size != d->size)
+		return -ESTALE;
+	l->source = NDCTL_XEN_SOURCE_STORE;
+	l->unknown = 0;
+	l->verified = 1;
 	return rc;
 }
 
@@ -115,59 +127,113 @@ NDX_EXPORT int ndctl_xen_layout_from_file(struct ndctl_xen_ctx *ctx,
 	}
 	rc = ndctl_xen_infoblock_get_layout(ib, size, phys_start, out);
 	ndctl_xen_infoblock_unref(ib);
-	if (rc == 0 || rc == -EINVAL)
-		(*out)->source = NDCTL_XEN_SOURCE_INFOBLOCK;
+	return rc;
+}
+
+/* A namespace's block read now from its raw block device: kept in the store. */
+static int layout_from_media(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		struct ndctl_xen_layout **out)
+{
+	const char *bdev = ndctl_namespace_get_block_device(ndns);
+	unsigned char ns_uuid[16];
+	uint8_t span[NDX_INFOBLOCK_SPAN];
+	char path[64];
+	int rc;
+
+	if (!bdev || !bdev[0])
+		return -ENXIO;
+	snprintf(path, sizeof(path), "/dev/%s", bdev);
+	rc = ndctl_xen_layout_from_file(ctx, path, 0, ndctl_namespace_get_size(ndns),
+			ndctl_namespace_get_resource(ndns), out);
+	if (rc == 0 || rc == -EINVAL) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		ndctl_namespace_get_uuid(ndns, ns_uuid);
+		if (fd >= 0 && pread(fd, span, sizeof(span), 0) == (ssize_t)sizeof(span) &&
+				ndx_store_put(span + NDX_SB_OFFSET, ns_uuid,
+					ndctl_namespace_get_resource(ndns)) == 0)
+			dbg(ctx, "%s: its block is in the store\n", path);
+		if (fd >= 0)
+			close(fd);
+	}
+	return rc;
+}
+
+/* The pfn/dax device bound to its driver that claims ns, if any. */
+static int live_holder(const char *ns, char *holder, size_t len)
+{
+	char drv[300];
+
+	if (ndx_sysfs_read(ns, "holder", holder, len) || !holder[0] ||
+			strncmp(holder, "btt", 3) == 0)
+		return 0;
+	snprintf(drv, sizeof(drv), "/sys/bus/nd/devices/%s/driver", holder);
+	return access(drv, F_OK) == 0;
+}
+
+NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, unsigned int flags, struct ndctl_xen_layout **out)
+{
+	const char *ns = ndctl_namespace_get_devname(ndns);
+	uint64_t ns_res = ndctl_namespace_get_resource(ndns);
+	uint64_t ns_size = ndctl_namespace_get_size(ndns);
+	unsigned char ns_uuid[16];
+	uint8_t block[NDX_SB_SIZE];
+	struct ndx_pfn_info in;
+	struct live_dev d;
+	char holder[64] = "";
+	int rc;
+
+	if (ns_res == ULLONG_MAX || !ns_size)
+		return -ENXIO;
+	ndctl_namespace_get_uuid(ndns, ns_uuid);
+	if (live_holder(ns, holder, sizeof(holder))) {
+		/* live: the block is behind the data device */
+		if (live_dev_read(holder, &d))
+			return -ENXIO;
+		rc = ndctl_xen_layout_new(ctx, out);
+		if (rc)
+			return rc;
+		rc = layout_from_store(*out, &d, ns_uuid, ns_res, ns_size);
+		if (rc == 0 || rc == -EINVAL)
+			return rc;
+		if (rc == -ESTALE)
+			info(ctx, "%s: the stored copy of block %s disagrees with sysfs: not used\n",
+					ns, holder);
+		return layout_from_sysfs(*out, &d, ns_res, ns_size);
+	}
+	if (ndctl_namespace_is_enabled(ndns))
+		return layout_from_media(ctx, ndns, out);
+	if (flags & NDCTL_XEN_QUERY_READ_DISABLED) {
+		/* asked to: bring it up raw for the read and leave it disabled */
+		rc = ndctl_xen_lock(ctx, 60);
+		if (rc)
+			return rc;
+		rc = ndctl_namespace_set_raw_mode(ndns, 1);
+		if (rc >= 0)
+			rc = ndctl_namespace_enable(ndns);
+		rc = rc >= 0 ? layout_from_media(ctx, ndns, out) : -ENXIO;
+		ndctl_namespace_disable_invalidate(ndns);
+		ndctl_namespace_set_raw_mode(ndns, 0);
+		ndctl_xen_unlock(ctx);
+		return rc;
+	}
+	/* disabled, read-only: the block this host last saw there, unverified */
+	if (ndx_store_get_ns(ns_uuid, ns_res, block) || ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
+		return -ENXIO;
+	rc = ndctl_xen_layout_new(ctx, out);
+	if (rc)
+		return rc;
+	rc = ndx_layout_from_block(*out, &in, ns_size, ns_res);
+	(*out)->source = NDCTL_XEN_SOURCE_STORE;
+	(*out)->verified = 0;
 	return rc;
 }
 
 NDX_EXPORT int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, struct ndctl_xen_layout **out)
 {
-	const char *ns = ndctl_namespace_get_devname(ndns);
-	uint64_t ns_res = ndctl_namespace_get_resource(ndns);
-	uint64_t ns_size = ndctl_namespace_get_size(ndns);
-	char holder[64] = "", drv[300], path[64];
-	const char *bdev;
-	int rc;
-
-	if (ns_res == ULLONG_MAX || !ns_size)
-		return -ENXIO;
-	/* live: a pfn/dax device bound to its driver claims the namespace */
-	if (ndx_sysfs_read(ns, "holder", holder, sizeof(holder)) == 0 && holder[0] &&
-			strncmp(holder, "btt", 3) != 0) {
-		snprintf(drv, sizeof(drv), "/sys/bus/nd/devices/%s/driver", holder);
-		if (access(drv, F_OK) == 0) {
-			rc = ndctl_xen_layout_new(ctx, out);
-			if (rc)
-				return rc;
-			rc = layout_from_sysfs(*out, ns, holder, ns_res, ns_size);
-			(*out)->computed = rc == 0;
-			return rc;
-		}
-	}
-	if (ndctl_namespace_is_enabled(ndns)) {
-		/* raw and enabled: the info block is readable through the block device */
-		bdev = ndctl_namespace_get_block_device(ndns);
-		snprintf(path, sizeof(path), "/dev/%s", bdev ? bdev : "");
-		rc = bdev && bdev[0] ? ndctl_xen_layout_from_file(ctx, path, 0, ns_size,
-				ns_res, out) : -ENXIO;
-	} else {
-		/* disabled: bring it up raw for the read and leave it disabled */
-		rc = ndctl_xen_lock(ctx, 60);
-		if (!rc) {
-			rc = ndctl_namespace_set_raw_mode(ndns, 1);
-			if (rc >= 0)
-				rc = ndctl_namespace_enable(ndns);
-			bdev = rc >= 0 ? ndctl_namespace_get_block_device(ndns) : NULL;
-			snprintf(path, sizeof(path), "/dev/%s", bdev ? bdev : "");
-			rc = bdev && bdev[0] ? ndctl_xen_layout_from_file(ctx, path, 0,
-					ns_size, ns_res, out) : -ENXIO;
-			ndctl_namespace_disable_invalidate(ndns);
-			ndctl_namespace_set_raw_mode(ndns, 0);
-			ndctl_xen_unlock(ctx);
-		}
-	}
-	return rc;
+	return ndctl_xen_layout_from_namespace_flags(ctx, ndns, 0, out);
 }
 
 NDX_EXPORT enum ndctl_xen_source ndctl_xen_layout_get_source(struct ndctl_xen_layout *l)
@@ -175,9 +241,35 @@ NDX_EXPORT enum ndctl_xen_source ndctl_xen_layout_get_source(struct ndctl_xen_la
 	return l->source;
 }
 
+NDX_EXPORT unsigned int ndctl_xen_layout_get_unknown(struct ndctl_xen_layout *l)
+{
+	return l->unknown;
+}
+
 NDX_EXPORT unsigned int ndctl_xen_layout_get_derived(struct ndctl_xen_layout *l)
 {
-	return l->derived;
+	return l->unknown;
+}
+
+NDX_EXPORT int ndctl_xen_layout_get_verified(struct ndctl_xen_layout *l)
+{
+	return l->verified;
+}
+
+NDX_EXPORT enum ndctl_xen_rule ndctl_xen_layout_get_policy_rule(struct ndctl_xen_layout *l)
+{
+	return l->policy.rule;
+}
+
+NDX_EXPORT const char *ndctl_xen_layout_get_policy_error(struct ndctl_xen_layout *l)
+{
+	return l->policy.msg;
+}
+
+NDX_EXPORT uint64_t ndctl_xen_layout_get_kernel_dataoff(struct ndctl_xen_layout *l)
+{
+	return ndx_kernel_dataoff(l->out.req.size, l->out.req.phys_start, l->out.req.map,
+			l->out.req.align);
 }
 
 /* ---- areas ---- */

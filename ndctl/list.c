@@ -16,6 +16,7 @@
 struct list_params {
 	const char *bus, *region, *ns;
 	int human, xen;
+	unsigned int query_flags;
 };
 
 static struct json_object *range_json(uint64_t base, uint64_t off, uint64_t size, int human)
@@ -29,53 +30,105 @@ static struct json_object *range_json(uint64_t base, uint64_t off, uint64_t size
 	return r;
 }
 
-static struct json_object *derived_json(unsigned int d)
+static struct json_object *unknown_json(unsigned int u)
 {
 	struct json_object *a = json_object_new_array();
 
-	if (d & NDCTL_XEN_DERIVED_RESERVE)
+	if (u & NDCTL_XEN_UNKNOWN_RESERVE)
 		json_object_array_add(a, json_object_new_string("reserve"));
-	if (d & NDCTL_XEN_DERIVED_OWNER)
+	if (u & NDCTL_XEN_UNKNOWN_OWNER)
 		json_object_array_add(a, json_object_new_string("owner"));
-	if (d & NDCTL_XEN_DERIVED_PAGE_STRUCT_SIZE)
+	if (u & NDCTL_XEN_UNKNOWN_PER_PAGE)
+		json_object_array_add(a, json_object_new_string("per_page_bytes"));
+	if (u & NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE)
 		json_object_array_add(a, json_object_new_string("page_struct_size"));
 	return a;
 }
 
+static const char *source_name(enum ndctl_xen_source s)
+{
+	switch (s) {
+	case NDCTL_XEN_SOURCE_INFOBLOCK: return "media";
+	case NDCTL_XEN_SOURCE_STORE: return "store";
+	case NDCTL_XEN_SOURCE_SYSFS: return "sysfs";
+	default: return "computed";
+	}
+}
+
+/* The reservation: exact, none (null), or unknown (every field null). */
+static struct json_object *reserve_json(struct ndctl_xen_layout *l, unsigned int unknown,
+		uint64_t base, int human)
+{
+	struct json_object *r;
+	enum ndctl_xen_owner owner = ndctl_xen_layout_get_reserve_owner(l);
+
+	if (unknown & NDCTL_XEN_UNKNOWN_RESERVE) {
+		r = json_object_new_object();
+		json_object_object_add(r, "offset", NULL);
+		json_object_object_add(r, "size", NULL);
+		json_object_object_add(r, "phys_start", NULL);
+		json_object_object_add(r, "phys_end", NULL);
+		json_object_object_add(r, "owner", NULL);
+		json_object_object_add(r, "owner_name", NULL);
+		json_object_object_add(r, "per_page_bytes", NULL);
+		return r;
+	}
+	if (!ndctl_xen_layout_get_reserve_size(l))
+		return NULL;
+	r = range_json(base, ndctl_xen_layout_get_reserve_offset(l),
+			ndctl_xen_layout_get_reserve_size(l), human);
+	json_object_object_add(r, "owner", json_object_new_string(owner_str(owner,
+			ndctl_xen_layout_get_reserve_owner_name(l))));
+	json_object_object_add(r, "owner_name", owner == NDCTL_XEN_OWNER_NAMED ?
+			json_object_new_string(owner_str(owner,
+				ndctl_xen_layout_get_reserve_owner_name(l))) : NULL);
+	json_object_object_add(r, "per_page_bytes",
+			json_u64(ndctl_xen_layout_get_reserve_per_page(l)));
+	return r;
+}
+
 static struct json_object *layout_json(struct ndctl_xen_layout *l, int consistent, int human)
 {
-	struct json_object *j = json_object_new_object(), *r;
+	struct json_object *j = json_object_new_object(), *p;
+	unsigned int unknown = ndctl_xen_layout_get_unknown(l);
 	uint64_t base = ndctl_xen_layout_get_phys_start(l);
+	uint64_t dataoff = ndctl_xen_layout_get_dataoff(l);
+	uint64_t kdataoff = ndctl_xen_layout_get_kernel_dataoff(l);
 	uint64_t memmap = ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV ?
 		ndctl_xen_layout_get_memmap_end(l) - 8192 : 0;
 
 #define ADD(k, v) json_object_object_add(j, k, v)
-	ADD("source", json_object_new_string(ndctl_xen_layout_get_source(l) ==
-				NDCTL_XEN_SOURCE_SYSFS ? "sysfs" : "infoblock"));
-	ADD("derived", derived_json(ndctl_xen_layout_get_derived(l)));
+	ADD("source", json_object_new_string(source_name(ndctl_xen_layout_get_source(l))));
+	ADD("verified", json_object_new_boolean(ndctl_xen_layout_get_verified(l)));
+	ADD("unknown", unknown_json(unknown));
 	ADD("consistent", json_object_new_boolean(consistent));
 	if (!consistent)
 		ADD("problem", json_object_new_string(ndctl_xen_layout_get_error(l)));
+	if (ndctl_xen_layout_get_policy_rule(l) != NDCTL_XEN_RULE_NONE) {
+		p = json_object_new_object();
+		json_object_object_add(p, "rule", json_object_new_string(ndctl_xen_rule_name(
+				ndctl_xen_layout_get_policy_rule(l))));
+		json_object_object_add(p, "problem", json_object_new_string(
+				ndctl_xen_layout_get_policy_error(l)));
+		ADD("policy", p);
+	} else {
+		ADD("policy", NULL);
+	}
 	ADD("map", json_object_new_string(ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV ?
 				"dev" : "mem"));
 	ADD("align", json_hex(ndctl_xen_layout_get_align(l), human));
 	ADD("npfns", json_u64(ndctl_xen_layout_get_npfns(l)));
-	ADD("page_struct_size", json_u64(ndctl_xen_layout_get_page_struct_size(l)));
-	ADD("dataoff", json_hex(ndctl_xen_layout_get_dataoff(l), human));
+	ADD("page_struct_size", unknown & NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE ? NULL :
+			json_u64(ndctl_xen_layout_get_page_struct_size(l)));
+	ADD("dataoff", json_hex(dataoff, human));
+	ADD("kernel_dataoff", json_hex(kdataoff, human));
 	ADD("end_trunc", json_hex(ndctl_xen_layout_get_end_trunc(l), human));
-	ADD("memmap", range_json(base, 8192, memmap, human));
-	if (ndctl_xen_layout_get_reserve_size(l)) {
-		r = range_json(base, ndctl_xen_layout_get_reserve_offset(l),
-				ndctl_xen_layout_get_reserve_size(l), human);
-		json_object_object_add(r, "owner", json_object_new_string(owner_str(
-				ndctl_xen_layout_get_reserve_owner(l),
-				ndctl_xen_layout_get_reserve_owner_name(l))));
-		json_object_object_add(r, "per_page_bytes",
-				json_u64(ndctl_xen_layout_get_reserve_per_page(l)));
-		ADD("reserve", r);
-	} else {
-		ADD("reserve", NULL);
-	}
+	ADD("memmap", unknown & NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE ? NULL :
+			range_json(base, 8192, memmap, human));
+	/* between the kernel's own dataoff and this one: reserve and slack */
+	ADD("gap", kdataoff && dataoff > kdataoff ? range_json(base, kdataoff,
+				dataoff - kdataoff, human) : NULL);
+	ADD("reserve", reserve_json(l, unknown, base, human));
 	ADD("data", range_json(base, ndctl_xen_layout_get_data_offset(l),
 				ndctl_xen_layout_get_data_size(l), human));
 #undef ADD
@@ -191,7 +244,7 @@ static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 			ndctl_namespace_is_active(ndns)));
 	json_object_object_add(j, "resource", json_hex(ndctl_namespace_get_resource(ndns), p->human));
 	json_object_object_add(j, "size", json_size(ndctl_namespace_get_size(ndns), p->human));
-	rc = ndctl_xen_layout_from_namespace(ctx, ndns, &l);
+	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, p->query_flags, &l);
 	if (rc == 0 || rc == -EINVAL) {
 		json_object_object_add(j, "layout", layout_json(l, rc == 0, p->human));
 	} else {
@@ -222,7 +275,8 @@ static int list_one(struct ndctl_namespace *ndns, void *arg)
 static void list_usage(FILE *f)
 {
 	fprintf(f,
-"usage: ndctl-xen list [-b BUS] [-r REGION] [-n NAMESPACE] [-u] [--xen]\n\n"
+"usage: ndctl-xen list [-b BUS] [-r REGION] [-n NAMESPACE] [-u] [--xen]\n"
+"                      [--read-disabled]\n\n"
 "For each namespace: mode, physical range, and its layout: the memmap, the\n"
 "reserved area (owner, per-page bytes) and the data area, with physical\n"
 "ranges; media errors mapped into those areas.  A JSON array.\n\n"
@@ -231,10 +285,13 @@ static void list_usage(FILE *f)
 "  -n, --namespace=NAME     limit to a namespace (namespaceX.Y)\n"
 "  -u, --human              sizes and offsets in human-readable form\n"
 "  -x, --xen                add Xen's machine frame ranges and xen-ndctl commands\n"
+"      --read-disabled      read a disabled namespace's info block: enables it\n"
+"                           raw for the read and disables it again\n"
 "  -h, --help               this text\n\n"
-"An enabled fsdax/devdax namespace's layout is derived from sysfs (its info\n"
-"block sits behind the data device): \"derived\" names what was inferred.\n"
-"A disabled namespace is brought up raw for a moment to read its block.\n");
+"Nothing changes state unless --read-disabled is given.  \"source\" says where\n"
+"each layout came from: \"media\" (read now), \"store\" (this host's copy of\n"
+"the block, matched against sysfs when \"verified\"), or \"sysfs\" (geometry\n"
+"only: the fields named in \"unknown\" are null).\n");
 }
 
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
@@ -245,6 +302,7 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "human", no_argument, NULL, 'u' },
 		{ "xen", no_argument, NULL, 'x' },
+		{ "read-disabled", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -263,6 +321,7 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'n': p.ns = optarg; break;
 		case 'u': p.human = 1; break;
 		case 'x': p.xen = 1; break;
+		case 'D': p.query_flags |= NDCTL_XEN_QUERY_READ_DISABLED; break;
 		case 'h': list_usage(stdout); return 0;
 		default:
 			cmd_error("list", "unknown option or missing value: '%s'; see --help",

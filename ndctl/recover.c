@@ -24,6 +24,37 @@ static const char *const action_name[] = {
 	[NDCTL_XEN_RECOVERY_REMOVED] = "removed",
 };
 
+/*
+ * Fill the block store for an adopted namespace that lacks its entry
+ * (ndctl_xen_namespace_remember).  Opportunistic: one in use is left as
+ * it is, said on stderr and in the output, and is no failure.
+ */
+static int remember_one(struct recover_params *p, struct ndctl_namespace *ndns,
+		const char *dev)
+{
+	struct json_object *j;
+	char why[1024];
+	int rc = ndctl_xen_namespace_remember(p->ctx, ndns, why, sizeof(why));
+
+	if (rc == 0)
+		return 0;
+	j = json_object_new_object();
+	json_object_object_add(j, "dev", json_object_new_string(dev));
+	if (rc == 1) {
+		json_object_object_add(j, "action", json_object_new_string("stored"));
+	} else {
+		cmd_error("recover", "%s: its info block was not stored: %s", dev,
+				why[0] ? why : strerror(-rc));
+		json_object_object_add(j, "action", json_object_new_string("not-stored"));
+		json_object_object_add(j, "reason", json_object_new_string(why[0] ? why :
+					strerror(-rc)));
+		if (rc != -EBUSY)
+			p->failed++;
+	}
+	json_object_array_add(p->arr, j);
+	return 0;
+}
+
 static int recover_one(struct ndctl_namespace *ndns, void *arg)
 {
 	struct recover_params *p = arg;
@@ -44,7 +75,7 @@ static int recover_one(struct ndctl_namespace *ndns, void *arg)
 		return 0;
 	}
 	if (done == NDCTL_XEN_RECOVERY_NONE)
-		return 0;
+		return remember_one(p, ndns, dev);
 	j = json_object_new_object();
 	json_object_object_add(j, "dev", json_object_new_string(dev));
 	json_object_object_add(j, "action", json_object_new_string(action_name[done]));
@@ -63,7 +94,13 @@ static void recover_usage(FILE *f)
 "rewritten from the copy kept in the namespace's first 4 KiB.  Only\n"
 "namespaces this host's intent records name (/var/lib/ndctl-xen) are\n"
 "touched; the media alone never cause a write.  Namespaces the kernel\n"
-"adopted are not touched.  Prints what it did as a JSON array.\n\n"
+"adopted are not touched.\n\n"
+"Then, for each namespace a pfn/dax device claims whose info block is not\n"
+"in this host's block store (/var/lib/ndctl-xen/blocks), and that nobody\n"
+"uses: disable it, read its block raw, keep it, and enable it again, so\n"
+"that list and the library answer for it exactly (action \"stored\"; one in\n"
+"use is \"not-stored\", with the reason, and is no failure).  Prints what it\n"
+"did as a JSON array.\n\n"
 "  -b, --bus=BUS            only namespaces on this bus\n"
 "  -r, --region=REGION      only namespaces in this region\n"
 "  -h, --help               this help\n\n"

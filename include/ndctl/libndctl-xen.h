@@ -287,35 +287,82 @@ int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 
 /*
  * Query: the layout of a live namespace, an image file or a block device.
+ * Every answer says where it came from (get_source) and which fields it
+ * does not know (get_unknown); nothing is guessed.
  *
- * From a namespace: when a pfn/dax device claims it (fsdax or devdax,
- * enabled) the info block is behind the data device, so the layout is
- * derived from sysfs and the layout rules (source SYSFS; a reservation is
- * then the whole space between the memmap floor and dataoff, and the
- * record's owner and per-page bytes are unknown: see get_derived()); when
- * it is enabled raw, the info block and its record are read (source
- * INFOBLOCK); when it is disabled, it is brought up raw for the read
- * (under the provisioning lock) and left disabled.  0, -EINVAL with *out
- * set when the layout breaks a rule (see get_rule()), -ENXIO when there is
- * no valid info block, or another -errno.
+ * From a namespace, without changing its state:
+ * - claimed by an enabled pfn/dax device (fsdax, devdax): its info block
+ *   is behind the data device.  If this host's block store (see
+ *   ndctl_xen_namespace_remember) holds the block whose uuid sysfs shows,
+ *   and its dataoff, mode, map and align agree with sysfs, the answer is
+ *   that block's, exactly (source STORE, verified).  Otherwise sysfs alone
+ *   (source SYSFS): the geometry (dataoff, data area, end_trunc; the
+ *   kernel's own dataoff, so the gap above it), with the reservation,
+ *   owner, per-page bytes and page_struct_size unknown (getters return 0).
+ * - enabled raw: the block is read from the block device (source
+ *   INFOBLOCK, the media) and kept in the store.
+ * - disabled: the block this host last saw on it (source STORE, not
+ *   verified: nothing live to check it against), or -ENXIO.  With
+ *   NDCTL_XEN_QUERY_READ_DISABLED it is enabled raw for the read (under
+ *   the provisioning lock) and disabled again: a disable/enable.
+ * 0; -EINVAL with *out set when the block breaks one of the kernel's
+ * rules or carries a record that breaks one of ndctl-xen's (get_rule,
+ * get_error); -ENXIO when there is nothing to read; another -errno.  A
+ * block without a record that breaks only ndctl-xen's stricter policy
+ * returns 0, with the rule in get_policy_rule.
  */
 enum ndctl_xen_source {
 	NDCTL_XEN_SOURCE_COMPUTED = 0,  /* ndctl_xen_layout_compute() */
-	NDCTL_XEN_SOURCE_INFOBLOCK = 1, /* read from the info block and its record */
-	NDCTL_XEN_SOURCE_SYSFS = 2,     /* derived from sysfs and the rules */
+	NDCTL_XEN_SOURCE_INFOBLOCK = 1, /* read from the media: the block and its record */
+	NDCTL_XEN_SOURCE_SYSFS = 2,     /* sysfs alone: geometry, see get_unknown() */
+	NDCTL_XEN_SOURCE_STORE = 3,     /* this host's copy of the block (LIBNDCTL_XEN_3) */
 };
-#define NDCTL_XEN_DERIVED_RESERVE (1u << 0)          /* offset/size inferred */
-#define NDCTL_XEN_DERIVED_OWNER (1u << 1)            /* owner from the map */
-#define NDCTL_XEN_DERIVED_PAGE_STRUCT_SIZE (1u << 2) /* assumed 64 */
+/* Fields an answer does not know (their getters return 0). */
+#define NDCTL_XEN_UNKNOWN_RESERVE (1u << 0)          /* reserve offset and size */
+#define NDCTL_XEN_UNKNOWN_OWNER (1u << 1)            /* owner and owner name */
+#define NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE (1u << 2) /* and so the memmap's end */
+#define NDCTL_XEN_UNKNOWN_PER_PAGE (1u << 3)         /* reserve per-page bytes */
+/* LIBNDCTL_XEN_1 names for the first three */
+#define NDCTL_XEN_DERIVED_RESERVE NDCTL_XEN_UNKNOWN_RESERVE
+#define NDCTL_XEN_DERIVED_OWNER NDCTL_XEN_UNKNOWN_OWNER
+#define NDCTL_XEN_DERIVED_PAGE_STRUCT_SIZE NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE
+
+#define NDCTL_XEN_QUERY_READ_DISABLED (1u << 0)
 
 int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;
+/* LIBNDCTL_XEN_3: with NDCTL_XEN_QUERY_* flags (0: as the call above) */
+int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, unsigned int flags,
+		struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;
 /* The info block 8 KiB into path at offset (namespace size 0: derived). */
 int ndctl_xen_layout_from_file(struct ndctl_xen_ctx *ctx, const char *path,
 		uint64_t offset, uint64_t size, uint64_t phys_start,
 		struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;
 enum ndctl_xen_source ndctl_xen_layout_get_source(struct ndctl_xen_layout *l);
+/* LIBNDCTL_XEN_1: the same bits as get_unknown() */
 unsigned int ndctl_xen_layout_get_derived(struct ndctl_xen_layout *l);
+/* LIBNDCTL_XEN_3 */
+unsigned int ndctl_xen_layout_get_unknown(struct ndctl_xen_layout *l);
+/* 1: read from the media now, or checked against the live device's sysfs */
+int ndctl_xen_layout_get_verified(struct ndctl_xen_layout *l);
+/* A rule of ndctl-xen's own (not the kernel's) the block breaks, or NONE */
+enum ndctl_xen_rule ndctl_xen_layout_get_policy_rule(struct ndctl_xen_layout *l);
+const char *ndctl_xen_layout_get_policy_error(struct ndctl_xen_layout *l);
+/* The dataoff the kernel itself would choose (nd_pfn_init(), 64 B a page) */
+uint64_t ndctl_xen_layout_get_kernel_dataoff(struct ndctl_xen_layout *l);
+
+/*
+ * LIBNDCTL_XEN_3.  Make sure this host's block store holds the info
+ * block of ndns (a namespace a pfn/dax device claims): if it lacks the
+ * copy whose uuid sysfs shows, and the namespace is idle, it is viewed
+ * raw, its block read and kept, and the kernel probes it again (a
+ * disable/enable, under the provisioning lock).  1 stored now, 0 nothing
+ * to do, -EBUSY in use (why says by what), another -errno.
+ * ndctl-xen recover calls it at boot.
+ */
+int ndctl_xen_namespace_remember(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, char *why, size_t why_len);
 
 /* What a namespace byte offset holds, and where that area ends. */
 enum ndctl_xen_area {

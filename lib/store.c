@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The block store (see store.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "intent.h"
+#include "store.h"
+
+/* STATE/blocks, or STATE/blocks/NAME */
+static int store_path(char *buf, size_t len, const char *name)
+{
+	int n = name ? snprintf(buf, len, "%s/blocks/%s", ndx_intent_dir(), name)
+		: snprintf(buf, len, "%s/blocks", ndx_intent_dir());
+
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+static void ns_key(const unsigned char ns_uuid[16], uint64_t res, char *key, size_t len)
+{
+	char u[40];
+
+	if (uuid_is_null(ns_uuid)) {
+		snprintf(key, len, "res-%" PRIx64, res);
+	} else {
+		uuid_unparse_lower(ns_uuid, u);
+		snprintf(key, len, "ns-%s", u);
+	}
+}
+
+static int read_exact(const char *path, void *buf, size_t len, size_t *got)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, rc = ndx_open_private(path, &fd, &st);
+
+	if (rc)
+		return rc;
+	n = read(fd, buf, len);
+	rc = n < 0 ? -errno : 0;
+	close(fd);
+	*got = n > 0 ? (size_t)n : 0;
+	return rc;
+}
+
+int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
+		uint64_t ns_resource)
+{
+	char dir[4096], path[4200], u[40], key[64], line[40];
+	struct ndx_pfn_info info;
+	int rc;
+
+	if (ndx_pfn_sb_decode(block, &info) != NDX_SB_OK)
+		return -EINVAL;
+	rc = ndx_state_mkdir(ndx_intent_dir());
+	if (!rc)
+		rc = store_path(dir, sizeof(dir), NULL);
+	if (!rc)
+		rc = ndx_state_mkdir(dir);
+	if (rc)
+		return rc;
+	uuid_unparse_lower(info.uuid, u);
+	rc = store_path(path, sizeof(path), u);
+	if (!rc)
+		rc = ndx_write_atomic(dir, path, block, NDX_SB_SIZE);
+	if (rc)
+		return rc;
+	ns_key(ns_uuid, ns_resource, key, sizeof(key));
+	rc = store_path(path, sizeof(path), key);
+	if (rc)
+		return rc;
+	memcpy(line, u, 36);
+	line[36] = '\n';
+	line[37] = '\0';
+	return ndx_write_atomic(dir, path, line, strlen(line));
+}
+
+int ndx_store_get(const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
+{
+	uint8_t buf[NDX_SB_SIZE + 1];
+	struct ndx_pfn_info info;
+	char path[4200], u[40];
+	size_t got;
+	int rc;
+
+	uuid_unparse_lower(uuid, u);
+	rc = store_path(path, sizeof(path), u);
+	if (!rc)
+		rc = read_exact(path, buf, sizeof(buf), &got);
+	if (rc)
+		return rc;
+	if (got != NDX_SB_SIZE || ndx_pfn_sb_decode(buf, &info) != NDX_SB_OK ||
+			memcmp(info.uuid, uuid, 16) != 0)
+		return -EINVAL;
+	memcpy(block, buf, NDX_SB_SIZE);
+	return 0;
+}
+
+int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
+		uint8_t block[NDX_SB_SIZE])
+{
+	char path[4200], key[64], line[40];
+	unsigned char u[16];
+	size_t got;
+	int rc;
+
+	ns_key(ns_uuid, ns_resource, key, sizeof(key));
+	rc = store_path(path, sizeof(path), key);
+	if (!rc)
+		rc = read_exact(path, line, sizeof(line) - 1, &got);
+	if (rc)
+		return rc;
+	if (got != 37 || line[36] != '\n')
+		return -EINVAL;
+	line[36] = '\0';
+	if (uuid_parse(line, u))
+		return -EINVAL;
+	return ndx_store_get(u, block);
+}

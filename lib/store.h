@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef NDCTL_XEN_STORE_H
+#define NDCTL_XEN_STORE_H
+
+#include <stdint.h>
+
+#include "pfn-sb.h"
+
+/*
+ * The host's copies of info blocks (the block store).  An enabled
+ * namespace's info block sits behind its data device, where nothing can
+ * read it without disabling the namespace; the kernel never rewrites a
+ * block it adopted, and shows the adopted block's uuid as the pfn/dax
+ * device's "uuid" in sysfs.  So the library keeps a copy of every valid
+ * block it writes or reads from a namespace, and answers for an enabled
+ * namespace from the copy whose uuid sysfs shows, once the copy's
+ * dataoff, mode, map and align also agree with sysfs (query.c).
+ *
+ * In the state directory (/var/lib/ndctl-xen or $NDCTL_XEN_STATE_DIR,
+ * intent.h), subdirectory blocks/, all written atomically:
+ *   blocks/UUID        the 4096 bytes of a block whose uuid is UUID
+ *   blocks/ns-NSUUID   "UUID\n": the block last seen on the namespace
+ *   blocks/res-HEX     the same for a label-less namespace at HEX
+ * The reader takes a copy only if it is a regular file of the caller's,
+ * exactly 4096 bytes, a valid block, and carries the uuid it is named by.
+ */
+
+/* Keep block (valid, 4096 bytes) as the one last seen on the namespace. */
+int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
+		uint64_t ns_resource);
+/* The copy of the block with this uuid: 0, -ENOENT, -EINVAL (not a copy). */
+int ndx_store_get(const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE]);
+/* The copy last seen on the namespace: 0, -ENOENT, -EINVAL. */
+int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
+		uint8_t block[NDX_SB_SIZE]);
+
+#endif
