@@ -1,17 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # ndctl-xen list and the query API on a real kernel (inside the rig:
-# test/rig/rig.sh --kernel 6.1|6.12 xen-list).  For fsdax map=dev, fsdax
-# map=mem and devdax namespaces, with and without a reservation, label-backed
-# and label-less: the live answer (enabled: derived from sysfs), the
-# info-block answer (disabled: the block read through a raw view) and the
-# truth in the backing file (host/xen-list.sh, from the RIG-FACT lines)
-# agree; --xen's frame ranges follow from the physical addresses; the
-# example toolstack client finds every reserved namespace.
+# test/rig/rig.sh --kernel 6.1|6.12 xen-list; its second boot is
+# xen-list-reboot).  Namespaces with every owner kind (os, hypervisor, a
+# named one), per-page reservations, page_struct_size 128 with and without
+# a reservation, fsdax and devdax, map dev and mem, a label-less one, and
+# two made by plain ndctl.  Every live answer (all of them enabled) says
+# where it came from: the host's block store ("store", matched against
+# sysfs), or sysfs alone (geometry, and null for what sysfs does not show).
+# Each namespace's answers go out as RIG-FACT lines; host/xen-list.sh reads
+# the info block from the backing file after power-off and checks that no
+# answer differs from it.  list never changes a namespace's state unless
+# --read-disabled is given.  Then --xen's frames, the example toolstack
+# client, and the page map.
 set -euo pipefail
 . /rig/common
 
 XEN=ndctl-xen
+STORE=$RIG_STATE_DIR/blocks
 mkdir -p /run
 R=$RIG_LABEL_REGION
 
@@ -20,60 +26,98 @@ new() { local j; j=$("$@") ; NSS+=("$(echo "$j" | jq -r .dev)"); }
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M dev --reserve=32M
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve-per-page=40
 new $XEN create-namespace -r "$R" -s 128M -m devdax -M dev --reserve=16M
-new ndctl create-namespace -r "$R" -s 128M -m fsdax -M dev
-new ndctl create-namespace -r "$R" -s 128M -m devdax -M mem
+new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve=8M --reserve-owner=freebsd
+new $XEN create-namespace -r "$R" -s 128M -m devdax -M mem --reserve-per-page=40
+new $XEN create-namespace -r "$R" -s 128M -m fsdax -M dev --page-struct-size=128
+new $XEN create-namespace -r "$R" -s 128M -m devdax -M dev --page-struct-size=128 --reserve=8M
+PLAIN_NDCTL="$(ndctl create-namespace -r "$R" -s 128M -m fsdax -M dev | jq -r .dev) $(ndctl create-namespace -r "$R" -s 128M -m devdax -M mem | jq -r .dev)"
+NSS+=($PLAIN_NDCTL)
 plain=$(ndctl list -N -r "$RIG_PLAIN_REGION" | jq -r '.[0].dev')
 new $XEN create-namespace -e "$plain" -f -m devdax -M mem --reserve=8M
+N=${#NSS[@]}
+
+# recover at boot fills the store for what ndctl-xen did not write: the two
+# namespaces plain ndctl made (a disable/enable each); they come back adopted
+$XEN recover > /tmp/recover
+expect "recover stores exactly the blocks of the two ndctl namespaces" test \
+	"$(jq -c '[.[] | select(.action == "stored") | .dev] | sort' /tmp/recover)" = \
+	"$(printf '%s\n' $PLAIN_NDCTL | jq -R . | jq -sc 'sort')"
+for ns in $PLAIN_NDCTL; do
+	kernel_result "$ns" "$(ns_size "$ns")"
+	expect "$ns: adopted again after recover read its block" test "$K_RESULT" = adopted
+done
+
+# one list of everything, in each state; the checks are one jq program each
+answers() { $XEN list "$@" | jq -cM 'map({key: .dev, value: .}) | from_entries'; }
+answers --xen > /tmp/live
+expect "list: the $N namespaces, all enabled" test "$(jq -c '[.[] | .enabled] | unique' /tmp/live)/$(jq length /tmp/live)" = "[true]/$N"
+expect "list: every live answer from the store, matched against sysfs" test \
+	"$(jq -c '[.[] | .layout | [.source, .verified, .consistent, (.unknown | length)]] | unique' /tmp/live)" = '[["store",true,true,0]]'
+expect "list: -u changes how sizes look, not the shape" test \
+	"$($XEN list --xen | jq -c '[paths]')" = "$($XEN list --xen -u | jq -c '[paths]')"
+# the owners, per-page bytes and page_struct_sizes asked for above, in order
+expect "list: owners, names, per-page bytes and page_struct_size as asked" test "$(jq -c --argjson order \
+	"$(printf '%s\n' "${NSS[@]}" | jq -R . | jq -sc .)" '[$order[] as $n | .[$n].layout |
+	[(.reserve.owner // null), (.reserve.owner_name // null), (.reserve.per_page_bytes // null), .page_struct_size]]' /tmp/live)" = \
+	'[["os",null,0,64],["hypervisor",null,40,64],["os",null,0,64],["freebsd","freebsd",0,64],["hypervisor",null,40,64],[null,null,null,128],["os",null,0,128],[null,null,null,64],[null,null,null,64],["hypervisor",null,0,64]]'
+
+# sysfs alone: the store moved away
+mv "$STORE" "$STORE.away"
+answers > /tmp/sysfs
+mv "$STORE.away" "$STORE"
+expect "without the store: every answer from sysfs, with reserve, owner, per-page bytes, page_struct_size unknown" test \
+	"$(jq -c '[.[] | .layout | [.source, .verified, .unknown, .page_struct_size, .memmap, ([.reserve[]] | unique)]] | unique' /tmp/sysfs)" = \
+	'[["sysfs",true,["reserve","owner","per_page_bytes","page_struct_size"],null,null,[null]]]'
+expect "without the store: the geometry is the store's (dataoff, data, align, map, end_trunc, npfns)" test \
+	"$(jq -c 'map_values(.layout | {dataoff, data, align, map, end_trunc, npfns})' /tmp/sysfs)" = \
+	"$(jq -c 'map_values(.layout | {dataoff, data, align, map, end_trunc, npfns})' /tmp/live)"
+expect "without the store: the gap above the kernel's own dataoff holds the reserve and slack" test \
+	"$(jq -c '[.[] | .layout | (.gap.size // 0) == .dataoff - .kernel_dataoff] | unique' /tmp/sysfs)" = '[true]'
+
+# disabled: reported from the store without enabling anything
+ndctl disable-namespace all > /dev/null 2>&1
+answers > /tmp/dis
+expect "disabled: list leaves every namespace disabled" test \
+	"$(cd $NDBUS && for n in "${NSS[@]}"; do [ -e $n/driver ] && echo "$n"; done; true)" = ""
+expect "disabled: the store's copies, marked unverified, equal to the live answers" test \
+	"$(jq -c 'map_values(.layout | del(.verified))' /tmp/dis)" = "$(jq -c 'map_values(.layout | del(.verified))' /tmp/live)"
+expect "disabled: verified false" test "$(jq -c '[.[] | .layout.verified] | unique' /tmp/dis)" = '[false]'
+answers --read-disabled > /tmp/media
+expect "--read-disabled: read from the media, equal to the store's" test \
+	"$(jq -c '[.[] | .layout.source] | unique' /tmp/media)/$(jq -c 'map_values(.layout | del(.source))' /tmp/media)" = \
+	"[\"media\"]/$(jq -c 'map_values(.layout | del(.source))' /tmp/live)"
+expect "--read-disabled: disabled again afterwards" test \
+	"$(cd $NDBUS && for n in "${NSS[@]}"; do [ -e $n/driver ] && echo "$n"; done; true)" = ""
+mv "$STORE" "$STORE.away"
+answers > /tmp/none
+mv "$STORE.away" "$STORE"
+expect "disabled, no store: no layout rather than a guess" test "$(jq -c '[.[] | .layout] | unique' /tmp/none)" = '[null]'
+ndctl enable-namespace all > /dev/null 2>&1
 
 reserved=0
 for ns in "${NSS[@]}"; do
-	$XEN list -n "$ns" --xen | jq -cM '.[0]' > /tmp/live
-	expect "$ns live: derived from sysfs" test "$(jq -r .layout.source /tmp/live)" = sysfs
-	expect "$ns live: consistent" test "$(jq .layout.consistent /tmp/live)" = true
-	expect "$ns live: no media errors" test "$(jq '.badblocks | length' /tmp/live)" = 0
-	expect "$ns: -u changes how sizes look, not the shape" test \
-		"$($XEN list -n "$ns" --xen | jq -c '[paths]')" = "$($XEN list -n "$ns" --xen -u | jq -c '[paths]')"
-	ndctl disable-namespace "$ns" > /dev/null
-	$XEN list -n "$ns" --xen | jq -cM '.[0]' > /tmp/blk
-	expect "$ns disabled: read from the info block" test "$(jq -r .layout.source /tmp/blk)" = infoblock
-	expect "$ns disabled: nothing derived" test "$(jq '.layout.derived | length' /tmp/blk)" = 0
-	expect "$ns disabled: still disabled after the read" test "$(jq .enabled /tmp/blk)" = false
-	for k in map align npfns dataoff end_trunc data memmap; do
-		expect "$ns: $k agrees" test "$(jq -c .layout.$k /tmp/live)" = "$(jq -c .layout.$k /tmp/blk)"
-	done
-	if [ "$(jq .layout.reserve /tmp/blk)" = null ]; then
-		expect "$ns: no reserve either way" test "$(jq .layout.reserve /tmp/live)" = null
-	else
+	jq -cM --arg n "$ns" '.[$n]' /tmp/live > /tmp/one
+	kernel_result "$ns" "$(jq .size /tmp/one)"
+	expect "$ns: enabled again with the same layout" test "$K_RESULT $K_DATAOFF" = "adopted $(jq .layout.dataoff /tmp/one)"
+	expect "$ns: no media errors" test "$(jq '.badblocks | length' /tmp/one)" = 0
+	if [ "$(jq .layout.reserve /tmp/one)" != null ]; then
 		reserved=$((reserved + 1))
-		expect "$ns: live reserve covers the recorded one and ends at dataoff" test "$(jq -n \
-			--slurpfile a /tmp/live --slurpfile b /tmp/blk '$a[0].layout.reserve as $l |
-			$b[0].layout.reserve as $r | $l.offset <= $r.offset and
-			$l.offset + $l.size == $r.offset + $r.size and
-			$r.offset + $r.size == $b[0].layout.dataoff')" = true
-		expect "$ns: live says the reserve is derived" test "$(jq '.layout.derived | index("reserve") != null' /tmp/live)" = true
 		# Xen frames from the physical addresses, worked out here
-		res=$(jq .resource /tmp/blk) off=$(jq .layout.reserve.offset /tmp/blk) size=$(jq .layout.reserve.size /tmp/blk)
-		doff=$(jq .layout.data.offset /tmp/blk) dsize=$(jq .layout.data.size /tmp/blk)
-		expect "$ns: mgmt frames" test "$(jq -c .xen.mgmt /tmp/blk)" = \
+		res=$(jq .resource /tmp/one) off=$(jq .layout.reserve.offset /tmp/one) size=$(jq .layout.reserve.size /tmp/one)
+		doff=$(jq .layout.data.offset /tmp/one) dsize=$(jq .layout.data.size /tmp/one)
+		expect "$ns: mgmt frames" test "$(jq -c .xen.mgmt /tmp/one)" = \
 			"{\"smfn\":$(((res + off) >> 12)),\"emfn\":$(((res + off + size) >> 12))}"
-		expect "$ns: data frames" test "$(jq -c .xen.data /tmp/blk)" = \
+		expect "$ns: data frames" test "$(jq -c .xen.data /tmp/one)" = \
 			"{\"smfn\":$(((res + doff) >> 12)),\"emfn\":$(((res + doff + dsize) >> 12))}"
-		n=$((dsize >> 12)) need=$(((32 * (dsize >> 12) >> 12) + (8 * (dsize >> 12) >> 12)))
-		expect "$ns: check_mgmt_size" test "$(jq .xen.mgmt_fits /tmp/blk)" = "$([ $((size >> 12)) -ge $need ] && echo true || echo false)"
-		# the client runs while the namespaces are enabled: it sees the live view
-		WANT_TS+=("$ns: $(jq -r .xen.setup_data /tmp/live) (management $(jq -r 'if .xen.mgmt_fits then "fits" else "too small" end' /tmp/live), $(jq .xen.mgmt_required_mfns /tmp/live) frames needed)")
-		expect "$ns: setup-data command" test "$(jq -r .xen.setup_data /tmp/blk)" = \
+		need=$(((32 * (dsize >> 12) >> 12) + (8 * (dsize >> 12) >> 12)))
+		expect "$ns: check_mgmt_size" test "$(jq .xen.mgmt_fits /tmp/one)" = "$([ $((size >> 12)) -ge $need ] && echo true || echo false)"
+		WANT_TS+=("$ns: $(jq -r .xen.setup_data /tmp/one) (management $(jq -r 'if .xen.mgmt_fits then "fits" else "too small" end' /tmp/one), $(jq .xen.mgmt_required_mfns /tmp/one) frames needed)")
+		expect "$ns: setup-data command" test "$(jq -r .xen.setup_data /tmp/one)" = \
 			"$(printf 'xen-ndctl setup-data %#x %#x %#x %#x' $(((res + doff) >> 12)) $(((res + doff + dsize) >> 12)) $(((res + off) >> 12)) $(((res + off + size) >> 12)))"
 	fi
-	ndctl enable-namespace "$ns" > /dev/null
-	kernel_result "$ns" "$(jq .size /tmp/blk)"
-	expect "$ns: enabled again with the same layout" test "$K_RESULT $K_DATAOFF" = "adopted $(jq .layout.dataoff /tmp/blk)"
-	fact "$(jq -cM --arg dimm "$(ns_dimm "$ns")" --argjson rr "$(region_resource "$(ns_region "$ns")")" '{
-		case: .dev, ns: .dev, dimm: $dimm, resource, region_resource: $rr, size,
-		mode, map: .layout.map, dataoff: .layout.dataoff,
-		reserve_offset: (.layout.reserve.offset // 0), reserve_size: (.layout.reserve.size // 0),
-		owner: (.layout.reserve.owner // ""), data_offset: .layout.data.offset,
-		data_size: .layout.data.size}' /tmp/blk)"
+	fact "$(jq -cM --arg n "$ns" --arg dimm "$(ns_dimm "$ns")" --argjson rr "$(region_resource "$(ns_region "$ns")")" \
+		--slurpfile s /tmp/sysfs '{case: .dev, ns: .dev, dimm: $dimm, resource, region_resource: $rr,
+		size, mode, live: .layout, sysfs: $s[0][$n].layout}' /tmp/one)"
 done
 xen-toolstack > /tmp/ts
 cat /tmp/ts
@@ -81,7 +125,7 @@ expect "the example client finds the $reserved reserved namespaces" grep -qx "$r
 for line in "${WANT_TS[@]}"; do
 	expect "the example client hands Xen what list says: ${line%%:*}" grep -qxF "$line" /tmp/ts
 done
-expect "six namespaces checked, four reserved" test "${#NSS[@]}/$reserved" = 6/4
+expect "ten namespaces checked, seven reserved" test "$N/$reserved" = 10/7
 
 echo "== the page map from the live namespaces, and a media error"
 # every namespace's data frames, as list --xen gives them

@@ -7,10 +7,13 @@
 #                        the kernel WARN in add_pages, whitelisted only here
 #   4. xen-reserve       ndctl-xen create-namespace --reserve (test/xen-reserve.sh)
 #   5. xen-reserve-reboot  the same backing files: same layouts, data intact
-#   6. xen-list          ndctl-xen list: live, info block and backing file agree
-#   7. bad-input         the bad-input matrix on real namespaces (46 cases,
+#   6. xen-list          ndctl-xen list: live answers (store, sysfs, disabled)
+#                        and backing file agree
+#   7. xen-list-reboot   the same backing files and state disk: the store
+#                        still answers exactly; recover refills it
+#   8. bad-input         the bad-input matrix on real namespaces (46 cases,
 #                        backing-file checksums before and after each)
-#   8. powercut          power cuts during create-namespace, one boot per
+#   9. powercut          power cuts during create-namespace, one boot per
 #                        cut (test/rig/powercut.sh, its CI schedule: 11 cuts)
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]
@@ -25,7 +28,7 @@ err() { echo "suite: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,bad-input,powercut
+STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut
 usage() { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]" >&2; echo "steps: $STEPS" >&2; exit 2; }
 kernel= build=build work= only=$STEPS
 while [ $# -gt 0 ]; do
@@ -66,6 +69,7 @@ step xen-reserve --work "$work/xen" xen-reserve
 reboot_step xen-reserve-reboot xen-reserve --work "$work/xen" --reuse-work acceptance-reboot
 # ndctl-xen list and the query API (test/xen-list.sh)
 step xen-list --work "$work/list" xen-list
+reboot_step xen-list-reboot xen-list --work "$work/list" --reuse-work xen-list-reboot
 step bad-input --work "$work/bad-input" bad-input
 if wanted powercut; then
 	t0=$SECONDS r=0
