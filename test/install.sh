@@ -27,6 +27,20 @@ check "installed ndctl-xen runs against the installed library" \
 comp=$(find "$TMP/root" -path '*/bash-completion/completions/ndctl-xen' -print -quit)
 check "bash completion installed" test -n "$comp"
 check "bash completion is contrib's" cmp -s "$comp" "$SRC/contrib/bash-completion/ndctl-xen"
+unit=$(find "$TMP/root" -path '*/systemd/system/ndctl-xen-recover.service' -print -quit)
+check "the boot unit ndctl-xen-recover.service installed" test -n "$unit"
+if [ -n "$unit" ]; then
+	check "the unit runs the installed ndctl-xen recover" grep -qx \
+		"ExecStart=${bin#"$TMP/root"} recover" "$unit"
+	if command -v systemd-analyze > /dev/null; then
+		# verify it as installed: ExecStart pointed at the copy in the root
+		sed "s|^ExecStart=.*|ExecStart=$bin recover|; /^Documentation=/d" "$unit" > "$TMP/ndctl-xen-recover.service"
+		check "systemd-analyze verify accepts the unit" sh -c \
+			"systemd-analyze verify '$TMP/ndctl-xen-recover.service' 2>&1 | grep -v 'not found\|No such file' | grep . && exit 1 || exit 0"
+	else
+		echo "install: systemd-analyze not installed: the unit's syntax not verified"
+	fi
+fi
 
 # a man page for the tool, the library, the format and every command of
 # the command table: ndctl-xen-CMD(1), or ndctl-CMD-xen(1) as ndctl names it
