@@ -84,4 +84,39 @@ for size in 16M 64M 1G 1073745920 16G 1T 4T; do
 	done
 done
 echo "byte-identical to ndctl: $equal; refused by both: $refused_both; reserved blocks accepted by ndctl -V: $reserved; ndctl blocks without a data page (refused by us): $empty"
+
+# Every align ndctl write-infoblock takes (a power of two from 4K): -V
+# passes every block the kernel accepts (fsdax: any align; devdax: only
+# 4K, 2M, 1G, nd_supported_alignment()), and reports ndctl-xen's own
+# stricter rule apart, under "policy".
+aligns=0
+for align in 4K 8K 64K 256K 2M 16M 128M 1G; do
+	for mode in fsdax devdax; do
+		for map in dev mem; do
+			case="4G/$mode/$map/align $align"
+			rm -f "$TMP/a.img"
+			truncate -s 4G "$TMP/a.img"
+			ndctl write-infoblock -o "$TMP/a.img" -m "$mode" -M "$map" -a "$align" 2>/dev/null ||
+				{ fail "$case: ndctl refused to write it"; continue; }
+			aligns=$((aligns + 1))
+			rc=0
+			"$NDX" read-infoblock -V -j -i "$TMP/a.img" > "$TMP/a.json" 2>"$TMP/err" || rc=$?
+			ours=0
+			case $align in 4K|2M|1G) ours=1 ;; esac
+			if [ $mode = fsdax ] || [ $ours = 1 ]; then
+				check "$case: -V passes what the kernel accepts" test "$rc/$(jq -r '.[0].kernel' "$TMP/a.json")" = 0/accepts
+			else
+				check "$case: -V fails what the kernel refuses, by its devdax align rule" test \
+					"$rc/$(jq -r '.[0].kernel' "$TMP/a.json")/$(grep -c align-supported "$TMP/err")" = 1/refuses/1
+			fi
+			if [ $ours = 1 ]; then
+				check "$case: no policy note" test "$(jq -c '.[0].policy' "$TMP/a.json")" = null
+			elif [ $mode = fsdax ]; then
+				check "$case: ndctl-xen's align rule reported apart" test \
+					"$(jq -r '.[0].policy.rule' "$TMP/a.json")" = align-supported
+			fi
+		done
+	done
+done
+echo "ndctl blocks with every align checked against the kernel's rules: $aligns"
 finish
