@@ -12,6 +12,7 @@ set -euo pipefail
 
 XEN=ndctl-xen
 STORE=$RIG_STATE_DIR/blocks
+mkdir -p /run
 prev=/rig/prev-facts.json
 N=$(jq length $prev)
 [ "$N" -gt 0 ] || { echo "xen-list-reboot: no facts from the first boot"; exit 1; }
