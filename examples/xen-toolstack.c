@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * A toolstack's view: find every namespace with a reserved area and print
- * what Dom0 would hand the hypervisor (the XENPF_pmem_add fields of the
- * 2016-2017 Xen vNVDIMM series, and the xen-ndctl command lines).
+ * A toolstack's view: find every namespace whose reserved area is recorded
+ * for the hypervisor and print what Dom0 would hand it (the XENPF_pmem_add
+ * fields of the 2016-2017 Xen vNVDIMM series, and the xen-ndctl command
+ * lines).  An area recorded for the OS or another named consumer is not
+ * Xen's; an answer that does not know the owner (sysfs alone: this host
+ * has no copy of the block) is not used either.
  *
  *   cc xen-toolstack.c $(pkg-config --cflags --libs libndctl-xen) -o xen-toolstack
  */
@@ -33,7 +36,11 @@ int main(void)
 		if (!ndctl_namespace_get_size(ndns) ||
 				ndctl_xen_layout_from_namespace(xctx, ndns, &l) != 0)
 			continue;
-		if (ndctl_xen_layout_get_reserve_size(l) &&
+		if (ndctl_xen_layout_get_unknown(l) & NDCTL_XEN_UNKNOWN_OWNER) {
+			fprintf(stderr, "%s: owner of any reservation unknown (sysfs only): "
+					"run ndctl-xen recover\n", ndctl_namespace_get_devname(ndns));
+		} else if (ndctl_xen_layout_get_reserve_size(l) &&
+				ndctl_xen_layout_get_reserve_owner(l) == NDCTL_XEN_OWNER_HYPERVISOR &&
 				ndctl_xen_layout_get_xen_mgmt(l, &ms, &me) == 0 &&
 				ndctl_xen_layout_get_xen_data(l, &ds, &de) == 0) {
 			spa = ndctl_xen_layout_get_phys_start(l);
@@ -57,7 +64,7 @@ int main(void)
 		}
 		ndctl_xen_layout_unref(l);
 	}
-	printf("%d reserved namespace%s\n", found, found == 1 ? "" : "s");
+	printf("%d namespace%s reserved for the hypervisor\n", found, found == 1 ? "" : "s");
 	ndctl_xen_unref(xctx);
 	ndctl_unref(ctx);
 	return 0;

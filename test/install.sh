@@ -74,7 +74,7 @@ check "pkg-config points into the install root" sh -c "echo '$flags' | grep -q -
 check "example builds with pkg-config alone" \
 	cc -Wall -Wextra -Werror "$SRC/examples/xen-toolstack.c" $flags -o "$TMP/xen-toolstack"
 LD_LIBRARY_PATH=$(dirname "$lib") "$TMP/xen-toolstack" > "$TMP/out"
-check "example runs and reports" grep -Eq '^[0-9]+ reserved namespaces?$' "$TMP/out"
+check "example runs and reports" grep -Eq '^[0-9]+ namespaces? reserved for the hypervisor$' "$TMP/out"
 check "example uses the installed library" sh -c \
 	"LD_LIBRARY_PATH='$(dirname "$lib")' ldd '$TMP/xen-toolstack' | grep -q '$TMP/root'"
 finish

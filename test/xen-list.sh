@@ -94,7 +94,7 @@ mv "$STORE.away" "$STORE"
 expect "disabled, no store: no layout rather than a guess" test "$(jq -c '[.[] | .layout] | unique' /tmp/none)" = '[null]'
 ndctl enable-namespace all > /dev/null 2>&1
 
-reserved=0
+reserved=0 hyp=0
 for ns in "${NSS[@]}"; do
 	jq -cM --arg n "$ns" '.[$n]' /tmp/live > /tmp/one
 	kernel_result "$ns" "$(jq .size /tmp/one)"
@@ -102,6 +102,7 @@ for ns in "${NSS[@]}"; do
 	expect "$ns: no media errors" test "$(jq '.badblocks | length' /tmp/one)" = 0
 	if [ "$(jq .layout.reserve /tmp/one)" != null ]; then
 		reserved=$((reserved + 1))
+		[ "$(jq -r .layout.reserve.owner /tmp/one)" != hypervisor ] || hyp=$((hyp + 1))
 		# Xen frames from the physical addresses, worked out here
 		res=$(jq .resource /tmp/one) off=$(jq .layout.reserve.offset /tmp/one) size=$(jq .layout.reserve.size /tmp/one)
 		doff=$(jq .layout.data.offset /tmp/one) dsize=$(jq .layout.data.size /tmp/one)
@@ -111,7 +112,8 @@ for ns in "${NSS[@]}"; do
 			"{\"smfn\":$(((res + doff) >> 12)),\"emfn\":$(((res + doff + dsize) >> 12))}"
 		need=$(((32 * (dsize >> 12) >> 12) + (8 * (dsize >> 12) >> 12)))
 		expect "$ns: check_mgmt_size" test "$(jq .xen.mgmt_fits /tmp/one)" = "$([ $((size >> 12)) -ge $need ] && echo true || echo false)"
-		WANT_TS+=("$ns: $(jq -r .xen.setup_data /tmp/one) (management $(jq -r 'if .xen.mgmt_fits then "fits" else "too small" end' /tmp/one), $(jq .xen.mgmt_required_mfns /tmp/one) frames needed)")
+		[ "$(jq -r .layout.reserve.owner /tmp/one)" != hypervisor ] ||
+			WANT_TS+=("$ns: $(jq -r .xen.setup_data /tmp/one) (management $(jq -r 'if .xen.mgmt_fits then "fits" else "too small" end' /tmp/one), $(jq .xen.mgmt_required_mfns /tmp/one) frames needed)")
 		expect "$ns: setup-data command" test "$(jq -r .xen.setup_data /tmp/one)" = \
 			"$(printf 'xen-ndctl setup-data %#x %#x %#x %#x' $(((res + doff) >> 12)) $(((res + doff + dsize) >> 12)) $(((res + off) >> 12)) $(((res + off + size) >> 12)))"
 	fi
@@ -121,11 +123,14 @@ for ns in "${NSS[@]}"; do
 done
 xen-toolstack > /tmp/ts
 cat /tmp/ts
-expect "the example client finds the $reserved reserved namespaces" grep -qx "$reserved reserved namespaces" /tmp/ts
+expect "the example client finds the $hyp namespaces reserved for the hypervisor, not the others" \
+	grep -qx "$hyp namespaces reserved for the hypervisor" /tmp/ts
+expect "the example client hands Xen no area recorded for the OS or another owner" test \
+	"$(grep -c 'pmem_add' /tmp/ts)" = "$hyp"
 for line in "${WANT_TS[@]}"; do
 	expect "the example client hands Xen what list says: ${line%%:*}" grep -qxF "$line" /tmp/ts
 done
-expect "ten namespaces checked, seven reserved" test "$N/$reserved" = 10/7
+expect "ten namespaces checked, seven reserved, three for the hypervisor" test "$N/$reserved/$hyp" = 10/7/3
 
 echo "== the page map from the live namespaces, and a media error"
 # every namespace's data frames, as list --xen gives them

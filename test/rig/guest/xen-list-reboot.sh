@@ -19,6 +19,8 @@ N=$(jq length $prev)
 
 # the namespaces by physical address (numbers may change across boots)
 jq -c 'map({key: (.resource | tostring), value: .}) | from_entries' $prev > /tmp/prev
+# same WHAT GOT WANT: an expect that shows both sides when they differ
+same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "  got:  $2"; echo "  want: $3"; fi; }
 answers() { $XEN list "$@" | jq -cM 'map({key: (.resource | tostring), value: .}) | from_entries'; }
 
 $XEN recover > /tmp/recover
@@ -27,22 +29,22 @@ answers > /tmp/live
 expect "after the reboot: the same $N namespaces, enabled" test \
 	"$(jq -c '[keys[]] | sort' /tmp/prev)/$(jq -c '[.[] | .enabled] | unique' /tmp/live)" = \
 	"$(jq -c '[to_entries[] | select(.value.enabled) | .key] | sort' /tmp/live)/[true]"
-expect "after the reboot: every answer from the store, as in the first boot" test \
-	"$(jq -c --slurpfile p /tmp/prev 'with_entries(select($p[0][.key] != null)) | map_values(.layout)' /tmp/live)" = \
-	"$(jq -c 'map_values(.live)' /tmp/prev)"
+same "after the reboot: every answer from the store, as in the first boot" \
+	"$(jq -cS --slurpfile p /tmp/prev 'with_entries(select($p[0][.key] != null)) | map_values(.layout)' /tmp/live)" \
+	"$(jq -cS 'map_values(.live)' /tmp/prev)"
 
 rm -rf "$STORE"
 answers > /tmp/sysfs
-expect "store removed: sysfs answers, as in the first boot" test \
-	"$(jq -c --slurpfile p /tmp/prev 'with_entries(select($p[0][.key] != null)) | map_values(.layout)' /tmp/sysfs)" = \
-	"$(jq -c 'map_values(.sysfs)' /tmp/prev)"
+same "store removed: sysfs answers, as in the first boot" \
+	"$(jq -cS --slurpfile p /tmp/prev 'with_entries(select($p[0][.key] != null)) | map_values(.layout)' /tmp/sysfs)" \
+	"$(jq -cS 'map_values(.sysfs)' /tmp/prev)"
 $XEN recover > /tmp/recover
 expect "recover fills the store again for all $N namespaces" test \
 	"$(jq -c '[.[] | .action] | unique' /tmp/recover)/$(jq length /tmp/recover)" = "[\"stored\"]/$N"
 answers > /tmp/again
-expect "refilled: the answers of the first boot again" test \
-	"$(jq -c --slurpfile p /tmp/prev 'with_entries(select($p[0][.key] != null)) | map_values(.layout)' /tmp/again)" = \
-	"$(jq -c 'map_values(.live)' /tmp/prev)"
+same "refilled: the answers of the first boot again" \
+	"$(jq -cS --slurpfile p /tmp/prev 'with_entries(select($p[0][.key] != null)) | map_values(.layout)' /tmp/again)" \
+	"$(jq -cS 'map_values(.live)' /tmp/prev)"
 for key in $(jq -r 'keys[]' /tmp/prev); do
 	ns=$(jq -r --arg k "$key" '.[$k].dev' /tmp/again)
 	kernel_result "$ns" "$(ns_size "$ns")"
