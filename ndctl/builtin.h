@@ -55,6 +55,15 @@ int foreach_namespace(struct ndctl_ctx *nctx, const char *bus, const char *regio
 int foreach_ns_badblock(struct ndctl_namespace *ndns,
 		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg);
 
+/*
+ * ndctl list's own namespace object (ndctl-json.c), with its flags:
+ * -u, -v (numa_node, raw_uuid, media errors) and -M.
+ */
+#define NDJ_HUMAN (1u << 0)
+#define NDJ_VERBOSE (1u << 1)
+#define NDJ_MEDIA_ERRORS (1u << 2)
+struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags);
+
 /* set by the fuzz targets: the parsers' errors are expected there */
 extern int cmd_error_quiet;
 

@@ -8,14 +8,18 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 #include <ndctl/libndctl.h>
+#include <linux/ndctl.h>
 
 #include "builtin.h"
 
 struct list_params {
-	const char *bus, *region, *ns;
-	int human, xen;
+	const char *bus, *region, *ns, *dimm, *mode, *type, *numa;
+	int human, xen, idle, configured, verbose, media, others;
 	unsigned int query_flags;
 };
 
@@ -218,40 +222,34 @@ static struct json_object *badblocks_json(struct ndctl_namespace *ndns,
 	return w.arr;
 }
 
-static const char *mode_name(struct ndctl_namespace *ndns)
-{
-	switch (ndctl_namespace_get_mode(ndns)) {
-	case NDCTL_NS_MODE_FSDAX: return "fsdax";
-	case NDCTL_NS_MODE_DEVDAX: return "devdax";
-	case NDCTL_NS_MODE_SECTOR: return "sector";
-	case NDCTL_NS_MODE_RAW: return "raw";
-	default: return "unknown";
-	}
-}
-
+/*
+ * ndctl's namespace object first (every key with ndctl's meaning), then
+ * ndctl-xen's: the region, whether it is enabled, its physical base and
+ * raw size, the layout, the media errors by area, and Xen's frames.
+ */
 static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, const struct list_params *p)
 {
-	struct json_object *j = json_object_new_object();
+	struct json_object *j = ndctl_namespace_json(ndns, (p->human ? NDJ_HUMAN : 0) |
+			(p->verbose ? NDJ_VERBOSE : 0) | (p->media ? NDJ_MEDIA_ERRORS : 0));
 	struct ndctl_xen_layout *l = NULL;
-	int rc;
+	int rc = -ENXIO;
 
-	json_object_object_add(j, "dev", json_object_new_string(ndctl_namespace_get_devname(ndns)));
 	json_object_object_add(j, "region", json_object_new_string(
 			ndctl_region_get_devname(ndctl_namespace_get_region(ndns))));
-	json_object_object_add(j, "mode", json_object_new_string(mode_name(ndns)));
 	json_object_object_add(j, "enabled", json_object_new_boolean(
 			ndctl_namespace_is_active(ndns)));
 	json_object_object_add(j, "resource", json_hex(ndctl_namespace_get_resource(ndns), p->human));
-	json_object_object_add(j, "size", json_size(ndctl_namespace_get_size(ndns), p->human));
-	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, p->query_flags, &l);
+	json_object_object_add(j, "raw_size", json_size(ndctl_namespace_get_size(ndns), p->human));
+	if (ndctl_namespace_get_size(ndns))
+		rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, p->query_flags, &l);
 	if (rc == 0 || rc == -EINVAL) {
 		json_object_object_add(j, "layout", layout_json(l, rc == 0, p->human));
 	} else {
 		l = NULL;
 		json_object_object_add(j, "layout", NULL);
 	}
-	json_object_object_add(j, "badblocks", badblocks_json(ndns, l, p->human));
+	json_object_object_add(j, "badblock_areas", badblocks_json(ndns, l, p->human));
 	if (p->xen)
 		json_object_object_add(j, "xen", l ? xen_json(l) : NULL);
 	ndctl_xen_layout_unref(l);
@@ -264,26 +262,119 @@ struct list_walk {
 	struct json_object *arr;
 };
 
-static int list_one(struct ndctl_namespace *ndns, void *arg)
+/* ndctl's mode names, the legacy ones too */
+static int parse_mode(const char *m, enum ndctl_namespace_mode *mode)
 {
-	struct list_walk *lw = arg;
+	static const struct { const char *name; enum ndctl_namespace_mode mode; } names[] = {
+		{ "raw", NDCTL_NS_MODE_RAW }, { "sector", NDCTL_NS_MODE_SECTOR },
+		{ "safe", NDCTL_NS_MODE_SECTOR }, { "fsdax", NDCTL_NS_MODE_FSDAX },
+		{ "memory", NDCTL_NS_MODE_FSDAX }, { "devdax", NDCTL_NS_MODE_DEVDAX },
+		{ "dax", NDCTL_NS_MODE_DEVDAX },
+	};
+	size_t i;
 
-	json_object_array_add(lw->arr, namespace_json(lw->ctx, ndns, lw->p));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(m, names[i].name) == 0) {
+			*mode = names[i].mode;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* ndctl's namespace id: namespaceX.Y, X.Y, or all */
+static int ns_match(const char *want, struct ndctl_namespace *ndns)
+{
+	const char *dev = ndctl_namespace_get_devname(ndns);
+
+	return !want || strcmp(want, "all") == 0 || strcmp(want, dev) == 0 ||
+		(strncmp(dev, "namespace", 9) == 0 && strcmp(want, dev + 9) == 0);
+}
+
+static int region_has_dimm(struct ndctl_region *region, const char *want)
+{
+	struct ndctl_dimm *dimm;
+
+	if (!want || strcmp(want, "all") == 0)
+		return 1;
+	ndctl_dimm_foreach_in_region(region, dimm)
+		if (filter_match(want, ndctl_dimm_get_devname(dimm), ndctl_dimm_get_id(dimm)))
+			return 1;
 	return 0;
+}
+
+static int list_region(struct list_walk *lw, struct ndctl_region *region)
+{
+	const struct list_params *p = lw->p;
+	struct ndctl_namespace *ndns;
+	enum ndctl_namespace_mode mode = NDCTL_NS_MODE_UNKNOWN;
+
+	if (!filter_match(p->region, ndctl_region_get_devname(region), ndctl_region_get_id(region)) ||
+			!region_has_dimm(region, p->dimm))
+		return 0;
+	if (p->type && strcmp(p->type, ndctl_region_get_type(region) == ND_DEVICE_REGION_PMEM ?
+				"pmem" : "blk") != 0)
+		return 0;
+	if (p->numa && ndctl_region_get_numa_node(region) != atoi(p->numa))
+		return 0;
+	if (p->mode)
+		parse_mode(p->mode, &mode);
+	ndctl_namespace_foreach(region, ndns) {
+		if (!ns_match(p->ns, ndns))
+			continue;
+		if (p->mode && ndctl_namespace_get_mode(ndns) != mode)
+			continue;
+		/* as ndctl: enabled ones; -i every one; -c those with a size too */
+		if (!ndctl_namespace_is_active(ndns) && !p->idle &&
+				!(p->configured && ndctl_namespace_is_configured(ndns)))
+			continue;
+		json_object_array_add(lw->arr, namespace_json(lw->ctx, ndns, p));
+	}
+	return 0;
+}
+
+/* What ndctl-xen does not list itself (buses, DIMMs, regions, ...) is ndctl's. */
+static int run_ndctl_list(int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int i;
+
+	if (!args)
+		return EXIT_FAILED;
+	args[0] = (char *)"ndctl";
+	for (i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	fflush(stdout);
+	execvp(args[0], args);
+	cmd_error("list", "cannot run ndctl for this listing: %s", strerror(errno));
+	free(args);
+	return EXIT_FAILED;
 }
 
 static void list_usage(FILE *f)
 {
 	fprintf(f,
-"usage: ndctl-xen list [-b BUS] [-r REGION] [-n NAMESPACE] [-u] [--xen]\n"
-"                      [--read-disabled]\n\n"
-"For each namespace: mode, physical range, and its layout: the memmap, the\n"
-"reserved area (owner, per-page bytes) and the data area, with physical\n"
-"ranges; media errors mapped into those areas.  A JSON array.\n\n"
-"  -b, --bus=BUS            limit to a bus (name or provider)\n"
-"  -r, --region=REGION      limit to a region (regionX or X)\n"
-"  -n, --namespace=NAME     limit to a namespace (namespaceX.Y)\n"
-"  -u, --human              sizes and offsets in human-readable form\n"
+"usage: ndctl-xen list [ndctl list's options] [--xen] [--read-disabled]\n\n"
+"ndctl list -N, with each namespace's layout: the memmap, the reserved area\n"
+"(owner, per-page bytes), the data area, physical ranges, and media errors\n"
+"by area.  Every key ndctl list prints keeps ndctl's meaning; ndctl-xen's\n"
+"own are region, enabled, resource, raw_size, layout, badblock_areas, xen.\n\n"
+"  -b, --bus=BUS            filter by bus (name or provider)\n"
+"  -r, --region=REGION      filter by region (regionX or X)\n"
+"  -d, --dimm=DIMM          filter by DIMM (nmemX or X)\n"
+"  -n, --namespace=NAME     filter by namespace (namespaceX.Y or X.Y)\n"
+"  -m, --mode=MODE          filter by mode: raw, sector, fsdax, devdax\n"
+"  -t, --type=TYPE          filter by region type: pmem, blk\n"
+"  -U, --numa-node=NODE     filter by NUMA node\n"
+"  -N, --namespaces         list namespaces (the default)\n"
+"  -i, --idle               include idle (disabled) namespaces\n"
+"  -c, --configured         include configured namespaces, enabled or not\n"
+"  -M, --media-errors       include ndctl's badblocks list\n"
+"  -u, --human              human-readable numbers, as ndctl prints them\n"
+"  -v, --verbose            numa_node, raw_uuid and media errors (as ndctl);\n"
+"                           -vv and more: ndctl's own listing\n"
+"  -B, --buses, -D, --dimms, -F, --firmware, -H, --health, -R, --regions,\n"
+"  -X, --device-dax, -C, --capabilities\n"
+"                           ndctl's own listing, printed by ndctl itself\n"
 "  -x, --xen                add Xen's machine frame ranges and xen-ndctl commands\n"
 "      --read-disabled      read a disabled namespace's info block: enables it\n"
 "                           raw for the read and disables it again\n"
@@ -299,39 +390,93 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	static const struct option longopts[] = {
 		{ "bus", required_argument, NULL, 'b' },
 		{ "region", required_argument, NULL, 'r' },
+		{ "dimm", required_argument, NULL, 'd' },
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "type", required_argument, NULL, 't' },
+		{ "numa-node", required_argument, NULL, 'U' },
+		{ "buses", no_argument, NULL, 'B' },
+		{ "dimms", no_argument, NULL, 'D' },
+		{ "firmware", no_argument, NULL, 'F' },
+		{ "health", no_argument, NULL, 'H' },
+		{ "regions", no_argument, NULL, 'R' },
+		{ "namespaces", no_argument, NULL, 'N' },
+		{ "device-dax", no_argument, NULL, 'X' },
+		{ "capabilities", no_argument, NULL, 'C' },
+		{ "idle", no_argument, NULL, 'i' },
+		{ "configured", no_argument, NULL, 'c' },
+		{ "media-errors", no_argument, NULL, 'M' },
 		{ "human", no_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "xen", no_argument, NULL, 'x' },
-		{ "read-disabled", no_argument, NULL, 'D' },
+		{ "read-disabled", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list_params p = { 0 };
 	struct list_walk lw;
 	struct ndctl_ctx *nctx;
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	enum ndctl_namespace_mode mode;
 	struct json_object *arr;
+	char *end;
 	int c, rc;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "b:r:n:uxh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:r:d:n:m:t:U:BDFHRNXCicMuvxh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': p.bus = optarg; break;
 		case 'r': p.region = optarg; break;
+		case 'd': p.dimm = optarg; break;
 		case 'n': p.ns = optarg; break;
+		case 'm': p.mode = optarg; break;
+		case 't': p.type = optarg; break;
+		case 'U': p.numa = optarg; break;
+		case 'B': case 'D': case 'F': case 'H': case 'R': case 'X': case 'C':
+			p.others = 1;
+			break;
+		case 'N': break;
+		case 'i': p.idle = 1; break;
+		case 'c': p.configured = 1; break;
+		case 'M': p.media = 1; break;
 		case 'u': p.human = 1; break;
+		case 'v': p.verbose++; break;
 		case 'x': p.xen = 1; break;
-		case 'D': p.query_flags |= NDCTL_XEN_QUERY_READ_DISABLED; break;
+		case 'Z': p.query_flags |= NDCTL_XEN_QUERY_READ_DISABLED; break;
 		case 'h': list_usage(stdout); return 0;
+		case ':':
+			cmd_error("list", "'%s' needs a value; see --help", argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
-			cmd_error("list", "unknown option or missing value: '%s'; see --help",
-					argv[optind - 1]);
+			cmd_error("list", "unknown option '%s'; see --help", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		cmd_error("list", "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
+	}
+	if (p.mode && parse_mode(p.mode, &mode)) {
+		cmd_error("list", "--mode=%s: not a namespace mode (raw, sector, fsdax, devdax)", p.mode);
+		return EXIT_USAGE;
+	}
+	if (p.type && strcmp(p.type, "pmem") != 0 && strcmp(p.type, "blk") != 0) {
+		cmd_error("list", "--type=%s: a region type is pmem or blk", p.type);
+		return EXIT_USAGE;
+	}
+	if (p.numa && (strtol(p.numa, &end, 10), *end || !p.numa[0])) {
+		cmd_error("list", "--numa-node=%s: not a NUMA node number", p.numa);
+		return EXIT_USAGE;
+	}
+	if (p.others || p.verbose > 1) {
+		if (p.xen || p.query_flags) {
+			cmd_error("list", "--xen and --read-disabled add to namespace listings; "
+					"buses, DIMMs, regions and -vv are ndctl's own listing");
+			return EXIT_USAGE;
+		}
+		return run_ndctl_list(argc, argv);
 	}
 	rc = ndctl_new(&nctx);
 	if (rc < 0) {
@@ -341,9 +486,18 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	lw.ctx = ctx;
 	lw.p = &p;
 	lw.arr = arr = json_object_new_array();
-	foreach_namespace(nctx, p.bus, p.region, p.ns, list_one, &lw);
-	printf("%s\n", json_object_to_json_string_ext(arr,
-				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	ndctl_bus_foreach(nctx, bus) {
+		if (!bus_match(bus, p.bus))
+			continue;
+		ndctl_region_foreach(bus, region)
+			list_region(&lw, region);
+	}
+	/* as ndctl: nothing for no match; one object, not an array, with -u */
+	if (json_object_array_length(arr) == 1 && p.human)
+		printf("%s\n", json_object_to_json_string_ext(json_object_array_get_idx(arr, 0),
+					JSON_C_TO_STRING_PRETTY));
+	else if (json_object_array_length(arr))
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
 	json_object_put(arr);
 	ndctl_unref(nctx);
 	return 0;

@@ -49,6 +49,37 @@ done
 
 # one list of everything, in each state; the checks are one jq program each
 answers() { $XEN list "$@" | jq -cM 'map({key: .dev, value: .}) | from_entries'; }
+
+# ndctl list and ndctl-xen list with the same options print the same
+# namespaces, and every key ndctl prints has ndctl's value in ours
+# (nothing at all when nothing matches; one object, not an array, for
+# one namespace with -u)
+same_as_ndctl() {
+	local nd ours
+	nd=$(ndctl list "$@" 2>/dev/null) ours=$($XEN list "$@" 2>/dev/null)
+	if [ -z "$nd" ]; then
+		expect "ndctl list $*: nothing, as ndctl prints" test -z "$ours"
+		return
+	fi
+	expect "ndctl list $*: every ndctl key with ndctl's value" test "$(jq -n \
+		--argjson a "$nd" --argjson b "$ours" '($a | type) == ($b | type) and
+		([$a] | flatten) as $x | ([$b] | flatten) as $y |
+		($x | map(.dev)) == ($y | map(.dev)) and
+		all($x[]; . as $n | ($y[] | select(.dev == $n.dev)) as $m |
+			all($n | to_entries[]; $m[.key] == .value))')" = true
+}
+ndctl_parity() {
+	local one=${NSS[0]} pmem_dimm
+	pmem_dimm=$(cut -d, -f1 $NDBUS/$R/mapping0)
+	for opts in "" "-N" "-i" "-c" "-v" "-M" "-u" "-r $R" "-r ${R#region}" "-m devdax" \
+			"-m fsdax" "-m dax" "-m memory" "-m raw" "-n $one" "-n ${one#namespace}" \
+			"-n $one -u" "-n $one -v -u" "-d $pmem_dimm" "-t pmem" "-U 0" "-n namespace99.99" \
+			"$@"; do
+		# shellcheck disable=SC2086
+		same_as_ndctl $opts
+	done
+}
+ndctl_parity
 answers --xen > /tmp/live
 expect "list: the $N namespaces, all enabled" test "$(jq -c '[.[] | .enabled] | unique' /tmp/live)/$(jq length /tmp/live)" = "[true]/$N"
 expect "list: every live answer from the store, matched against sysfs" test \
@@ -74,22 +105,25 @@ expect "without the store: the geometry is the store's (dataoff, data, align, ma
 expect "without the store: the gap above the kernel's own dataoff holds the reserve and slack" test \
 	"$(jq -c '[.[] | .layout | (.gap.size // 0) == .dataoff - .kernel_dataoff] | unique' /tmp/sysfs)" = '[true]'
 
-# disabled: reported from the store without enabling anything
+# disabled: reported from the store without enabling anything; ndctl list
+# leaves disabled namespaces out unless -i (or -c) asks for them, as ndctl does
 ndctl disable-namespace all > /dev/null 2>&1
-answers > /tmp/dis
+ndctl_parity
+expect "disabled: left out by default, as ndctl does" test "$($XEN list)" = ""
+answers -i > /tmp/dis
 expect "disabled: list leaves every namespace disabled" test \
 	"$(cd $NDBUS && for n in "${NSS[@]}"; do [ -e $n/driver ] && echo "$n"; done; true)" = ""
 expect "disabled: the store's copies, marked unverified, equal to the live answers" test \
 	"$(jq -c 'map_values(.layout | del(.verified))' /tmp/dis)" = "$(jq -c 'map_values(.layout | del(.verified))' /tmp/live)"
 expect "disabled: verified false" test "$(jq -c '[.[] | .layout.verified] | unique' /tmp/dis)" = '[false]'
-answers --read-disabled > /tmp/media
+answers -i --read-disabled > /tmp/media
 expect "--read-disabled: read from the media, equal to the store's" test \
 	"$(jq -c '[.[] | .layout.source] | unique' /tmp/media)/$(jq -c 'map_values(.layout | del(.source))' /tmp/media)" = \
 	"[\"media\"]/$(jq -c 'map_values(.layout | del(.source))' /tmp/live)"
 expect "--read-disabled: disabled again afterwards" test \
 	"$(cd $NDBUS && for n in "${NSS[@]}"; do [ -e $n/driver ] && echo "$n"; done; true)" = ""
 mv "$STORE" "$STORE.away"
-answers > /tmp/none
+answers -i > /tmp/none
 mv "$STORE.away" "$STORE"
 expect "disabled, no store: no layout rather than a guess" test "$(jq -c '[.[] | .layout] | unique' /tmp/none)" = '[null]'
 ndctl enable-namespace all > /dev/null 2>&1
@@ -97,9 +131,9 @@ ndctl enable-namespace all > /dev/null 2>&1
 reserved=0 hyp=0
 for ns in "${NSS[@]}"; do
 	jq -cM --arg n "$ns" '.[$n]' /tmp/live > /tmp/one
-	kernel_result "$ns" "$(jq .size /tmp/one)"
+	kernel_result "$ns" "$(jq .raw_size /tmp/one)"
 	expect "$ns: enabled again with the same layout" test "$K_RESULT $K_DATAOFF" = "adopted $(jq .layout.dataoff /tmp/one)"
-	expect "$ns: no media errors" test "$(jq '.badblocks | length' /tmp/one)" = 0
+	expect "$ns: no media errors" test "$(jq '.badblock_areas | length' /tmp/one)" = 0
 	if [ "$(jq .layout.reserve /tmp/one)" != null ]; then
 		reserved=$((reserved + 1))
 		[ "$(jq -r .layout.reserve.owner /tmp/one)" != hypervisor ] || hyp=$((hyp + 1))
@@ -119,7 +153,7 @@ for ns in "${NSS[@]}"; do
 	fi
 	fact "$(jq -cM --arg n "$ns" --arg dimm "$(ns_dimm "$ns")" --argjson rr "$(region_resource "$(ns_region "$ns")")" \
 		--slurpfile s /tmp/sysfs '{case: .dev, ns: .dev, dimm: $dimm, resource, region_resource: $rr,
-		size, mode, live: .layout, sysfs: $s[0][$n].layout}' /tmp/one)"
+		size: .raw_size, mode, live: .layout, sysfs: $s[0][$n].layout}' /tmp/one)"
 done
 xen-toolstack > /tmp/ts
 cat /tmp/ts
@@ -149,7 +183,8 @@ disk=$(data_dev "$ns"); disk=${disk#/dev/}
 echo "2048 8" > /sys/block/$disk/badblocks
 $XEN list -n "$ns" --xen | jq -cM '.[0]' > /tmp/bb
 expect "$ns: list reports the error in the data area, 1 MiB past dataoff" test \
-	"$(jq -c '.badblocks' /tmp/bb)" = "[{\"offset\":$((K_DATAOFF + (1 << 20))),\"length\":4096,\"area\":\"data\"}]"
+	"$(jq -c '.badblock_areas' /tmp/bb)" = "[{\"offset\":$((K_DATAOFF + (1 << 20))),\"length\":4096,\"area\":\"data\"}]"
+ndctl_parity "-M -n $ns" "-v -n $ns"
 bad_mfn=$(( ($(ns_resource "$ns") + K_DATAOFF + (1 << 20)) >> 12 ))
 $XEN map assign --state=/tmp/pm --domain=7 --gfn=0 --mfn=$bad_mfn --frames=4 > /dev/null
 $XEN map broken --state=/tmp/pm --badblocks > /tmp/broken

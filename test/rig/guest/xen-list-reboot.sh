@@ -52,7 +52,7 @@ for key in $(jq -r 'keys[]' /tmp/prev); do
 		"adopted $(jq --arg k "$key" '.[$k].live.dataoff' /tmp/prev)"
 	fact "$(jq -cM --arg k "$key" --slurpfile s /tmp/sysfs --slurpfile p /tmp/prev '.[$k] |
 		{case: .dev, ns: .dev, dimm: $p[0][$k].dimm, resource, region_resource: $p[0][$k].region_resource,
-		size, mode, live: .layout, sysfs: $s[0][$k].layout}' /tmp/again)"
+		size: .raw_size, mode, live: .layout, sysfs: $s[0][$k].layout}' /tmp/again)"
 done
 echo "xen-list-reboot: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
