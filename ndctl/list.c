@@ -19,7 +19,7 @@
 
 struct list_params {
 	const char *bus, *region, *ns, *dimm, *mode, *type, *numa;
-	int human, xen, idle, configured, verbose, media, others;
+	int human, xen, idle, configured, verbose, media, others, namespaces;
 	unsigned int query_flags;
 };
 
@@ -365,7 +365,9 @@ static void list_usage(FILE *f)
 "  -m, --mode=MODE          filter by mode: raw, sector, fsdax, devdax\n"
 "  -t, --type=TYPE          filter by region type: pmem, blk\n"
 "  -U, --numa-node=NODE     filter by NUMA node\n"
-"  -N, --namespaces         list namespaces (the default)\n"
+"  -N, --namespaces         list namespaces (the default unless -b, -r or -d\n"
+"                           is given alone, which lists buses, regions, DIMMs\n"
+"                           as ndctl does)\n"
 "  -i, --idle               include idle (disabled) namespaces\n"
 "  -c, --configured         include configured namespaces, enabled or not\n"
 "  -M, --media-errors       include ndctl's badblocks list\n"
@@ -437,7 +439,7 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'B': case 'D': case 'F': case 'H': case 'R': case 'X': case 'C':
 			p.others = 1;
 			break;
-		case 'N': break;
+		case 'N': p.namespaces = 1; break;
 		case 'i': p.idle = 1; break;
 		case 'c': p.configured = 1; break;
 		case 'M': p.media = 1; break;
@@ -470,6 +472,12 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		cmd_error("list", "--numa-node=%s: not a NUMA node number", p.numa);
 		return EXIT_USAGE;
 	}
+	/*
+	 * ndctl's rule: without an object option, -b, -r and -d list buses,
+	 * regions and DIMMs, not namespaces
+	 */
+	if (!p.namespaces && !p.others && (p.bus || p.region || p.dimm))
+		p.others = 1;
 	if (p.others || p.verbose > 1) {
 		if (p.xen || p.query_flags) {
 			cmd_error("list", "--xen and --read-disabled add to namespace listings; "

@@ -26,7 +26,7 @@ region=$(free_region || true)
 if [ -n "$region" ]; then
 	echo "== this machine's $region: a 256 MiB fsdax namespace, map=mem, 64 MiB reserved"
 	./build/ndctl/ndctl-xen create-namespace -r "$region" -s 256M -m fsdax -M mem --reserve=64M
-	ns=$(./build/ndctl/ndctl-xen list -r "$region" | jq -r 'map(select(.layout.reserve != null)) | last | .dev')
+	ns=$(./build/ndctl/ndctl-xen list -N -r "$region" | jq -r 'map(select(.layout.reserve != null)) | last | .dev')
 	./build/ndctl/ndctl-xen list -n "$ns" --xen
 	exit 0
 fi

@@ -23,13 +23,13 @@ grow() {
 
 for n in 1 8 32; do
 	grow $n
-	[ "$(ndctl-xen list -r "$R" | jq length)" = "$n" ]
+	[ "$(ndctl-xen list -N -r "$R" | jq length)" = "$n" ]
 	for i in $(seq 7); do
 		t0=$(now); ndctl list -N -r "$R" > /dev/null; t1=$(now)
 		echo "BENCH-LIST $n ndctl $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
-		t0=$(now); ndctl-xen list -r "$R" > /dev/null; t1=$(now)
+		t0=$(now); ndctl-xen list -N -r "$R" > /dev/null; t1=$(now)
 		echo "BENCH-LIST $n ndctl-xen $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
 	done
-	echo "BENCH-SYSCALLS $n $(strace -f -c -o /tmp/st ndctl-xen list -r "$R" > /dev/null; awk '$NF == "total" { print $4 }' /tmp/st)"
+	echo "BENCH-SYSCALLS $n $(strace -f -c -o /tmp/st ndctl-xen list -N -r "$R" > /dev/null; awk '$NF == "total" { print $4 }' /tmp/st)"
 	echo "BENCH-SYSCALLS-NDCTL $n $(strace -f -c -o /tmp/st ndctl list -N -r "$R" > /dev/null; awk '$NF == "total" { print $4 }' /tmp/st)"
 done
