@@ -57,11 +57,12 @@ int foreach_ns_badblock(struct ndctl_namespace *ndns,
 
 /*
  * ndctl list's own namespace object (ndctl-json.c), with its flags:
- * -u, -v (numa_node, raw_uuid, media errors) and -M.
+ * -u, -v (numa_node, raw_uuid, media errors, daxregion), -M and -X.
  */
 #define NDJ_HUMAN (1u << 0)
 #define NDJ_VERBOSE (1u << 1)
 #define NDJ_MEDIA_ERRORS (1u << 2)
+#define NDJ_DAX (1u << 3) /* -X: the daxregion object instead of chardev */
 struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags);
 
 /* set by the fuzz targets: the parsers' errors are expected there */

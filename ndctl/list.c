@@ -19,7 +19,7 @@
 
 struct list_params {
 	const char *bus, *region, *ns, *dimm, *mode, *type, *numa;
-	int human, xen, idle, configured, verbose, media, others, namespaces;
+	int human, xen, idle, configured, verbose, media, others, namespaces, dax;
 	unsigned int query_flags;
 };
 
@@ -231,7 +231,8 @@ static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, const struct list_params *p)
 {
 	struct json_object *j = ndctl_namespace_json(ndns, (p->human ? NDJ_HUMAN : 0) |
-			(p->verbose ? NDJ_VERBOSE : 0) | (p->media ? NDJ_MEDIA_ERRORS : 0));
+			(p->verbose ? NDJ_VERBOSE : 0) | (p->media ? NDJ_MEDIA_ERRORS : 0) |
+			(p->dax ? NDJ_DAX : 0));
 	struct ndctl_xen_layout *l = NULL;
 	int rc = -ENXIO;
 
@@ -372,10 +373,11 @@ static void list_usage(FILE *f)
 "  -c, --configured         include configured namespaces, enabled or not\n"
 "  -M, --media-errors       include ndctl's badblocks list\n"
 "  -u, --human              human-readable numbers, as ndctl prints them\n"
-"  -v, --verbose            numa_node, raw_uuid and media errors (as ndctl);\n"
-"                           -vv and more: ndctl's own listing\n"
+"  -X, --device-dax         the daxregion object of devdax namespaces\n"
+"  -v, --verbose            numa_node, raw_uuid, media errors, daxregion (as\n"
+"                           ndctl); -vv and more: ndctl's own listing\n"
 "  -B, --buses, -D, --dimms, -F, --firmware, -H, --health, -R, --regions,\n"
-"  -X, --device-dax, -C, --capabilities\n"
+"  -C, --capabilities\n"
 "                           ndctl's own listing, printed by ndctl itself\n"
 "  -x, --xen                add Xen's machine frame ranges and xen-ndctl commands\n"
 "      --read-disabled      read a disabled namespace's info block: enables it\n"
@@ -436,9 +438,10 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'm': p.mode = optarg; break;
 		case 't': p.type = optarg; break;
 		case 'U': p.numa = optarg; break;
-		case 'B': case 'D': case 'F': case 'H': case 'R': case 'X': case 'C':
+		case 'B': case 'D': case 'F': case 'H': case 'R': case 'C':
 			p.others = 1;
 			break;
+		case 'X': p.dax = 1; break;
 		case 'N': p.namespaces = 1; break;
 		case 'i': p.idle = 1; break;
 		case 'c': p.configured = 1; break;
@@ -476,8 +479,11 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	 * ndctl's rule: without an object option, -b, -r and -d list buses,
 	 * regions and DIMMs, not namespaces
 	 */
-	if (!p.namespaces && !p.others && (p.bus || p.region || p.dimm))
+	if (!p.namespaces && !p.others && !p.verbose && (p.bus || p.region || p.dimm))
 		p.others = 1;
+	/* ndctl: -X alone lists devdax namespaces */
+	if (p.dax && !p.mode && !p.namespaces && !p.others && !p.verbose)
+		p.mode = "devdax";
 	if (p.others || p.verbose > 1) {
 		if (p.xen || p.query_flags) {
 			cmd_error("list", "--xen and --read-disabled add to namespace listings; "

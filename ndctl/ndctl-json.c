@@ -139,6 +139,42 @@ static struct json_object *disk_badblocks(struct ndctl_namespace *ndns, unsigned
 	return NULL;
 }
 
+/* -X (and -v): the device-dax region and its devices, as ndctl shows them */
+static struct json_object *daxregion_json(struct daxctl_region *dr, unsigned int flags)
+{
+	struct json_object *r = json_object_new_object(), *devs = NULL, *d;
+	unsigned long long avail = daxctl_region_get_available_size(dr);
+	struct daxctl_dev *dev;
+	int node;
+
+	json_object_object_add(r, "id", json_object_new_int(daxctl_region_get_id(dr)));
+	json_object_object_add(r, "size", json_size(daxctl_region_get_size(dr), flags & NDJ_HUMAN));
+	if (avail)
+		json_object_object_add(r, "available_size", json_size(avail, flags & NDJ_HUMAN));
+	json_object_object_add(r, "align", json_object_new_int64((int64_t)daxctl_region_get_align(dr)));
+	daxctl_dev_foreach(dr, dev) {
+		d = json_object_new_object();
+		json_object_object_add(d, "chardev", json_object_new_string(daxctl_dev_get_devname(dev)));
+		json_object_object_add(d, "size", json_size(daxctl_dev_get_size(dev), flags & NDJ_HUMAN));
+		node = daxctl_dev_get_target_node(dev);
+		if (node >= 0)
+			json_object_object_add(d, "target_node", json_object_new_int(node));
+		if (daxctl_dev_get_align(dev))
+			json_object_object_add(d, "align",
+					json_object_new_int64((int64_t)daxctl_dev_get_align(dev)));
+		json_object_object_add(d, "mode", json_object_new_string(
+				daxctl_dev_get_memory(dev) ? "system-ram" : "devdax"));
+		if (!daxctl_dev_is_enabled(dev))
+			json_object_object_add(d, "state", json_object_new_string("disabled"));
+		if (!devs)
+			devs = json_object_new_array();
+		json_object_array_add(devs, d);
+	}
+	if (devs)
+		json_object_object_add(r, "devices", devs);
+	return r;
+}
+
 struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags)
 {
 	static const char *const loc_name[] = {
@@ -213,7 +249,9 @@ struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned 
 			struct daxctl_region *dr = ndctl_dax_get_daxctl_region(dax);
 			struct daxctl_dev *dev = dr ? daxctl_dev_get_first(dr) : NULL;
 
-			if (dev)
+			if (dr && (flags & (NDJ_DAX | NDJ_VERBOSE)))
+				json_object_object_add(j, "daxregion", daxregion_json(dr, flags));
+			else if (dev)
 				json_object_object_add(j, "chardev",
 						json_object_new_string(daxctl_dev_get_devname(dev)));
 		}

@@ -77,6 +77,7 @@ ndctl_parity() {
 	for opts in "" "-N" "-i" "-c" "-v" "-M" "-u" "-r $R" "-r ${R#region}" "-m devdax" \
 			"-m fsdax" "-m dax" "-m memory" "-m raw" "-n $one" "-n ${one#namespace}" \
 			"-n $one -u" "-n $one -v -u" "-d $pmem_dimm" "-t pmem" "-U 0" "-n namespace99.99" \
+			"-X" "-X -m devdax" "-N -r $R" "-N -d $pmem_dimm" "-v -r $R" \
 			"$@"; do
 		# shellcheck disable=SC2086
 		same_as_ndctl $opts
