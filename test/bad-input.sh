@@ -170,4 +170,11 @@ check "write: -f overwrites foreign data" "${W[@]}" -f --reserve=4K
 check "write: result is valid" "$NDX" read-infoblock -V -i "$IMG" -o /dev/null
 cp "$TMP/saved.img" "$IMG"
 
+# --- list: ndctl list's options, values checked before anything is read
+expect "list: unknown mode" 2 "--mode=bogus: not a namespace mode" "$NDX" list -m bogus
+expect "list: unknown region type" 2 "--type=nvme: a region type is pmem or blk" "$NDX" list -t nvme
+expect "list: numa node not a number" 2 "--numa-node=x1: not a NUMA node number" "$NDX" list -U x1
+expect "list: a value missing" 2 "'--region' needs a value" "$NDX" list --region
+expect "list: --xen with an ndctl-only listing" 2 "--xen and --read-disabled add to namespace listings" "$NDX" list -R --xen
+expect "list: a stray argument" 2 "unexpected argument 'namespace0.0'" "$NDX" list namespace0.0
 finish
