@@ -479,7 +479,7 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	 * ndctl's rule: without an object option, -b, -r and -d list buses,
 	 * regions and DIMMs, not namespaces
 	 */
-	if (!p.namespaces && !p.others && !p.verbose && (p.bus || p.region || p.dimm))
+	if (!p.namespaces && !p.others && (p.bus || p.region || p.dimm))
 		p.others = 1;
 	/* ndctl: -X alone lists devdax namespaces */
 	if (p.dax && !p.mode && !p.namespaces && !p.others && !p.verbose)
