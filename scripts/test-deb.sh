@@ -14,7 +14,7 @@
 #     man page for every command, bash completion, and the example client
 #     built with cc $(pkg-config --cflags --libs libndctl-xen) against the
 #     installed -dev package and run (no NVDIMM needed: it reports
-#     "0 reserved namespaces"); then the packages are purged.
+#     "0 namespaces reserved for the hypervisor"); then the packages are purged.
 # Exits non-zero if anything failed.
 #   NDCTL_XEN_DEB_MIRROR  Debian mirror for debootstrap (default: the
 #                         host's first bookworm source)
@@ -178,6 +178,10 @@ in_target ldd "$TT/xen-toolstack" 2> /dev/null | grep libndctl | sed 's/^[[:spac
 check "bash completion offers the commands" in_target bash -c \
 	'. /usr/share/bash-completion/completions/ndctl-xen; COMP_WORDS=(ndctl-xen ""); COMP_CWORD=1
 	 _ndctl_xen; printf "%s\n" "${COMPREPLY[@]}" | grep -qx create-namespace'
+check "the boot unit ndctl-xen-recover.service is in the ndctl-xen package" \
+	in_target sh -c "dpkg -L ndctl-xen | grep -qx '\(/usr\)\?/lib/systemd/system/ndctl-xen-recover.service'"
+check "installing enabled it for the next boot (sysinit.target wants it)" \
+	in_target test -L /etc/systemd/system/sysinit.target.wants/ndctl-xen-recover.service
 check "pkg-config --modversion libndctl-xen is $upstream" \
 	in_target sh -c "test \"\$(pkg-config --modversion libndctl-xen)\" = '$upstream'"
 
