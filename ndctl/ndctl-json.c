@@ -16,6 +16,17 @@
 #include <linux/ndctl.h>
 
 #include "builtin.h"
+#include "util/size.h"
+
+/* ndctl list's sizes: numbers, or with -u as ndctl's display_size() */
+static struct json_object *nd_size(uint64_t v, unsigned int flags)
+{
+	char buf[64];
+
+	if (!(flags & NDJ_HUMAN) || !util_ndctl_size(v, buf, sizeof(buf)))
+		return json_u64(v);
+	return json_object_new_string(buf);
+}
 
 static void add_uuid(struct json_object *j, const char *key, const unsigned char *u)
 {
@@ -148,14 +159,14 @@ static struct json_object *daxregion_json(struct daxctl_region *dr, unsigned int
 	int node;
 
 	json_object_object_add(r, "id", json_object_new_int(daxctl_region_get_id(dr)));
-	json_object_object_add(r, "size", json_size(daxctl_region_get_size(dr), flags & NDJ_HUMAN));
+	json_object_object_add(r, "size", nd_size(daxctl_region_get_size(dr), flags));
 	if (avail)
-		json_object_object_add(r, "available_size", json_size(avail, flags & NDJ_HUMAN));
+		json_object_object_add(r, "available_size", nd_size(avail, flags));
 	json_object_object_add(r, "align", json_object_new_int64((int64_t)daxctl_region_get_align(dr)));
 	daxctl_dev_foreach(dr, dev) {
 		d = json_object_new_object();
 		json_object_object_add(d, "chardev", json_object_new_string(daxctl_dev_get_devname(dev)));
-		json_object_object_add(d, "size", json_size(daxctl_dev_get_size(dev), flags & NDJ_HUMAN));
+		json_object_object_add(d, "size", nd_size(daxctl_dev_get_size(dev), flags));
 		node = daxctl_dev_get_target_node(dev);
 		if (node >= 0)
 			json_object_object_add(d, "target_node", json_object_new_int(node));
@@ -227,7 +238,7 @@ struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned 
 	if (mode != NDCTL_NS_MODE_SECTOR && mode != NDCTL_NS_MODE_RAW && loc <= NDCTL_PFN_LOC_PMEM)
 		json_object_object_add(j, "map", json_object_new_string(loc_name[loc]));
 	if (size < ULLONG_MAX)
-		json_object_object_add(j, "size", json_size(size, flags & NDJ_HUMAN));
+		json_object_object_add(j, "size", nd_size(size, flags));
 
 	if (btt || pfn || dax) {
 		if (btt) {

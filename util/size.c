@@ -85,3 +85,28 @@ const char *util_human_size(uint64_t bytes, char *buf, int len)
 	snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
 	return buf;
 }
+/*
+ * ndctl's --human sizes (display_size() in ndctl's util/json.c): below
+ * 5000 KiB the number itself; else centi-MiB/GiB/TiB rounded to nearest,
+ * with the decimal (MB/GB/TB) value in parentheses.
+ */
+int util_ndctl_size(uint64_t bytes, char *buf, int len)
+{
+	static const char *const iec[] = { "MiB", "GiB", "TiB" };
+	static const char *const jedec[] = { "MB", "GB", "TB" };
+	int u = bytes < (2ull << 30) ? 0 : bytes < (2ull << 40) ? 1 : 2;
+	unsigned __int128 centi_iec, centi_dec;
+
+	if (bytes < 5000ull << 10) {
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+		return 0;
+	}
+	centi_iec = ((unsigned __int128)bytes * 200 / (1ull << (20 + 10 * u)) + 1) / 2;
+	centi_dec = ((unsigned __int128)bytes / (u == 0 ? 5000ull : u == 1 ? 5000000ull :
+				5000000000ull) + 1) / 2;
+	snprintf(buf, len, "%llu.%02llu %s (%llu.%02llu %s)",
+			(unsigned long long)(centi_iec / 100), (unsigned long long)(centi_iec % 100),
+			iec[u], (unsigned long long)(centi_dec / 100),
+			(unsigned long long)(centi_dec % 100), jedec[u]);
+	return 1;
+}

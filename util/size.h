@@ -19,4 +19,10 @@ int util_parse_u64(const char *str, uint64_t *out);
 /* Exact: "64 MiB", "16775160 KiB", "4095 bytes" into buf */
 const char *util_human_size(uint64_t bytes, char *buf, int len);
 
+/*
+ * As ndctl's --human shows a size: "64.00 MiB (67.11 MB)" (returns 1), or
+ * below 5000 KiB the plain number (returns 0: ndctl prints a JSON number).
+ */
+int util_ndctl_size(uint64_t bytes, char *buf, int len);
+
 #endif
