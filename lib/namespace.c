@@ -734,6 +734,31 @@ NDX_EXPORT int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
 	return provision(ctx, ndns, l, flags, name ? name : "", why, why_len);
 }
 
+/*
+ * An idle namespace's first 8 KiB through a raw view: *head is allocated
+ * (4 KiB aligned) once the namespace is found idle, and stays NULL when
+ * nothing was changed; path gets the raw device.  0, or -errno with why.
+ */
+static int read_idle_raw(struct ndctl_namespace *ndns, uint8_t **head, char *path,
+		size_t path_len, char *why, size_t why_len)
+{
+	int rc = check_idle(ndns, why, why_len);
+
+	if (rc)
+		return rc;
+	if (posix_memalign((void **)head, 4096, SPAN)) {
+		*head = NULL;
+		return -ENOMEM;
+	}
+	rc = raw_view(ndns, path, path_len);
+	if (!rc)
+		rc = read_head(path, *head);
+	if (rc)
+		say(why, why_len, "cannot read %s raw: %s", ndctl_namespace_get_devname(ndns),
+				strerror(-rc));
+	return rc;
+}
+
 /* An unfinished new namespace this host marked: its space was free before. */
 static int remove_unfinished(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 		const char *path, uint8_t *head)
@@ -801,21 +826,10 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 		rc = ndx_intent_clear(parent, res);
 		goto out;
 	}
-	rc = check_idle(ndns, why, why_len);
+	was_enabled = ndctl_namespace_is_enabled(ndns);
+	rc = read_idle_raw(ndns, &head, path, sizeof(path), why, why_len);
 	if (rc)
 		goto out;
-	if (posix_memalign((void **)&head, 4096, SPAN)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	was_enabled = ndctl_namespace_is_enabled(ndns);
-	rc = raw_view(ndns, path, sizeof(path));
-	if (!rc)
-		rc = read_head(path, head);
-	if (rc) {
-		say(why, why_len, "cannot read %s raw: %s", devname, strerror(-rc));
-		goto out;
-	}
 	if (rec.op == NDX_INTENT_NEW) {
 		info(ctx, "%s: deleting an unfinished new namespace\n", devname);
 		rc = remove_unfinished(ctx, ndns, path, head);
@@ -879,19 +893,11 @@ NDX_EXPORT int ndctl_xen_namespace_remember(struct ndctl_xen_ctx *ctx,
 		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
 		return rc;
 	}
-	rc = check_idle(ndns, why, why_len);
-	if (rc)
+	info(ctx, "%s: the block of %s is not in the store\n", devname, holder);
+	rc = read_idle_raw(ndns, &head, path, sizeof(path), why, why_len);
+	/* nothing was changed before the raw view (in use, out of memory) */
+	if (!head)
 		goto out;
-	if (posix_memalign((void **)&head, 4096, SPAN)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	info(ctx, "%s: reading its block (%s) through a raw view\n", devname, holder);
-	rc = raw_view(ndns, path, sizeof(path));
-	if (!rc)
-		rc = read_head(path, head);
-	if (rc)
-		say(why, why_len, "cannot read %s raw: %s", devname, strerror(-rc));
 	ndctl_namespace_get_uuid(ndns, parent);
 	if (!rc) {
 		rc = ndx_store_put(head + NDX_SB_OFFSET, parent, res);
