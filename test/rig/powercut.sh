@@ -39,6 +39,15 @@ n=${#items[@]}
 rm -rf "$work"
 mkdir -p "$work"
 
+# outcome_lines CONSOLE: the guest's RIG-CUT-OUTCOME objects, one per line;
+# a line that is not JSON is named on stderr and left out (the count of
+# verified cuts then fails the run, with the reason in the log)
+outcome_lines() {
+	tr -d '\r' < "$1" | sed -n 's/^RIG-CUT-OUTCOME //p' | while IFS= read -r line; do
+		jq -ce . <<< "$line" 2> /dev/null || echo "powercut: $(basename "$1"): unreadable outcome line: $line" >&2
+	done
+}
+
 start=$SECONDS rc=0 retries=0
 echo "powercut: kernel $kernel, $n cuts, seed $seed"
 for ((i = 0; i <= n; i++)); do
@@ -65,11 +74,11 @@ for ((i = 0; i <= n; i++)); do
 		tr -d '\r' < "$work/console-$i.log" | grep -E '^FAIL|RIG-ERR|^rig:' | head -20 | sed 's/^/powercut:   /'
 		break
 	fi
-	tr -d '\r' < "$work/console-$i.log" | sed -n 's/^RIG-CUT-OUTCOME //p' |
-		jq -r --arg d "$delay" '"powercut: cut \(.index) \(.op):\(.stop) -> before recovery \(.pre), recover [\(.recover)], after \(.post)"'
+	outcome_lines "$work/console-$i.log" |
+		jq -r '"powercut: cut \(.index) \(.op):\(.stop) -> before recovery \(.pre), recover [\(.recover)], after \(.post)"'
 	[ $i = $n ] || echo "powercut: boot $i: cut ${items[i]} after ${delay} ms ($((SECONDS - t0))s)"
 done
-outcomes=$(cat "$work"/console-[0-9]*.log | tr -d '\r' | sed -n 's/^RIG-CUT-OUTCOME //p' | jq -s .)
+outcomes=$(for f in "$work"/console-[0-9]*.log; do outcome_lines "$f"; done | jq -s .)
 echo "powercut: kernel $kernel: $(jq length <<< "$outcomes") cuts verified:" \
 	"$(jq '[.[] | select(.post == "old")] | length' <<< "$outcomes") old," \
 	"$(jq '[.[] | select(.post == "new")] | length' <<< "$outcomes") new," \

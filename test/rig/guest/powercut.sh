@@ -176,7 +176,7 @@ verify() {
 		post=$(old_or_new "$target")
 		[ "$post" != new ] || CUR[$target]=$(other "${CUR[$target]}")
 	fi
-	echo "RIG-CUT-OUTCOME {\"index\":$((INDEX - 1)),\"op\":\"$op\",\"stop\":\"$stop\",\"pre\":\"$pre\",\"recover\":$rec,\"post\":\"$post\"}"
+	host_line "RIG-CUT-OUTCOME {\"index\":$((INDEX - 1)),\"op\":\"$op\",\"stop\":\"$stop\",\"pre\":\"$pre\",\"recover\":$rec,\"post\":\"$post\"}"
 	expect "cut $((INDEX - 1)) ($op:$stop): old or new state after recovery, got '$post' (before recovery '$pre')" \
 		test "$post" = old -o "$post" = new
 	[ "$op" != refused ] || expect "cut $((INDEX - 1)): a refused reconfiguration never leaves the new layout" test "$post" = old
