@@ -584,6 +584,7 @@ int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map,
  */
 #define NDCTL_XEN_PAGEMAP_RDONLY 0x1u
 #define NDCTL_XEN_PAGEMAP_REPLACE 0x2u
+#define NDCTL_XEN_PAGEMAP_SPARSE 0x4u
 int ndctl_xen_pagemap_open(struct ndctl_xen_pagemap *map, const char *path,
 		unsigned int flags) NDCTL_XEN_MUST_CHECK;
 int ndctl_xen_pagemap_create(struct ndctl_xen_pagemap *map, const char *path,
