@@ -3,10 +3,12 @@
  * The page map's durable store: a state file that several processes
  * update at once.
  *
- * A state file (format 2.0) is a checkpoint -- the whole map, as format
- * 1.0 stored it, plus the domain index and a sequence number -- followed
- * by an append-only log of the operations made since, one checksummed
- * 56-byte record each.  An update is:
+ * A state file (format 3.0, pagemap-sparse.c; 2.0 before it) is a
+ * checkpoint -- the whole map, as format 1.0 stored it, plus the domain
+ * index and a sequence number (3.0: and a first-fit index, chunk
+ * checksums and the totals) -- followed by an append-only log of the
+ * operations made since, one checksummed 56-byte record each.  An update
+ * is:
  *
  *   flock(LOCK_EX) on the file (and check that the path still names the
  *   inode locked: a compaction renames a new file over it)
@@ -30,8 +32,11 @@
  * truncates it away under the lock.  A checkpoint is only ever written to
  * a new file and renamed, so a cut leaves the old file or the new one.
  *
- * Format 1.0 files (a checkpoint without a log) load as before and are
- * rewritten as 2.0 by their first update, atomically, with the update in.
+ * Format 1.0 files (a checkpoint without a log) and 2.0 files load as
+ * before and are rewritten as 3.0 by their first update, atomically, with
+ * the update in.  A map opened sparse (NDCTL_XEN_PAGEMAP_SPARSE, a 3.0
+ * file) goes through the same steps with a view of the file instead of
+ * the whole tree: apply() hands each change to pagemap-sparse.c.
  *
  * Paths: the state file must be a regular file (symlinks are followed and
  * the link kept: the target is what is locked, appended to and replaced);
@@ -89,6 +94,12 @@
  *    16  le64 mfn         24  le64 nframes      32  le64 gfn
  *    40  le32 domid       44  le32 zero
  *    48  le64 checksum: fletcher64 of bytes 0-47 followed by the map id
+ *
+ * Format 3.0: a 256-byte header (the 2.0 fields at the same places, the
+ * checksum over the head only, then chunk size, fan-out, number of
+ * chunks, the totals), the areas, the body's chunk checksums, the body
+ * (ranges, domain index, first-fit index) and the log as in 2.0; see
+ * pagemap-sparse.c and libndctl-xen(3).
  */
 /* a state file larger than this is not ours (2^25 ranges and their log) */
 #define PM_MAX_FILE (PM_HEADER_3 + (1ull << 32))
