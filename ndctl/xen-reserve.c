@@ -583,6 +583,9 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 
 	if (p.reconfig) {
 		ndns = find_namespace(nctx, &p);
+		/* as ndctl -e: the mode not given is the namespace's */
+		if (ndns && !p.o.mode && ndctl_namespace_get_mode(ndns) == NDCTL_NS_MODE_DEVDAX)
+			p.o.mode = "devdax";
 		if (!ndns) {
 			cmd_error(cmd, "no namespace %s%s%s", p.reconfig,
 					p.region ? " in region " : "", p.region ? p.region : "");
