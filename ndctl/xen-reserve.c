@@ -528,10 +528,10 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				"it fails (power cuts too); without --reserve* options ndctl does it");
 		return EXIT_USAGE;
 	}
-	if (p.sector_size && (parse_size_opt(cmd, "sector-size", p.sector_size, &p.lbasize) ||
-				!p.lbasize)) {
-		if (!p.lbasize)
-			cmd_error(cmd, "--sector-size=%s is not a sector size", p.sector_size);
+	if (p.sector_size && parse_size_opt(cmd, "sector-size", p.sector_size, &p.lbasize))
+		return EXIT_USAGE;
+	if (p.sector_size && !p.lbasize) {
+		cmd_error(cmd, "--sector-size=%s is not a sector size", p.sector_size);
 		return EXIT_USAGE;
 	}
 	if (p.uuid && uuid_parse(p.uuid, tmp)) {
