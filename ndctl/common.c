@@ -25,9 +25,10 @@ struct json_object *json_size(uint64_t v, int human)
 {
 	char buf[64];
 
-	if (!human)
+	/* as ndctl's -u: "64.00 MiB (67.11 MB)", a plain number below 5000 KiB */
+	if (!human || !util_ndctl_size(v, buf, sizeof(buf)))
 		return json_u64(v);
-	return json_object_new_string(util_human_size(v, buf, sizeof(buf)));
+	return json_object_new_string(buf);
 }
 
 struct json_object *json_hex(uint64_t v, int human)
