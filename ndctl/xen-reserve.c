@@ -602,7 +602,15 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				rc = EXIT_FAILED;
 				goto out;
 			}
-			ndctl_invalidate(nctx);
+			/* a new view: ndctl made the namespace anew, under the same name or not */
+			ndctl_unref(nctx);
+			rc = ndctl_new(&nctx);
+			if (rc < 0) {
+				nctx = NULL;
+				cmd_error(cmd, "cannot open libndctl: %s", strerror(-rc));
+				rc = EXIT_FAILED;
+				goto out;
+			}
 			p.reconfig = recreated;
 			p.bus = p.region = NULL;
 			ndns = find_namespace(nctx, &p);
