@@ -67,6 +67,19 @@ out=$(nofake -v)
 check "-v is the version ($out)" test "$out" = "0 "
 check "-v prints ndctl-xen's version" sh -c "'$NDX' -v | grep -qx '$("$NDX" --version)'"
 
+# help COMMAND: the command's man page (Documentation/meson.build's names)
+mkdir "$TMP/manbin"
+printf '#!/bin/sh\necho "man $*"\n' > "$TMP/manbin/man"
+chmod +x "$TMP/manbin/man"
+for pair in create-namespace:ndctl-create-namespace-xen list:ndctl-xen-list map:ndctl-xen-map \
+		read-infoblock:ndctl-xen-read-infoblock write-infoblock:ndctl-xen-write-infoblock \
+		recover:ndctl-xen-recover; do
+	cmd=${pair%%:*} page=${pair#*:}
+	out=$(PATH=$TMP/manbin:$PATH "$NDX" help "$cmd" 2>&1)
+	check "help $cmd opens $page ($out)" test "$out" = "man $page"
+	check "$page is a page the build makes" grep -q "'$page'" "$(dirname "$0")/../Documentation/meson.build"
+done
+
 # ndctl missing: a clear error, the failed class
 rc=0
 NDCTL_XEN_NDCTL=$TMP/no-such-ndctl "$NDX" zero-labels all > "$TMP/out" 2> "$TMP/err" || rc=$?
