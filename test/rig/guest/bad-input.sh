@@ -171,6 +171,7 @@ like_ndctl() {
 			"$(cmp -s /tmp/err1 /tmp/err2 && echo same || echo differs), bytes $bytes"
 	fi
 }
+T_NDCTL=$SECONDS
 like_ndctl "no such namespace" create-namespace -e namespace9.9 -f
 like_ndctl "no such region" create-namespace -r region99 -s 32M
 like_ndctl "--uuid=not-a-uuid" create-namespace -r "$R" -s 32M -u not-a-uuid
@@ -180,6 +181,7 @@ like_ndctl "-e an active namespace with --size, no --force" create-namespace -e 
 like_ndctl "--mode=sector with --sector-size=77" create-namespace -r "$R" -s 32M -m sector -l 77
 like_ndctl "not a command of either" frobnicate
 like_ndctl "destroy-namespace of no such namespace" destroy-namespace -f namespace9.9
+T_NDCTL=$((SECONDS - T_NDCTL))
 # write-infoblock against real devices
 case_ "write-infoblock: -s larger than the block device" 1 "larger than the block device" \
 	$XEN write-infoblock -o "/dev/$(ns_blockdev "$BLK")" -s 64M -M mem --reserve=4M
@@ -191,6 +193,7 @@ case_ "ordinary user: new namespace" 1 "[Pp]ermission denied|root" as_user $XEN 
 case_ "ordinary user: recover" 1 "[Pp]ermission denied|root" as_user $XEN recover "$WRONGP"
 echo "RIG-MATRIX: bad-input: $N cases, $PASSED as expected, $FAILED not"
 
+T_NDCTL2=$SECONDS
 # ---- create-namespace requests that are ndctl's give ndctl's namespace
 # (the same JSON but for the new names and uuids); -e with --size and
 # --name and a reservation has ndctl re-create it, keeping what is not given
@@ -213,6 +216,7 @@ echo "merge: $(jq -c . <<< "$j")"
 expect "-e with --size and a reservation: the size asked, the name kept, the reserve" \
 	test "$(jq -r '[.raw_size, .name, .reserve.size, .mode] | @tsv' <<< "$j")" = \
 		"$((64 << 20))	before-merge	$((4 << 20))	fsdax"
+echo "time: ndctl's requests: $T_NDCTL s in the matrix, $((SECONDS - T_NDCTL2)) s for the creations and the merge"
 
 # ---- recover acts only on this host's intent records, never on the media
 # or a label name alone (issue 14).  A raw namespace whose first MiB a
