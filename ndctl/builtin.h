@@ -79,6 +79,21 @@ struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned 
 /* set by the fuzz targets: the parsers' errors are expected there */
 extern int cmd_error_quiet;
 
+/*
+ * Runs the system's ndctl (NDCTL_XEN_NDCTL, else the build's -Dndctl=) as
+ * "ndctl ARGV...", with this process's standard streams: it replaces this
+ * process, so ndctl's exit status is ndctl-xen's.  Returns only when ndctl
+ * cannot be run: EXIT_FAILED after an error line.
+ */
+int run_ndctl(int argc, char **argv);
+
+/*
+ * getopt's error (c is ':' for a missing value, '?' for an unknown
+ * option; the optstring must start with ':') as one line naming the
+ * option; returns EXIT_USAGE.
+ */
+int option_error(const char *cmd, int c, char **argv);
+
 /* one-line error on stderr: "ndctl-xen CMD: message" */
 void cmd_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

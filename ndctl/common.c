@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Helpers shared by the CLI's commands: JSON values and device filters. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "builtin.h"
+#include "config.h"
 #include "util/escape.h"
 #include "util/size.h"
 
@@ -19,9 +25,10 @@ struct json_object *json_size(uint64_t v, int human)
 {
 	char buf[64];
 
-	if (!human)
+	/* as ndctl's -u: "64.00 MiB (67.11 MB)", a plain number below 5000 KiB */
+	if (!human || !util_ndctl_size(v, buf, sizeof(buf)))
 		return json_u64(v);
-	return json_object_new_string(util_human_size(v, buf, sizeof(buf)));
+	return json_object_new_string(buf);
 }
 
 struct json_object *json_hex(uint64_t v, int human)
@@ -191,4 +198,54 @@ void cmd_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int run_ndctl(int argc, char **argv)
+{
+	const char *path = secure_getenv("NDCTL_XEN_NDCTL");
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int i;
+
+	if (!path || !path[0])
+		path = NDCTL_PATH;
+	if (!args) {
+		fprintf(stderr, "ndctl-xen: out of memory\n");
+		return EXIT_FAILED;
+	}
+	args[0] = (char *)"ndctl";
+	for (i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	fflush(NULL);
+	execv(path, args);
+	fprintf(stderr, "ndctl-xen: cannot run ndctl (%s) for '%s': %s; install ndctl, or "
+			"set NDCTL_XEN_NDCTL to its path\n", path, argc ? argv[0] : "", strerror(errno));
+	free(args);
+	return EXIT_FAILED;
+}
+
+int option_error(const char *cmd, int c, char **argv)
+{
+	const char *token = argv[optind - 1];
+	char name[80];
+
+	/*
+	 * A long option is the token (up to its "="); a short one is optopt,
+	 * which may sit inside a cluster such as -Nq (getopt has not moved
+	 * optind past a cluster it is still reading).
+	 */
+	int long_opt = strncmp(token, "--", 2) == 0, valued = strchr(token, '=') != NULL;
+
+	if (long_opt && (c == ':' || !optopt || valued))
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(token, "="), token);
+	else if (optopt > 0 && optopt < 0x100)
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else
+		snprintf(name, sizeof(name), "%s", token);
+	if (c == ':')
+		cmd_error(cmd, "option '%s' needs a value; see --help", name);
+	else if (long_opt && optopt && valued)
+		cmd_error(cmd, "option '%s' takes no value; see --help", name);
+	else
+		cmd_error(cmd, "unknown option '%s'; see --help", name);
+	return EXIT_USAGE;
 }

@@ -453,12 +453,8 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'x': p.xen = 1; break;
 		case 'Z': p.query_flags |= NDCTL_XEN_QUERY_READ_DISABLED; break;
 		case 'h': list_usage(stdout); return 0;
-		case ':':
-			cmd_error("list", "'%s' needs a value; see --help", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			cmd_error("list", "unknown option '%s'; see --help", argv[optind - 1]);
-			return EXIT_USAGE;
+			return option_error("list", c, argv);
 		}
 	}
 	if (optind < argc) {
