@@ -193,44 +193,39 @@ static int dom_before(uint32_t d1, uint64_t g1, uint32_t d2, uint64_t g2)
 	return d1 < d2 || (d1 == d2 && g1 < g2);
 }
 
-/* the last owned range whose key is at or below (domid, gfn) */
-static struct ndx_range *floor_dom(struct ndctl_xen_pagemap *map, uint32_t domid,
-		uint64_t gfn)
+/*
+ * The owned range with the last key at or below (domid, gfn) (floor), or
+ * with the first key at or above it: a range on the wanted side is a
+ * candidate, and the search goes on further that way.
+ */
+static struct ndx_range *search_dom(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn, int floor)
 {
 	struct ndx_avl_node *n = map->by_dom.root;
 	struct ndx_range *best = NULL;
 
 	while (n) {
 		struct ndx_range *r = DOM_ENTRY(n);
+		int ok = floor ? !dom_before(domid, gfn, r->domid, r->gfn) :
+			!dom_before(r->domid, r->gfn, domid, gfn);
 
-		if (!dom_before(domid, gfn, r->domid, r->gfn)) {
+		if (ok)
 			best = r;
-			n = n->right;
-		} else {
-			n = n->left;
-		}
+		n = ok == floor ? n->right : n->left;
 	}
 	return best;
 }
 
-/* the first owned range whose key is at or above (domid, gfn) */
+static struct ndx_range *floor_dom(struct ndctl_xen_pagemap *map, uint32_t domid,
+		uint64_t gfn)
+{
+	return search_dom(map, domid, gfn, 1);
+}
+
 static struct ndx_range *ceil_dom(struct ndctl_xen_pagemap *map, uint32_t domid,
 		uint64_t gfn)
 {
-	struct ndx_avl_node *n = map->by_dom.root;
-	struct ndx_range *best = NULL;
-
-	while (n) {
-		struct ndx_range *r = DOM_ENTRY(n);
-
-		if (!dom_before(r->domid, r->gfn, domid, gfn)) {
-			best = r;
-			n = n->left;
-		} else {
-			n = n->right;
-		}
-	}
-	return best;
+	return search_dom(map, domid, gfn, 0);
 }
 
 /* index of the area holding frame x, or -1 */
@@ -711,6 +706,17 @@ static int check_free(struct ndctl_xen_pagemap *map, uint64_t s, uint64_t e)
 
 /* ---- operations ---- */
 
+/* c over [s, e) once the checks said rc == 0, spares reserved first */
+static int checked_change(struct ndctl_xen_pagemap *map, int rc, uint64_t s, uint64_t e,
+		const struct change *c)
+{
+	if (!rc)
+		rc = reserve_spares(map);
+	if (!rc)
+		change_span(map, s, e, c);
+	return rc;
+}
+
 static int mem_assign(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t gfn,
 		uint64_t mfn, uint64_t nframes)
 {
@@ -724,12 +730,7 @@ static int mem_assign(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t gf
 		rc = check_free(map, mfn, mfn + nframes);
 	if (!rc)
 		rc = check_gfn(map, domid, gfn, nframes);
-	if (!rc)
-		rc = reserve_spares(map);
-	if (rc)
-		return rc;
-	change_span(map, mfn, mfn + nframes, &c);
-	return 0;
+	return checked_change(map, rc, mfn, mfn + nframes, &c);
 }
 
 /* the lowest-numbered free range of at least n frames */
@@ -931,12 +932,7 @@ static int mem_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn, uint64_
 	rc = check_span(map, mfn, nframes);
 	if (!rc)
 		rc = check_touches(map, mfn, mfn + nframes);
-	if (!rc)
-		rc = reserve_spares(map);
-	if (rc)
-		return rc;
-	change_span(map, mfn, mfn + nframes, &c);
-	return 0;
+	return checked_change(map, rc, mfn, mfn + nframes, &c);
 }
 
 int ndx_pm_apply(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
