@@ -458,7 +458,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	char why[512] = "", recreated[64];
 	/* getopt permutes argv: ndctl gets the words as they were typed */
 	char **typed = calloc((size_t)argc + 1, sizeof(*typed));
-	int c, rc, created = 0, tried = 0, refused = 0, xen_request, merge;
+	int c, rc, created = 0, tried = 0, refused = 0, xen_request, merge, own_option = 0;
 
 	if (!typed) {
 		cmd_error(cmd, "out of memory");
@@ -468,6 +468,9 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":b:r:e:u:n:l:t:fcLRvhs:m:M:a:", longopts, NULL)) != -1) {
+		/* a long option without a letter that is not ndctl's: ndctl-xen's request */
+		if (c >= 0x100 && c != OPT_NO_AUTOLABEL && c != OPT_NO_AUTORECOVER)
+			own_option = 1;
 		if (layout_opt(c, &p.o))
 			continue;
 		switch (c) {
@@ -500,8 +503,8 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	p.o.mode = ndctl_mode(p.o.mode);
-	xen_request = p.o.reserve || p.o.reserve_per_page || p.o.reserve_owner ||
-		p.o.page_struct_size;
+	/* --reserve, --reserve-per-page, --reserve-owner, --page-struct-size, ... */
+	xen_request = own_option;
 	/* no reserved area asked, or a kind of namespace that cannot have one */
 	if (!xen_request || (p.o.mode && (strcmp(p.o.mode, "sector") == 0 ||
 				strcmp(p.o.mode, "raw") == 0)) ||
