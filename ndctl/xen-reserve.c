@@ -157,9 +157,9 @@ LAYOUT_HELP
 "--page-struct-size, or for sector or raw mode or a blk namespace, is ndctl's:\n"
 "ndctl-xen runs 'ndctl create-namespace' with the same arguments.\n"
 "-m memory and -m dax are ndctl's old names for fsdax and devdax.\n"
-"With -e, --size, --name, --uuid, --sector-size and -L have ndctl re-create\n"
-"the namespace (raw, needs --force) before its info block is written; what\n"
-"is not given is kept, as ndctl does.\n\n"
+"With -e, --size, --name, --uuid, --sector-size (and -L on a label-less\n"
+"region) have ndctl re-create the namespace (raw, needs --force) before its\n"
+"info block is written; what is not given is kept, as ndctl does.\n\n"
 "Exit status: 0 created, 1 refused by a rule (nothing written), 2 usage or a\n"
 "malformed value, 3 failed while doing it (the old state restored, or the\n"
 "message says it could not be).\n");
@@ -458,7 +458,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	char why[512] = "", recreated[64];
 	/* getopt permutes argv: ndctl gets the words as they were typed */
 	char **typed = calloc((size_t)argc + 1, sizeof(*typed));
-	int c, rc, created = 0, tried = 0, refused = 0, xen_request, merge;
+	int c, rc, created = 0, tried = 0, refused = 0, xen_request, merge, own_option = 0;
 
 	if (!typed) {
 		cmd_error(cmd, "out of memory");
@@ -468,6 +468,9 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":b:r:e:u:n:l:t:fcLRvhs:m:M:a:", longopts, NULL)) != -1) {
+		/* a long option without a letter that is not ndctl's: ndctl-xen's request */
+		if (c >= 0x100 && c != OPT_NO_AUTOLABEL && c != OPT_NO_AUTORECOVER)
+			own_option = 1;
 		if (layout_opt(c, &p.o))
 			continue;
 		switch (c) {
@@ -500,8 +503,8 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	p.o.mode = ndctl_mode(p.o.mode);
-	xen_request = p.o.reserve || p.o.reserve_per_page || p.o.reserve_owner ||
-		p.o.page_struct_size;
+	/* --reserve, --reserve-per-page, --reserve-owner, --page-struct-size, ... */
+	xen_request = own_option;
 	/* no reserved area asked, or a kind of namespace that cannot have one */
 	if (!xen_request || (p.o.mode && (strcmp(p.o.mode, "sector") == 0 ||
 				strcmp(p.o.mode, "raw") == 0)) ||
@@ -542,16 +545,16 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		cmd_error(cmd, "--name='%s': a label name has at most 63 bytes", p.name);
 		return EXIT_USAGE;
 	}
-	merge = p.reconfig && (p.o.size || p.uuid || p.name || p.sector_size || p.autolabel == 1);
+	/* -L matters only for a label-less region, known once the namespace is found */
+	merge = p.reconfig && (p.o.size || p.uuid || p.name || p.sector_size);
 	if (p.reconfig && p.greedy) {
 		cmd_error(cmd, "--reconfig and --continue: one namespace is reconfigured, "
 				"--continue is for creating");
 		return EXIT_USAGE;
 	}
 	if (merge && !p.force) {
-		cmd_error(cmd, "%s: -e with --size, --name, --uuid, --sector-size or --autolabel "
-				"has ndctl re-create the namespace, losing its data: use --force",
-				p.reconfig);
+		cmd_error(cmd, "%s: -e with --size, --name, --uuid or --sector-size has ndctl "
+				"re-create the namespace, losing its data: use --force", p.reconfig);
 		return EXIT_REFUSED;
 	}
 	/* check every option before touching a device */
@@ -586,6 +589,10 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		/* as ndctl -e: the mode not given is the namespace's */
 		if (ndns && !p.o.mode && ndctl_namespace_get_mode(ndns) == NDCTL_NS_MODE_DEVDAX)
 			p.o.mode = "devdax";
+		/* ndctl's autolabel: a label-less region gets labels first */
+		if (ndns && p.autolabel == 1 && ndctl_region_get_nstype(
+					ndctl_namespace_get_region(ndns)) == ND_DEVICE_NAMESPACE_IO)
+			merge = 1;
 		if (!ndns) {
 			cmd_error(cmd, "no namespace %s%s%s", p.reconfig,
 					p.region ? " in region " : "", p.region ? p.region : "");
@@ -593,6 +600,10 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		} else if (ndctl_namespace_is_active(ndns) && !p.force) {
 			cmd_error(cmd, "%s is active; use --force to reconfigure it",
 					p.reconfig);
+			rc = EXIT_REFUSED;
+		} else if (merge && !p.force) {
+			cmd_error(cmd, "%s: -L on a label-less region has ndctl re-create the "
+					"namespace with labels, losing its data: use --force", p.reconfig);
 			rc = EXIT_REFUSED;
 		} else if (merge) {
 			/* the raw namespace ndctl made, with what was asked and what was kept */

@@ -11,8 +11,8 @@
 #                        and backing file agree
 #   7. xen-list-reboot   the same backing files and state disk: the store
 #                        still answers exactly; recover refills it
-#   8. bad-input         the bad-input matrix on real namespaces (46 cases,
-#                        backing-file checksums before and after each)
+#   8. bad-input         the bad-input matrix on real namespaces (61 cases, 9 of them
+#                        against ndctl itself; backing-file checksums before and after each)
 #   9. powercut          power cuts during create-namespace, one boot per
 #                        cut (test/rig/powercut.sh, its CI schedule: 11 cuts)
 #
