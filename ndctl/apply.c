@@ -93,6 +93,38 @@ static int collect(struct ndctl_namespace *ndns, void *arg)
 	return 0;
 }
 
+/*
+ * What an interrupted provisioning left (a power cut during an earlier
+ * apply), put right first, as ndctl-xen recover does at boot: only where
+ * this host's intent record names the namespace.
+ */
+struct recovered {
+	struct ndctl_xen_ctx *ctx;
+	struct json_object *arr;
+};
+
+static int recover_ns(struct ndctl_namespace *ndns, void *arg)
+{
+	struct recovered *r = arg;
+	enum ndctl_xen_recovery done;
+	struct json_object *j;
+	char why[1024];
+
+	if (ndctl_xen_namespace_recover(r->ctx, ndns, &done, why, sizeof(why))) {
+		cmd_error(CMD, "%s: not recovered: %s", ndctl_namespace_get_devname(ndns), why);
+		return 0;
+	}
+	if (done == NDCTL_XEN_RECOVERY_NONE)
+		return 0;
+	j = json_object_new_object();
+	json_object_object_add(j, "dev", json_object_new_string(ndctl_namespace_get_devname(ndns)));
+	json_object_object_add(j, "action", json_object_new_string(
+				done == NDCTL_XEN_RECOVERY_JOURNAL ? "journal" : "removed"));
+	json_object_array_add(r->arr, j);
+	/* libndctl frees a region's namespaces when one is deleted: walk again */
+	return done == NDCTL_XEN_RECOVERY_REMOVED;
+}
+
 /* The live namespace an entry means: index, -1 none, -2 ambiguous. */
 static int match(const struct apply_want *w, struct lives *ls)
 {
@@ -207,6 +239,7 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	};
 	struct json_object *doc = NULL, *out, *arr, **differs = NULL, *e, *nsj;
 	struct lives ls = { .ctx = ctx };
+	struct recovered rec = { .ctx = ctx };
 	struct apply_want *w = NULL;
 	struct ndctl_ctx *nctx = NULL;
 	enum apply_action *act = NULL;
@@ -259,6 +292,9 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	rec.arr = json_object_new_array();
+	while (!dry && foreach_namespace(nctx, NULL, NULL, NULL, recover_ns, &rec) == 1)
+		;
 	rc = EXIT_FAILED;
 	if (foreach_namespace(nctx, NULL, NULL, NULL, collect, &ls) < 0)
 		goto out;
@@ -358,8 +394,12 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 					why[i]);
 	}
 	json_object_object_add(out, "dry_run", json_object_new_boolean(dry));
+	/* a block put back or an unfinished namespace removed is a change too */
+	changed += (int)json_object_array_length(rec.arr);
 	json_object_object_add(out, "changed", json_object_new_boolean(changed > 0));
 	json_object_object_add(out, "changes_planned", json_object_new_int(changes));
+	json_object_object_add(out, "recovered", rec.arr);
+	rec.arr = NULL;
 	json_object_object_add(out, "namespaces", arr);
 	printf("%s\n", json_object_to_json_string_ext(out,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -380,6 +420,7 @@ out:
 	free(target);
 	free(ls.v);
 	free(w);
+	json_object_put(rec.arr);
 	json_object_put(doc);
 	ndctl_unref(nctx);
 	return rc;
