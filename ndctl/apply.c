@@ -48,9 +48,6 @@ static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv)
 	snprintf(lv->name, sizeof(lv->name), "%s", name ? name : "");
 	snprintf(lv->region, sizeof(lv->region), "%s",
 			ndctl_region_get_devname(ndctl_namespace_get_region(ndns)));
-	h->dev = lv->dev;
-	h->name = lv->name;
-	h->region = lv->region;
 	ndctl_namespace_get_uuid(ndns, h->uuid);
 	h->raw_size = ndctl_namespace_get_size(ndns);
 	h->resource = ndctl_namespace_get_resource(ndns);
@@ -296,8 +293,21 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	while (!dry && foreach_namespace(nctx, NULL, NULL, NULL, recover_ns, &rec) == 1)
 		;
 	rc = EXIT_FAILED;
+	/* a recovery took namespaces down and up: plan from a fresh view */
+	if (json_object_array_length(rec.arr)) {
+		ndctl_unref(nctx);
+		nctx = NULL;
+		if (ndctl_new(&nctx) < 0)
+			goto out;
+	}
 	if (foreach_namespace(nctx, NULL, NULL, NULL, collect, &ls) < 0)
 		goto out;
+	/* the strings live in the array, which collect() may have moved */
+	for (i = 0; i < ls.n; i++) {
+		ls.v[i].h.dev = ls.v[i].dev;
+		ls.v[i].h.name = ls.v[i].name;
+		ls.v[i].h.region = ls.v[i].region;
+	}
 	act = calloc(n + 1, sizeof(*act));
 	differs = calloc(n + 1, sizeof(*differs));
 	why = calloc(n + 1, sizeof(*why));

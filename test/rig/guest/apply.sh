@@ -3,7 +3,7 @@
 # ndctl-xen apply and the Ansible module on real namespaces, two boots on
 # the same backing files (test/rig/suite.sh steps apply, apply-cut).
 # The backing files' hash (asked of the host: the label DIMM's first
-# 256 MiB, where these namespaces live, and its label area) shows what
+# 160 MiB, where these namespaces live, and its label area) shows what
 # was written.
 # Boot 1 (from empty): apply creates xen0 and os0 (exit 0); again: exit
 # 4, unchanged, backing files identical; a changed reservation (56 bytes a
@@ -28,7 +28,7 @@ mkdir -p /run
 now_ms() { local t; t=$(< /proc/uptime); t=${t%% *}; echo $((${t%.*} * 1000 + 10#${t#*.} * 10)); }
 T0=$(now_ms)
 
-backing() { echo "$(host_sum label 0 $((256 << 20))) $(host_sum label $((LABEL_FILE - (128 << 10))) $((128 << 10)))"; }
+backing() { echo "$(host_sum label 0 $((160 << 20))) $(host_sum label $((LABEL_FILE - (128 << 10))) $((128 << 10)))"; }
 # spec XEN0_PER_PAGE [ENTRY...]: the desired state as JSON
 spec() {
 	local extra="" e
@@ -38,16 +38,24 @@ spec() {
 }
 ANS0="{\"name\":\"ans0\",\"region\":\"$R\",\"size\":\"16M\",\"reserve\":\"2M\"}"
 CUT0="{\"name\":\"cut0\",\"region\":\"$R\",\"size\":\"16M\",\"map\":\"mem\",\"reserve\":\"1M\"}"
-# run [OPTIONS] JSON: ndctl-xen apply; RC, /tmp/out, /tmp/err
+# run [OPTIONS] JSON: ndctl-xen apply; RC, /tmp/out, /tmp/err, RESULTS,
+# DEV[name] (one jq a run: 0.5 s each under TCG)
+declare -A DEV
 run() {
-	local j=${*: -1}
+	local j=${*: -1} s
 	echo "{\"namespaces\":$j}" > /tmp/spec.json
-	RC=0
+	RC=0 RESULTS=
 	"$XEN" apply "${@:1:$#-1}" /tmp/spec.json > /tmp/out 2> /tmp/err || RC=$?
-	echo "apply ${*:1:$#-1}: exit $RC: $(jq -c '[.namespaces[] | "\(.name):\(.result)"]' /tmp/out 2>/dev/null) $(head -c 300 /tmp/err)"
+	s=$(jq -r '(.namespaces[] | select(.dev and .name) | "DEV[\(.name)]=\(.dev)"),
+		"RESULTS=\([.namespaces[].result] | tojson | @sh)"' /tmp/out 2>/dev/null) || true
+	eval "$s"
+	echo "apply ${*:1:$#-1}: exit $RC: $RESULTS $(head -c 300 /tmp/err)"
 }
-results() { jq -c '[.namespaces[].result]' /tmp/out; }
-dev_of() { ndctl list -N -r "$R" | jq -r --arg n "$1" '.[] | select(.name == $n) | .dev'; }
+results() { echo "$RESULTS"; }
+dev_of() {
+	[ -z "${DEV[$1]:-}" ] || { echo "${DEV[$1]}"; return; }
+	ndctl list -N -r "$R" | jq -r --arg n "$1" '.[] | select(.name == $n) | .dev'
+}
 # the live answer for namespace NAME: mode map reserve-size owner per-page
 live() {
 	$XEN list -n "$(dev_of "$1")" | jq -r '.[0] | "\(.mode) \(.layout.map) \(.layout.reserve.size) \(.layout.reserve.owner) \(.layout.reserve.per_page_bytes) \(.layout.source)"'
