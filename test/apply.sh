@@ -18,12 +18,13 @@ printf '%-44s %-4s %s\n' CASE EXIT ERROR
 bad() {
 	local name=$1 pattern=$2 text=$3
 	printf '%s' "$text" > "$SPEC"
-	expect "$name" 2 "$pattern" "$NDX" apply "$SPEC"
-	printf '%s' "$text" > "$SPEC"
-	expect "$name (--dry-run)" 2 "$pattern" "$NDX" apply --dry-run "$SPEC"
+	expect "$name" 2 "$pattern" "$NDX" apply ${DRY:+--dry-run} "$SPEC"
 }
 ns() { printf '{"namespaces":[%s]}' "$1"; }
 
+DRY=1 bad "malformed: cut short (--dry-run)" "not JSON: the text ends inside a value" '{"namespaces":[{"name":"a"'
+DRY=1 bad "duplicate names (--dry-run)" 'namespaces\[0\] and \[1\]: the same name "a"' '{"namespaces":[{"name":"a","size":"64M"},{"name":"a","size":"64M"}]}'
+DRY=1 bad "impossible size (--dry-run)" 'cannot hold this layout' '{"namespaces":[{"name":"a","size":"64M","reserve":"1G"}]}'
 bad "malformed: cut short" "not JSON: the text ends inside a value" '{"namespaces":[{"name":"a"'
 bad "malformed: not JSON" "not JSON: .* at byte" '{namespaces: []}'
 bad "malformed: text after the value" "not JSON: text after the value at byte 18" '{"namespaces":[]} x'
