@@ -13,8 +13,12 @@
  * both alike; the median and the mean of the single updates are printed.
  *
  *   bench-pagemap-durable api DIR [ROUNDS [BATCH]]    defaults 20 50
- *   bench-pagemap-durable make FILE RANGES             a map for the CLI bench;
+ *   bench-pagemap-durable make FILE RANGES [LOG]       a map for the CLI bench;
  *                                                      prints the first free frame
+ *
+ * make's LOG: that many records in the file's log to start with, each a
+ * frame all over the map marked broken or cleared again (the map ends as
+ * it began): what a CLI call (a sparse open) replays before its change.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,9 +50,10 @@ static double now(void)
 
 /* a new state file of about ranges ranges; *tail gets the first free frame */
 static int make(struct ndctl_xen_ctx *ctx, const char *path, uint64_t ranges,
-		uint64_t *tail)
+		uint64_t log, uint64_t *tail)
 {
-	uint64_t nassign = ranges / 2, i;
+	uint64_t nassign = ranges / 2, i, mfn = 0;
+	size_t nd;
 	struct ndctl_xen_pagemap *m;
 	int rc;
 
@@ -61,6 +66,14 @@ static int make(struct ndctl_xen_ctx *ctx, const char *path, uint64_t ranges,
 	if (!rc) {
 		unlink(path);
 		rc = ndctl_xen_pagemap_create(m, path, 0);
+	}
+	for (i = 0; !rc && i < log + log % 2; i++) {
+		if (i % 2 == 0) {
+			mfn = AREA_START + (i * 2654435761u) % (2 * nassign + 1);
+			rc = ndctl_xen_pagemap_mark_broken(m, mfn, 1, NULL, 0, &nd);
+		} else {
+			rc = ndctl_xen_pagemap_clear_broken(m, mfn, 1);
+		}
 	}
 	if (rc)
 		fprintf(stderr, "make %s: %s\n", path, ndctl_xen_pagemap_get_error(m));
@@ -125,7 +138,7 @@ static int api(struct ndctl_xen_ctx *ctx, const char *dir, unsigned int rounds,
 	for (i = 0; i < 2; i++) {
 		snprintf(path[i], sizeof(path[i]), "%s/bench-%s.state", dir, i ? "1e6" : "1e3");
 		t0 = now();
-		rc = make(ctx, path[i], sz[i].ranges, &sz[i].tail);
+		rc = make(ctx, path[i], sz[i].ranges, 0, &sz[i].tail);
 		if (rc)
 			return 1;
 		fprintf(stderr, "made %s (%" PRIu64 " ranges) in %.1f s\n", path[i],
@@ -207,13 +220,14 @@ int main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "api") == 0)
 		rc = api(ctx, argv[2], argc > 3 ? (unsigned int)strtoul(argv[3], NULL, 10) : 20,
 				argc > 4 ? (unsigned int)strtoul(argv[4], NULL, 10) : 50);
-	else if (argc == 4 && strcmp(argv[1], "make") == 0) {
-		rc = make(ctx, argv[2], strtoull(argv[3], NULL, 10), &tail) ? 1 : 0;
+	else if ((argc == 4 || argc == 5) && strcmp(argv[1], "make") == 0) {
+		rc = make(ctx, argv[2], strtoull(argv[3], NULL, 10),
+				argc == 5 ? strtoull(argv[4], NULL, 10) : 0, &tail) ? 1 : 0;
 		if (!rc)
 			printf("%" PRIu64 "\n", tail);
 	} else {
 		fprintf(stderr, "usage: bench-pagemap-durable api DIR [ROUNDS [BATCH]] | make "
-				"FILE RANGES\n");
+				"FILE RANGES [LOG]\n");
 	}
 	ndctl_xen_unref(ctx);
 	return rc;

@@ -3,10 +3,12 @@
  * The page map's durable store: a state file that several processes
  * update at once.
  *
- * A state file (format 2.0) is a checkpoint -- the whole map, as format
- * 1.0 stored it, plus the domain index and a sequence number -- followed
- * by an append-only log of the operations made since, one checksummed
- * 56-byte record each.  An update is:
+ * A state file (format 3.0, pagemap-sparse.c; 2.0 before it) is a
+ * checkpoint -- the whole map, as format 1.0 stored it, plus the domain
+ * index and a sequence number (3.0: and a first-fit index, chunk
+ * checksums and the totals) -- followed by an append-only log of the
+ * operations made since, one checksummed 56-byte record each.  An update
+ * is:
  *
  *   flock(LOCK_EX) on the file (and check that the path still names the
  *   inode locked: a compaction renames a new file over it)
@@ -30,8 +32,11 @@
  * truncates it away under the lock.  A checkpoint is only ever written to
  * a new file and renamed, so a cut leaves the old file or the new one.
  *
- * Format 1.0 files (a checkpoint without a log) load as before and are
- * rewritten as 2.0 by their first update, atomically, with the update in.
+ * Format 1.0 files (a checkpoint without a log) and 2.0 files load as
+ * before and are rewritten as 3.0 by their first update, atomically, with
+ * the update in.  A map opened sparse (NDCTL_XEN_PAGEMAP_SPARSE, a 3.0
+ * file) goes through the same steps with a view of the file instead of
+ * the whole tree: apply() hands each change to pagemap-sparse.c.
  *
  * Paths: the state file must be a regular file (symlinks are followed and
  * the link kept: the target is what is locked, appended to and replaced);
@@ -54,7 +59,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-#include "pagemap.h"
+#include "pagemap-file.h"
 #include "private.h"
 
 /*
@@ -89,21 +94,24 @@
  *    16  le64 mfn         24  le64 nframes      32  le64 gfn
  *    40  le32 domid       44  le32 zero
  *    48  le64 checksum: fletcher64 of bytes 0-47 followed by the map id
+ *
+ * Format 3.0: a 256-byte header (the 2.0 fields at the same places, the
+ * checksum over the head only, then chunk size, fan-out, number of
+ * chunks, the totals), the areas, the body's chunk checksums, the body
+ * (ranges, domain index, first-fit index) and the log as in 2.0; see
+ * pagemap-sparse.c and libndctl-xen(3).
  */
-#define PM_MAGIC "NDXPGMAP"
-#define PM_HEADER_1 64u
-#define PM_HEADER_2 96u
-#define PM_AREA 16u
-#define PM_RANGE 32u
-#define PM_DOM 8u
-#define PM_CHECKSUM_AT 56u
-#define PM_FLAG_BROKEN 1u
-#define PM_REC 56u
-#define PM_REC_MAGIC "NDXL"
 /* a state file larger than this is not ours (2^25 ranges and their log) */
-#define PM_MAX_FILE (PM_HEADER_2 + (1ull << 31))
-/* compact when the log passes an eighth of the checkpoint, 64 KiB at least */
+#define PM_MAX_FILE (PM_HEADER_3 + (1ull << 32))
+/*
+ * Compact when the log passes an eighth of the checkpoint, 64 KiB at
+ * least: amortised O(1) per update for processes that hold the map open.
+ * A sparse view replays the whole log on every open, so an update made
+ * through one compacts when the log passes 32 KiB (585 records, a few ms
+ * to replay): its O(n) compaction is amortised over 585 updates.
+ */
 #define PM_LOG_MIN (64u << 10)
+#define PM_LOG_SPARSE (32u << 10)
 
 struct ndx_store {
 	char *path;         /* as the caller gave it, for messages */
@@ -113,20 +121,15 @@ struct ndx_store {
 	dev_t dev;
 	ino_t ino;
 	off_t size;         /* a snapshot's file size when loaded (stale check) */
-	unsigned int major; /* 1 or 2 */
+	unsigned int major; /* 1, 2 or 3 */
+	int want_sparse;    /* opened with NDCTL_XEN_PAGEMAP_SPARSE */
+	struct ndx_sparse *sparse; /* a 3.0 file opened sparse: the map is a part */
 	uint8_t id[16];
 	uint64_t seq;       /* operations applied */
 	uint64_t ckpt_end;  /* the log starts here */
 	uint64_t log_end;   /* the end of the last record applied */
 	int damaged;        /* memory no longer matches the file: refuse */
 };
-
-static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
 #define fail ndx_pm_fail
 
@@ -306,7 +309,7 @@ static void unlock_store(struct ndx_store *s)
 
 /* ---- checkpoints ---- */
 
-static uint64_t checksum_at56(uint8_t *buf, size_t len)
+uint64_t ndx_pm_checksum_at56(uint8_t *buf, size_t len)
 {
 	uint8_t saved[8];
 	uint64_t sum;
@@ -318,81 +321,16 @@ static uint64_t checksum_at56(uint8_t *buf, size_t len)
 	return sum;
 }
 
-struct encoder {
-	uint8_t *p;
-};
-
-static int enc_range(const struct ndx_pm_rec *r, void *arg)
-{
-	struct encoder *e = arg;
-
-	put64(e->p, r->mfn);
-	put64(e->p + 8, r->nframes);
-	put64(e->p + 16, r->gfn);
-	put32(e->p + 24, r->domid);
-	put32(e->p + 28, r->broken ? PM_FLAG_BROKEN : 0);
-	e->p += PM_RANGE;
-	return 0;
-}
-
-static int enc_dom(uint64_t index, void *arg)
-{
-	struct encoder *e = arg;
-
-	put64(e->p, index);
-	e->p += PM_DOM;
-	return 0;
-}
-
-/* the map as a 2.0 checkpoint: a new buffer, its size in *len */
-static int encode_checkpoint(struct ndctl_xen_pagemap *map, const uint8_t *id,
-		uint64_t seq, uint8_t **out, size_t *len)
-{
-	uint64_t nranges = ndx_pm_nranges(map), nowned = ndx_pm_nowned(map);
-	unsigned int nareas = ndctl_xen_pagemap_get_area_count(map), i;
-	struct encoder e;
-	uint64_t smfn, emfn;
-	uint8_t *buf;
-
-	/* bounded by memory already holding nranges nodes of 80 bytes */
-	*len = PM_HEADER_2 + (size_t)nareas * PM_AREA + nranges * PM_RANGE + nowned * PM_DOM;
-	buf = calloc(1, *len);
-	if (!buf)
-		return fail(map, -ENOMEM, "out of memory");
-	memcpy(buf, PM_MAGIC, 8);
-	put16(buf + 8, 2);
-	put16(buf + 10, 0);
-	put32(buf + 12, PM_HEADER_2);
-	put64(buf + 16, *len);
-	put32(buf + 24, nareas);
-	put32(buf + 28, PM_RANGE);
-	put64(buf + 32, nranges);
-	put64(buf + 40, nowned);
-	put64(buf + 48, seq);
-	memcpy(buf + 64, id, 16);
-	e.p = buf + PM_HEADER_2;
-	for (i = 0; ndctl_xen_pagemap_get_area(map, i, &smfn, &emfn) == 0; i++) {
-		put64(e.p, smfn);
-		put64(e.p + 8, emfn);
-		e.p += PM_AREA;
-	}
-	ndx_pm_walk(map, enc_range, enc_dom, &e);
-	put64(buf + PM_CHECKSUM_AT, checksum_at56(buf, *len));
-	*out = buf;
-	return 0;
-}
-
-struct header {
-	unsigned int major;
-	uint64_t ckpt_end, nareas, nranges, nowned, seq;
-	uint8_t id[16];
-};
-
-/* the header of a 1.0 or 2.0 file of len bytes, checksum included */
+/*
+ * The header of a 1.0, 2.0 or 3.0 file of len bytes, checksum included
+ * (1.0, 2.0: of the whole checkpoint; 3.0: of its head, the chunks are
+ * checked where they are read).
+ */
 static int check_header(struct ndctl_xen_pagemap *map, const char *path,
-		uint8_t *buf, size_t len, struct header *h)
+		uint8_t *buf, size_t len, struct ndx_pm_header *h)
 {
-	uint64_t hsize, want;
+	static const unsigned int hsizes[] = { 0, PM_HEADER_1, PM_HEADER_2, PM_HEADER_3 };
+	uint64_t hsize, sum_len;
 
 	memset(h, 0, sizeof(*h));
 	if (len < 8 || memcmp(buf, PM_MAGIC, 8) != 0)
@@ -402,34 +340,46 @@ static int check_header(struct ndctl_xen_pagemap *map, const char *path,
 		return fail(map, -EBADMSG, "%s: damaged: %zu bytes, shorter than the %u-byte "
 				"header", path, len, PM_HEADER_1);
 	h->major = get16(buf + 8);
-	if (h->major != 1 && h->major != 2)
+	if (h->major < 1 || h->major > 3)
 		return fail(map, -EPROTONOSUPPORT, "%s: page map version %u.%u is not "
-				"supported (only 1.x and 2.x)", path, get16(buf + 8),
+				"supported (only 1.x, 2.x and 3.x)", path, get16(buf + 8),
 				get16(buf + 10));
-	hsize = h->major == 1 ? PM_HEADER_1 : PM_HEADER_2;
+	hsize = hsizes[h->major];
 	h->ckpt_end = get64(buf + 16);
-	/* 1.0: the size is the file's; 2.0: the checkpoint's, the log follows */
+	/* 1.0: the size is the file's; 2.0, 3.0: the checkpoint's, the log follows */
 	if (h->major == 1 ? h->ckpt_end != len : h->ckpt_end > len || h->ckpt_end < hsize)
 		return fail(map, -EBADMSG, "%s: damaged: the header says %llu bytes, the file "
 				"has %zu", path, (unsigned long long)h->ckpt_end, len);
-	if (get64(buf + PM_CHECKSUM_AT) != checksum_at56(buf, h->ckpt_end))
-		return fail(map, -EBADMSG, "%s: damaged: bad checksum %#llx, expected %#llx",
-				path, (unsigned long long)get64(buf + PM_CHECKSUM_AT),
-				(unsigned long long)checksum_at56(buf, h->ckpt_end));
 	h->nareas = get32(buf + 24);
 	h->nranges = get64(buf + 32);
-	if (h->major == 2) {
+	if (h->major >= 2) {
 		h->nowned = get64(buf + 40);
 		h->seq = get64(buf + 48);
 		memcpy(h->id, buf + 64, 16);
 	}
-	want = hsize + h->nareas * PM_AREA;
-	if (get32(buf + 12) != hsize || get32(buf + 28) != PM_RANGE ||
-			h->nranges > (h->ckpt_end - hsize) / PM_RANGE ||
-			h->nowned > h->nranges ||
-			want + h->nranges * PM_RANGE + h->nowned * PM_DOM != h->ckpt_end)
+	if (get32(buf + 12) != hsize || get32(buf + 28) != PM_RANGE)
 		return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
 				"file's size", path);
+	if (h->major == 3) {
+		if (ndx_pm_v3_parse(buf, h->ckpt_end, h))
+			return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
+					"file's size", path);
+		sum_len = h->head_len;
+	} else {
+		h->areas_at = hsize;
+		h->ranges_at = hsize + h->nareas * PM_AREA;
+		h->dom_at = h->ranges_at + h->nranges * PM_RANGE;
+		if (h->nranges > (h->ckpt_end - hsize) / PM_RANGE || h->nowned > h->nranges ||
+				h->nareas > (h->ckpt_end - hsize) / PM_AREA ||
+				h->dom_at + h->nowned * PM_DOM != h->ckpt_end)
+			return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
+					"file's size", path);
+		sum_len = h->ckpt_end;
+	}
+	if (get64(buf + PM_CHECKSUM_AT) != ndx_pm_checksum_at56(buf, sum_len))
+		return fail(map, -EBADMSG, "%s: damaged: bad checksum %#llx, expected %#llx",
+				path, (unsigned long long)get64(buf + PM_CHECKSUM_AT),
+				(unsigned long long)ndx_pm_checksum_at56(buf, sum_len));
 	return 0;
 }
 
@@ -442,36 +392,33 @@ struct rec_src {
 static int get_rec(void *arg, uint64_t i, struct ndx_pm_rec *rec, char *why, size_t len)
 {
 	const struct rec_src *src = arg;
-	const uint8_t *p = src->ranges + i * PM_RANGE;
-	uint32_t flags = get32(p + 28);
+	int rc = ndx_pm_decode_range(src->ranges + i * PM_RANGE, rec);
 
-	if (flags & ~PM_FLAG_BROKEN) {
+	if (rc)
 		snprintf(why, len, "range %llu (frame %#llx) has unknown flags",
-				(unsigned long long)i, (unsigned long long)get64(p));
-		return -EBADMSG;
-	}
-	rec->mfn = get64(p);
-	rec->nframes = get64(p + 8);
-	rec->gfn = get64(p + 16);
-	rec->domid = get32(p + 24);
-	rec->broken = flags & PM_FLAG_BROKEN;
-	return 0;
+				(unsigned long long)i, (unsigned long long)rec->mfn);
+	return rc;
 }
 
 /* the checkpoint's records into the (empty) map */
 static int load_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
-		const uint8_t *buf, const struct header *h)
+		const uint8_t *buf, const struct ndx_pm_header *h)
 {
-	const uint8_t *p = buf + (h->major == 1 ? PM_HEADER_1 : PM_HEADER_2);
-	struct rec_src src = { path, p + h->nareas * PM_AREA };
+	const uint8_t *p = buf + h->areas_at;
+	struct rec_src src = { path, buf + h->ranges_at };
 	uint64_t *areas, *by_dom = NULL, i;
 	char why[200];
 	int rc;
 
+	if (h->major == 3) {
+		rc = ndx_pm_v3_verify(buf, h, why, sizeof(why));
+		if (rc)
+			return fail(map, rc, "%s: damaged: %s", path, why);
+	}
 	areas = calloc(h->nareas ? 2 * h->nareas : 1, sizeof(*areas));
-	if (h->major == 2)
+	if (h->major >= 2)
 		by_dom = calloc(h->nowned ? h->nowned : 1, sizeof(*by_dom));
-	if (!areas || (h->major == 2 && !by_dom)) {
+	if (!areas || (h->major >= 2 && !by_dom)) {
 		rc = fail(map, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -479,7 +426,7 @@ static int load_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
 		areas[2 * i] = get64(p);
 		areas[2 * i + 1] = get64(p + 8);
 	}
-	p += h->nranges * PM_RANGE;
+	p = buf + h->dom_at;
 	for (i = 0; by_dom && i < h->nowned; i++, p += PM_DOM)
 		by_dom[i] = get64(p);
 	rc = ndx_pm_build(map, areas, h->nareas, get_rec, &src, h->nranges, by_dom,
@@ -495,6 +442,12 @@ out:
 }
 
 /* ---- the log ---- */
+
+/* one change to the map in memory: through the sparse view if it is one */
+static int apply(struct ndctl_xen_pagemap *map, struct ndx_store *s, struct ndx_pm_op *op)
+{
+	return s->sparse ? ndx_sparse_apply(map, s->sparse, op) : ndx_pm_apply(map, op);
+}
 
 static uint64_t rec_checksum(const uint8_t *rec, const uint8_t *id)
 {
@@ -562,7 +515,9 @@ static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint
 		if (op.type == NDX_OP_ASSIGN_ANY || get16(rec + 6) || get32(rec + 44))
 			return fail(map, -EBADMSG, "%s: damaged: log record %llu has an unknown "
 					"operation or flags", s->path, (unsigned long long)seq);
-		rc = ndx_pm_apply(map, &op);
+		rc = apply(map, s, &op);
+		if (rc == -EBADMSG)
+			return rc; /* the sparse view's checkpoint is damaged: said so */
 		if (rc) {
 			char why[256];
 
@@ -581,7 +536,7 @@ static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint
 /* read all of fd (size bytes) and load it into the empty map */
 static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, off_t size)
 {
-	struct header h;
+	struct ndx_pm_header h;
 	uint8_t *buf;
 	int rc;
 
@@ -603,7 +558,9 @@ static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, off_t siz
 	rc = 0;
 	if (!rc)
 		rc = check_header(map, s->path, buf, (size_t)size, &h);
-	if (!rc)
+	if (!rc && h.major == 3 && s->want_sparse)
+		rc = ndx_sparse_open(map, s->path, s->fd, &h, &s->sparse);
+	else if (!rc)
 		rc = load_checkpoint(map, s->path, buf, &h);
 	if (!rc) {
 		s->major = h.major;
@@ -613,8 +570,11 @@ static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, off_t siz
 		rc = replay(map, s, buf + h.ckpt_end, (size_t)size - h.ckpt_end, h.ckpt_end,
 				h.seq + 1);
 	}
-	if (rc)
+	if (rc) {
 		ndx_pm_empty(map);
+		ndx_sparse_free(s->sparse);
+		s->sparse = NULL;
+	}
 	munmap(buf, (size_t)size);
 	return rc;
 }
@@ -624,6 +584,8 @@ static int reload(struct ndctl_xen_pagemap *map, struct ndx_store *s)
 	struct stat st;
 
 	ndx_pm_empty(map);
+	ndx_sparse_free(s->sparse);
+	s->sparse = NULL;
 	if (fstat(s->fd, &st) < 0)
 		return fail(map, -errno, "%s: %s", s->path, strerror(errno));
 	return load_fd(map, s, st.st_size);
@@ -645,13 +607,18 @@ static int catch_up(struct ndctl_xen_pagemap *map, struct ndx_store *s, int reop
 	if (fstat(s->fd, &st) < 0)
 		return fail(map, -errno, "%s: %s", s->path, strerror(errno));
 	if (reopened) {
-		/* the same map compacted: its log from where we are; else reload */
-		if (s->major != 2 || st.st_size < (off_t)PM_HEADER_2 ||
+		/*
+		 * The same map compacted: its log from where we are; else (or
+		 * when the view is sparse, mapped from the old file) reload.
+		 */
+		if (s->major == 1 || s->sparse || st.st_size < (off_t)PM_HEADER_2 ||
 				read_at(s->fd, head, sizeof(head), 0) ||
-				memcmp(head, PM_MAGIC, 8) || get16(head + 8) != 2 ||
+				memcmp(head, PM_MAGIC, 8) || get16(head + 8) < 2 ||
+				get16(head + 8) > 3 ||
 				memcmp(head + 64, s->id, 16) || get64(head + 48) > s->seq ||
 				get64(head + 16) > (uint64_t)st.st_size)
 			return reload(map, s);
+		s->major = get16(head + 8);
 		s->ckpt_end = get64(head + 16);
 		s->log_end = s->ckpt_end;
 		first = get64(head + 48) + 1;
@@ -700,7 +667,7 @@ static int write_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
 	char *tmp;
 	int fd, rc;
 
-	rc = encode_checkpoint(map, id, seq, &buf, &len);
+	rc = ndx_pm_encode_v3(map, id, seq, &buf, &len);
 	if (rc)
 		return rc;
 	if (asprintf(&tmp, "%s.XXXXXX", target) < 0) {
@@ -794,10 +761,53 @@ static int checkpoint_store(struct ndctl_xen_pagemap *map, struct ndx_store *s,
 	close(s->fd); /* the old inode's lock: waiters find the path moved */
 	s->fd = fd;
 	s->writable = 1;
-	s->major = 2;
+	s->major = 3;
 	s->seq = seq;
 	s->ckpt_end = s->log_end = ckpt_end;
 	return 0;
+}
+
+/*
+ * Under the lock: a new checkpoint of a sparse view's file.  The view
+ * holds a part of the map only, so the whole map is loaded (file and
+ * log) beside it, written, and the view opened again on the new file.
+ */
+static int compact_sparse(struct ndctl_xen_pagemap *map, struct ndx_store *s)
+{
+	struct ndctl_xen_pagemap *full;
+	struct ndx_store whole = *s;
+	struct stat st;
+	int rc;
+
+	whole.sparse = NULL;
+	whole.want_sparse = 0;
+	if (ndctl_xen_pagemap_new(ndx_pm_ctx(map), &full))
+		return fail(map, -ENOMEM, "out of memory");
+	rc = fstat(s->fd, &st) < 0 ? -errno : 0;
+	if (!rc)
+		rc = load_fd(full, &whole, st.st_size);
+	if (!rc)
+		rc = checkpoint_store(full, &whole, whole.seq);
+	if (rc) {
+		fail(map, rc, "%s", ndctl_xen_pagemap_get_error(full));
+		ndctl_xen_pagemap_unref(full);
+		return rc;
+	}
+	ndctl_xen_pagemap_unref(full);
+	/* checkpoint_store closed s->fd: the view follows the new file */
+	s->fd = whole.fd;
+	s->dev = whole.dev;
+	s->ino = whole.ino;
+	s->major = 3;
+	rc = reload(map, s);
+	if (rc)
+		s->damaged = 1;
+	return rc;
+}
+
+static int compact(struct ndctl_xen_pagemap *map, struct ndx_store *s, uint64_t seq)
+{
+	return s->sparse ? compact_sparse(map, s) : checkpoint_store(map, s, seq);
 }
 
 static struct ndx_store *store_new(struct ndctl_xen_pagemap *map, const char *path,
@@ -824,6 +834,7 @@ void ndx_store_free(struct ndx_store *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	ndx_sparse_free(s->sparse);
 	free(s->path);
 	free(s->target);
 	free(s);
@@ -875,13 +886,17 @@ int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 	rc = begin(map, s, LOCK_EX);
 	if (rc)
 		return rc;
-	rc = ndx_pm_apply(map, op);
+	rc = apply(map, s, op);
 	if (rc)
 		goto out; /* refused: nothing changed, nothing written */
-	if (s->major == 1) {
-		/* the first update of a 1.0 file: carried over as 2.0, with it */
-		uuid_generate(s->id);
-		rc = checkpoint_store(map, s, 1);
+	if (s->major != 3) {
+		/*
+		 * The first update of a 1.0 or 2.0 file (loaded whole): carried
+		 * over as 3.0, with it, atomically.
+		 */
+		if (s->major == 1)
+			uuid_generate(s->id);
+		rc = checkpoint_store(map, s, s->seq + 1);
 	} else {
 		encode_rec(rec, op, s->seq + 1, s->id);
 		rc = write_at(s->fd, rec, PM_REC, (off_t)s->log_end);
@@ -907,14 +922,15 @@ int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 		fail(map, rc, "%s", why);
 		goto out;
 	}
-	if (s->log_end - s->ckpt_end > PM_LOG_MIN &&
+	if (s->sparse ? s->log_end - s->ckpt_end > PM_LOG_SPARSE :
+			s->log_end - s->ckpt_end > PM_LOG_MIN &&
 			s->log_end - s->ckpt_end > s->ckpt_end / 8) {
 		/*
 		 * Compaction is housekeeping: the update is already durable,
 		 * and if the checkpoint cannot be written (say, the directory
 		 * is not ours) the log stays valid and only grows.
 		 */
-		if (checkpoint_store(map, s, s->seq))
+		if (compact(map, s, s->seq))
 			dbg(ndx_pm_ctx(map), "%s: not compacted: %s\n", s->path,
 					ndctl_xen_pagemap_get_error(map));
 		ndx_pm_clear_error(map);
@@ -927,7 +943,7 @@ out:
 /* ---- the API ---- */
 
 static int open_store(struct ndctl_xen_pagemap *map, const char *path, int writable,
-		struct ndx_store **out)
+		int sparse, struct ndx_store **out)
 {
 	struct ndx_store *s;
 	struct stat st;
@@ -941,6 +957,7 @@ static int open_store(struct ndctl_xen_pagemap *map, const char *path, int writa
 	if (!s)
 		return -ENOMEM;
 	s->writable = writable;
+	s->want_sparse = sparse;
 	rc = open_regular(map, path, s->target, writable, &st);
 	if (rc < 0)
 		goto err;
@@ -972,11 +989,12 @@ NDX_EXPORT int ndctl_xen_pagemap_open(struct ndctl_xen_pagemap *map, const char 
 	int rc;
 
 	ndx_pm_clear_error(map);
-	if (flags & ~NDCTL_XEN_PAGEMAP_RDONLY)
+	if (flags & ~(NDCTL_XEN_PAGEMAP_RDONLY | NDCTL_XEN_PAGEMAP_SPARSE))
 		return fail(map, -EINVAL, "unknown flags %#x", flags);
 	if (ndctl_xen_pagemap_get_area_count(map) || attached(ndx_pm_store(map)))
 		return fail(map, -EBUSY, "%s: the map to open into is not empty", path);
-	rc = open_store(map, path, !(flags & NDCTL_XEN_PAGEMAP_RDONLY), &s);
+	rc = open_store(map, path, !(flags & NDCTL_XEN_PAGEMAP_RDONLY),
+			!!(flags & NDCTL_XEN_PAGEMAP_SPARSE), &s);
 	if (rc)
 		return rc;
 	ndx_store_free(ndx_pm_store(map));
@@ -1007,7 +1025,7 @@ NDX_EXPORT int ndctl_xen_pagemap_compact(struct ndctl_xen_pagemap *map)
 		return rc;
 	if (s->major == 1)
 		uuid_generate(s->id);
-	rc = checkpoint_store(map, s, s->seq);
+	rc = compact(map, s, s->seq);
 	unlock_store(s);
 	return rc;
 }
@@ -1058,7 +1076,7 @@ NDX_EXPORT int ndctl_xen_pagemap_create(struct ndctl_xen_pagemap *map, const cha
 	}
 	s->fd = fd;
 	s->writable = 1;
-	s->major = 2;
+	s->major = 3;
 	s->ckpt_end = s->log_end = ckpt_end;
 	if (fstat(fd, &st) == 0) {
 		s->dev = st.st_dev;
@@ -1088,7 +1106,7 @@ NDX_EXPORT int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map, const char 
 	ndx_pm_clear_error(map);
 	if (ndctl_xen_pagemap_get_area_count(map))
 		return fail(map, -EBUSY, "%s: the map to load into is not empty", path);
-	rc = open_store(map, path, 0, &s);
+	rc = open_store(map, path, 0, 0, &s);
 	if (rc)
 		return rc;
 	close(s->fd);
@@ -1108,6 +1126,9 @@ NDX_EXPORT int ndctl_xen_pagemap_save(struct ndctl_xen_pagemap *map, const char 
 	int rc, fd, lockfd = -1;
 
 	ndx_pm_clear_error(map);
+	if (s && s->sparse)
+		return fail(map, -EOPNOTSUPP, "%s: opened sparse, the map in memory is a part: "
+				"open it whole to save it elsewhere", s->path);
 	rc = resolve(map, path, 0, &target);
 	if (rc)
 		return rc;
@@ -1151,7 +1172,7 @@ NDX_EXPORT int ndctl_xen_pagemap_save(struct ndctl_xen_pagemap *map, const char 
 			s->dev = st.st_dev;
 			s->ino = st.st_ino;
 			s->size = st.st_size;
-			s->major = 2;
+			s->major = 3;
 			memcpy(s->id, id, 16);
 		}
 		close(fd);

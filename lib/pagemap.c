@@ -76,6 +76,12 @@ struct ndctl_xen_pagemap {
 	size_t slab_len;
 	uint64_t heap_ranges; /* ranges in the tree that are not in the slab */
 	struct ndx_store *store; /* the state file it is attached to, or NULL */
+	/*
+	 * A part of a map (ndx_pm_sparse_begin): only the ranges a change
+	 * needs are in the trees, the totals are the whole map's.  Lookups
+	 * and iteration, which would see the part only, are refused.
+	 */
+	int sparse;
 	char msg[256];
 };
 
@@ -513,6 +519,7 @@ static void empty_map(struct ndctl_xen_pagemap *map)
 	map->nareas = map->areas_cap = 0;
 	memset(map->frames, 0, sizeof(map->frames));
 	memset(map->ranges, 0, sizeof(map->ranges));
+	map->sparse = 0;
 }
 
 NDX_EXPORT void ndctl_xen_pagemap_unref(struct ndctl_xen_pagemap *map)
@@ -1049,6 +1056,9 @@ NDX_EXPORT int ndctl_xen_pagemap_find(struct ndctl_xen_pagemap *map, uint64_t mf
 {
 	struct ndx_range *r = at_mfn(map, mfn);
 
+	if (map->sparse)
+		return -EOPNOTSUPP;
+
 	if (!r)
 		return -ENOENT;
 	fill(r, range);
@@ -1060,6 +1070,9 @@ NDX_EXPORT int ndctl_xen_pagemap_find_gfn(struct ndctl_xen_pagemap *map, uint32_
 {
 	struct ndx_range *r = floor_dom(map, domid, gfn);
 
+	if (map->sparse)
+		return -EOPNOTSUPP;
+
 	if (!r || r->domid != domid || gfn - r->gfn >= r->nframes)
 		return -ENOENT;
 	fill(r, range);
@@ -1070,6 +1083,9 @@ NDX_EXPORT int ndctl_xen_pagemap_next(struct ndctl_xen_pagemap *map, unsigned in
 		uint64_t *cursor, struct ndctl_xen_pagemap_range *range)
 {
 	struct ndx_range *r = from_mfn(map, *cursor);
+
+	if (map->sparse)
+		return -EOPNOTSUPP;
 
 	while (r && !(state_mask & NDCTL_XEN_PAGEMAP_MASK(range_state(r))))
 		r = next_range(r);
@@ -1085,6 +1101,9 @@ NDX_EXPORT int ndctl_xen_pagemap_domain_next(struct ndctl_xen_pagemap *map, uint
 {
 	struct ndx_range *r = floor_dom(map, domid, *cursor);
 	struct ndx_avl_node *n;
+
+	if (map->sparse)
+		return -EOPNOTSUPP;
 
 	if (!r || r->domid != domid || r->gfn + r->nframes <= *cursor) {
 		if (r) {
@@ -1105,6 +1124,9 @@ NDX_EXPORT int ndctl_xen_pagemap_next_domain(struct ndctl_xen_pagemap *map, uint
 		uint32_t *domid)
 {
 	struct ndx_range *r = ceil_dom(map, from, 0);
+
+	if (map->sparse)
+		return -EOPNOTSUPP;
 
 	if (!r)
 		return -ENOENT;
@@ -1134,6 +1156,19 @@ static int dom_cmp(const void *a, const void *b)
 	if (dom_before(x->domid, x->gfn, y->domid, y->gfn))
 		return -1;
 	return dom_before(y->domid, y->gfn, x->domid, x->gfn);
+}
+
+/* what is wrong with a range record starting in area a, or NULL */
+static const char *rec_invalid(const struct ndctl_xen_pagemap *map, unsigned int a,
+		const struct ndx_pm_rec *q)
+{
+	if (!q->nframes || q->nframes > map->areas[a].emfn - q->mfn)
+		return "is empty or runs past the end of its area";
+	if (q->domid == NO_DOMAIN ? q->gfn != 0 : q->domid > NDCTL_XEN_PAGEMAP_DOMID_MAX)
+		return "has an invalid domain or a guest frame without one";
+	if (q->domid != NO_DOMAIN && q->nframes > UINT64_MAX - q->gfn)
+		return "has guest frames past 2^64";
+	return NULL;
 }
 
 #define WHY(...) do { snprintf(why, len, __VA_ARGS__); rc = -EBADMSG; goto out; } while (0)
@@ -1197,12 +1232,8 @@ int ndx_pm_build(struct ndctl_xen_pagemap *map, const uint64_t *areas, uint64_t 
 			bad = "lies past the last area";
 		else if (q->mfn != expect)
 			bad = "leaves a gap or overlaps the range before";
-		else if (!q->nframes || q->nframes > map->areas[a].emfn - q->mfn)
-			bad = "is empty or runs past the end of its area";
-		else if (q->domid == NO_DOMAIN ? q->gfn != 0 : q->domid > NDCTL_XEN_PAGEMAP_DOMID_MAX)
-			bad = "has an invalid domain or a guest frame without one";
-		else if (q->domid != NO_DOMAIN && q->nframes > UINT64_MAX - q->gfn)
-			bad = "has guest frames past 2^64";
+		else
+			bad = rec_invalid(map, a, q);
 		if (bad)
 			WHY("range %llu (frame %#llx) %s", (unsigned long long)i,
 					(unsigned long long)q->mfn, bad);
@@ -1352,6 +1383,134 @@ void ndx_pm_set_store(struct ndctl_xen_pagemap *map, struct ndx_store *store)
 {
 	map->store = store;
 }
+/* ---- parts of a map, for sparse opens (pagemap-sparse.c) ---- */
+
+int ndx_pm_sparse_begin(struct ndctl_xen_pagemap *map, const uint64_t *areas,
+		uint64_t nareas, const uint64_t *frames, const uint64_t *ranges, char *why,
+		size_t len)
+{
+	uint64_t i;
+
+	if (map->nareas || map->by_mfn.root) {
+		snprintf(why, len, "the map is not empty");
+		return -EBUSY;
+	}
+	if (nareas > UINT32_MAX / 2) {
+		snprintf(why, len, "%llu areas: too many", (unsigned long long)nareas);
+		return -EBADMSG;
+	}
+	map->areas = calloc(nareas ? nareas : 1, sizeof(*map->areas));
+	if (!map->areas) {
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	map->areas_cap = (unsigned int)(nareas ? nareas : 1);
+	for (i = 0; i < nareas; i++) {
+		uint64_t s = areas[2 * i], e = areas[2 * i + 1];
+
+		if (s >= e || e > MFN_LIMIT || (i && s < map->areas[i - 1].emfn)) {
+			snprintf(why, len, "area %llu (%#llx-%#llx) is empty, too high, or not "
+					"after the one before", (unsigned long long)i,
+					(unsigned long long)s, (unsigned long long)e);
+			empty_map(map);
+			return -EBADMSG;
+		}
+		map->areas[i].smfn = s;
+		map->areas[i].emfn = e;
+		map->nareas++;
+	}
+	memcpy(map->frames, frames, sizeof(map->frames));
+	memcpy(map->ranges, ranges, sizeof(map->ranges));
+	map->sparse = 1;
+	return 0;
+}
+
+int ndx_pm_insert(struct ndctl_xen_pagemap *map, const struct ndx_pm_rec *q, char *why,
+		size_t len)
+{
+	struct ndx_range *r, *prev, *next;
+	int a = area_of(map, q->mfn);
+	const char *bad = NULL;
+
+	prev = floor_mfn(map, q->mfn);
+	next = prev ? next_range(prev) : from_mfn(map, 0);
+	if (a < 0)
+		bad = "lies outside every area";
+	else
+		bad = rec_invalid(map, (unsigned int)a, q);
+	if (!bad && ((prev && rend(prev) > q->mfn) || (next && next->mfn < q->mfn + q->nframes)))
+		bad = "overlaps another range";
+	if (bad) {
+		snprintf(why, len, "range at frame %#llx %s", (unsigned long long)q->mfn, bad);
+		return -EBADMSG;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	r->mfn = q->mfn;
+	r->nframes = q->nframes;
+	r->gfn = q->gfn;
+	r->domid = q->domid;
+	r->broken = !!q->broken;
+	if ((prev && mergeable(map, prev, r)) || (next && mergeable(map, r, next))) {
+		free(r);
+		snprintf(why, len, "range at frame %#llx should have merged with a neighbour",
+				(unsigned long long)q->mfn);
+		return -EBADMSG;
+	}
+	/* counted in the totals already: the part only gains its node */
+	link_mfn(map, r);
+	if (owned(r))
+		link_dom(map, r);
+	return 0;
+}
+
+int ndx_pm_first_fit(struct ndctl_xen_pagemap *map, uint64_t n, uint64_t *mfn)
+{
+	struct ndx_range *r = first_fit(map, n);
+
+	if (!r)
+		return -ENOSPC;
+	*mfn = r->mfn;
+	return 0;
+}
+
+int ndx_pm_domain_spans(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t **spans,
+		size_t *n)
+{
+	struct ndx_range *r = ceil_dom(map, domid, 0);
+	struct ndx_avl_node *node;
+	size_t cap = 0;
+	uint64_t *grown;
+
+	*spans = NULL;
+	*n = 0;
+	for (; r && r->domid == domid; r = node ? DOM_ENTRY(node) : NULL) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(*spans, cap * 2 * sizeof(**spans));
+			if (!grown) {
+				free(*spans);
+				*spans = NULL;
+				return -ENOMEM;
+			}
+			*spans = grown;
+		}
+		(*spans)[2 * *n] = r->mfn;
+		(*spans)[2 * *n + 1] = rend(r);
+		(*n)++;
+		node = ndx_avl_next(&r->by_dom);
+	}
+	return 0;
+}
+
+uint64_t ndx_pm_longest_free(struct ndctl_xen_pagemap *map)
+{
+	return map->by_mfn.root ? MFN_ENTRY(map->by_mfn.root)->max_free : 0;
+}
+
 /* ---- invariants, for the tests ---- */
 
 static int check_augment(const struct ndx_avl_node *n, uint64_t *max)

@@ -94,6 +94,27 @@ int ndx_pm_walk(struct ndctl_xen_pagemap *map,
 		int (*range_fn)(const struct ndx_pm_rec *r, void *arg),
 		int (*dom_fn)(uint64_t index, void *arg), void *arg);
 
+/*
+ * Parts of a map, for a sparse open (pagemap-sparse.c): sparse_begin
+ * gives an empty map its areas and the whole map's totals and marks it a
+ * part; insert links one range of it (checked against its area and the
+ * neighbours already in, not counted again in the totals).  Changes then
+ * work as on a whole map as long as the part holds every range they
+ * touch and those next to them; lookups and iteration return
+ * -EOPNOTSUPP.  first_fit: the lowest range of the part that is free
+ * and n frames long; longest_free: the part's longest free range.
+ */
+int ndx_pm_sparse_begin(struct ndctl_xen_pagemap *map, const uint64_t *areas,
+		uint64_t nareas, const uint64_t *frames, const uint64_t *ranges, char *why,
+		size_t len);
+int ndx_pm_insert(struct ndctl_xen_pagemap *map, const struct ndx_pm_rec *rec, char *why,
+		size_t len);
+int ndx_pm_first_fit(struct ndctl_xen_pagemap *map, uint64_t n, uint64_t *mfn);
+uint64_t ndx_pm_longest_free(struct ndctl_xen_pagemap *map);
+/* the part's ranges of domid, as n (mfn, end) pairs in a new array */
+int ndx_pm_domain_spans(struct ndctl_xen_pagemap *map, uint32_t domid, uint64_t **spans,
+		size_t *n);
+
 /* The map's error message and context, for the store. */
 int ndx_pm_fail(struct ndctl_xen_pagemap *map, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -55,19 +55,45 @@ int foreach_namespace(struct ndctl_ctx *nctx, const char *bus, const char *regio
  */
 int foreach_ns_badblock(struct ndctl_namespace *ndns,
 		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg);
+/* the same, told the disk (bdev NULL: none) and its offset in the namespace */
+struct ns_disk {
+	const char *bdev;
+	uint64_t off;
+};
+int foreach_ns_badblock_on(struct ndctl_namespace *ndns, const struct ns_disk *disk,
+		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg);
 
 /*
  * ndctl list's own namespace object (ndctl-json.c), with its flags:
- * -u, -v (numa_node, raw_uuid, media errors, daxregion), -M and -X.
+ * -u, -v (numa_node, raw_uuid, media errors, daxregion), -M and -X;
+ * disk (if not NULL) gets the namespace's disk as foreach_ns_badblock
+ * finds it (NDJ_ACTIVE must then be right).
  */
 #define NDJ_HUMAN (1u << 0)
 #define NDJ_VERBOSE (1u << 1)
 #define NDJ_MEDIA_ERRORS (1u << 2)
 #define NDJ_DAX (1u << 3) /* -X: the daxregion object instead of chardev */
-struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags);
+#define NDJ_ACTIVE (1u << 4) /* the caller found it active (ndctl_namespace_is_active) */
+struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags,
+		struct ns_disk *disk);
 
 /* set by the fuzz targets: the parsers' errors are expected there */
 extern int cmd_error_quiet;
+
+/*
+ * Runs the system's ndctl (NDCTL_XEN_NDCTL, else the build's -Dndctl=) as
+ * "ndctl ARGV...", with this process's standard streams: it replaces this
+ * process, so ndctl's exit status is ndctl-xen's.  Returns only when ndctl
+ * cannot be run: EXIT_FAILED after an error line.
+ */
+int run_ndctl(int argc, char **argv);
+
+/*
+ * getopt's error (c is ':' for a missing value, '?' for an unknown
+ * option; the optstring must start with ':') as one line naming the
+ * option; returns EXIT_USAGE.
+ */
+int option_error(const char *cmd, int c, char **argv);
 
 /* one-line error on stderr: "ndctl-xen CMD: message" */
 void cmd_error(const char *cmd, const char *fmt, ...)

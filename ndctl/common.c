@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Helpers shared by the CLI's commands: JSON values and device filters. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "builtin.h"
+#include "config.h"
 #include "util/escape.h"
 #include "util/size.h"
 
@@ -19,9 +25,10 @@ struct json_object *json_size(uint64_t v, int human)
 {
 	char buf[64];
 
-	if (!human)
+	/* as ndctl's -u: "64.00 MiB (67.11 MB)", a plain number below 5000 KiB */
+	if (!human || !util_ndctl_size(v, buf, sizeof(buf)))
 		return json_u64(v);
-	return json_object_new_string(util_human_size(v, buf, sizeof(buf)));
+	return json_object_new_string(buf);
 }
 
 struct json_object *json_hex(uint64_t v, int human)
@@ -114,50 +121,41 @@ static int clip_call(uint64_t start, uint64_t end, uint64_t ns_size,
  * probe, adds later reports, and clears an entry when the sectors are
  * rewritten.  1 when the namespace has such a disk (the list was used).
  */
-static int disk_badblocks(struct ndctl_namespace *ndns,
+static int disk_badblocks(struct ndctl_namespace *ndns, const struct ns_disk *disk,
 		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg, int *rc)
 {
-	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
-	uint64_t disk_off = 0, ns_size = ndctl_namespace_get_size(ndns);
+	uint64_t ns_size = ndctl_namespace_get_size(ndns);
 	unsigned long long sector;
-	const char *bdev = NULL;
 	char path[128];
 	FILE *f;
 	int len;
 
-	if (pfn && ndctl_pfn_is_enabled(pfn)) {
-		bdev = ndctl_pfn_get_block_device(pfn);
-		disk_off = ndctl_pfn_get_resource(pfn) - ndctl_namespace_get_resource(ndns);
-	} else if (!ndctl_namespace_get_btt(ndns) && !ndctl_namespace_get_dax(ndns) &&
-			ndctl_namespace_is_enabled(ndns)) {
-		bdev = ndctl_namespace_get_block_device(ndns);
-	}
-	if (!bdev || !bdev[0])
+	if (!disk->bdev || !disk->bdev[0])
 		return 0;
-	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", bdev);
+	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", disk->bdev);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	*rc = 0;
 	while (!*rc && fscanf(f, "%llu %d", &sector, &len) == 2)
-		if (len > 0 && sector < UINT64_MAX / 512 - disk_off)
-			*rc = clip_call(disk_off + sector * 512,
-					disk_off + (sector + (uint64_t)len) * 512, ns_size, fn, arg);
+		if (len > 0 && sector < UINT64_MAX / 512 - disk->off)
+			*rc = clip_call(disk->off + sector * 512,
+					disk->off + (sector + (uint64_t)len) * 512, ns_size, fn, arg);
 	fclose(f);
 	return 1;
 }
 
-int foreach_ns_badblock(struct ndctl_namespace *ndns,
+int foreach_ns_badblock_on(struct ndctl_namespace *ndns, const struct ns_disk *disk,
 		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg)
 {
 	struct ndctl_region *region = ndctl_namespace_get_region(ndns);
-	uint64_t ns_off = ndctl_namespace_get_resource(ndns) - ndctl_region_get_resource(region);
-	uint64_t ns_size = ndctl_namespace_get_size(ndns);
+	uint64_t ns_off, ns_size = ndctl_namespace_get_size(ndns);
 	struct badblock *bb;
 	int rc = 0;
 
-	if (disk_badblocks(ndns, fn, arg, &rc))
+	if (disk_badblocks(ndns, disk, fn, arg, &rc))
 		return rc < 0 ? rc : 0;
+	ns_off = ndctl_namespace_get_resource(ndns) - ndctl_region_get_resource(region);
 	ndctl_region_badblock_foreach(region, bb) {
 		/* 512-byte sectors from the region's start */
 		uint64_t start = bb->offset * 512, end = start + (uint64_t)bb->len * 512;
@@ -169,6 +167,22 @@ int foreach_ns_badblock(struct ndctl_namespace *ndns,
 			return rc;
 	}
 	return 0;
+}
+
+int foreach_ns_badblock(struct ndctl_namespace *ndns,
+		int (*fn)(uint64_t start, uint64_t end, void *arg), void *arg)
+{
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	struct ns_disk disk = { NULL, 0 };
+
+	if (pfn && ndctl_pfn_is_enabled(pfn)) {
+		disk.bdev = ndctl_pfn_get_block_device(pfn);
+		disk.off = ndctl_pfn_get_resource(pfn) - ndctl_namespace_get_resource(ndns);
+	} else if (!ndctl_namespace_get_btt(ndns) && !ndctl_namespace_get_dax(ndns) &&
+			ndctl_namespace_is_enabled(ndns)) {
+		disk.bdev = ndctl_namespace_get_block_device(ndns);
+	}
+	return foreach_ns_badblock_on(ndns, &disk, fn, arg);
 }
 
 int cmd_error_quiet;
@@ -184,4 +198,54 @@ void cmd_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int run_ndctl(int argc, char **argv)
+{
+	const char *path = secure_getenv("NDCTL_XEN_NDCTL");
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int i;
+
+	if (!path || !path[0])
+		path = NDCTL_PATH;
+	if (!args) {
+		fprintf(stderr, "ndctl-xen: out of memory\n");
+		return EXIT_FAILED;
+	}
+	args[0] = (char *)"ndctl";
+	for (i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	fflush(NULL);
+	execv(path, args);
+	fprintf(stderr, "ndctl-xen: cannot run ndctl (%s) for '%s': %s; install ndctl, or "
+			"set NDCTL_XEN_NDCTL to its path\n", path, argc ? argv[0] : "", strerror(errno));
+	free(args);
+	return EXIT_FAILED;
+}
+
+int option_error(const char *cmd, int c, char **argv)
+{
+	const char *token = argv[optind - 1];
+	char name[80];
+
+	/*
+	 * A long option is the token (up to its "="); a short one is optopt,
+	 * which may sit inside a cluster such as -Nq (getopt has not moved
+	 * optind past a cluster it is still reading).
+	 */
+	int long_opt = strncmp(token, "--", 2) == 0, valued = strchr(token, '=') != NULL;
+
+	if (long_opt && (c == ':' || !optopt || valued))
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(token, "="), token);
+	else if (optopt > 0 && optopt < 0x100)
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else
+		snprintf(name, sizeof(name), "%s", token);
+	if (c == ':')
+		cmd_error(cmd, "option '%s' needs a value; see --help", name);
+	else if (long_opt && optopt && valued)
+		cmd_error(cmd, "option '%s' takes no value; see --help", name);
+	else
+		cmd_error(cmd, "unknown option '%s'; see --help", name);
+	return EXIT_USAGE;
 }

@@ -214,11 +214,11 @@ static int badblock_json(uint64_t start, uint64_t end, void *arg)
 
 /* The region's media errors that fall in the namespace, split by area. */
 static struct json_object *badblocks_json(struct ndctl_namespace *ndns,
-		struct ndctl_xen_layout *l, int human)
+		const struct ns_disk *disk, struct ndctl_xen_layout *l, int human)
 {
 	struct bb_walk w = { l, json_object_new_array(), human };
 
-	foreach_ns_badblock(ndns, badblock_json, &w);
+	foreach_ns_badblock_on(ndns, disk, badblock_json, &w);
 	return w.arr;
 }
 
@@ -228,18 +228,18 @@ static struct json_object *badblocks_json(struct ndctl_namespace *ndns,
  * raw size, the layout, the media errors by area, and Xen's frames.
  */
 static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
-		struct ndctl_namespace *ndns, const struct list_params *p)
+		struct ndctl_namespace *ndns, int active, const struct list_params *p)
 {
+	struct ns_disk disk = { NULL, 0 };
 	struct json_object *j = ndctl_namespace_json(ndns, (p->human ? NDJ_HUMAN : 0) |
 			(p->verbose ? NDJ_VERBOSE : 0) | (p->media ? NDJ_MEDIA_ERRORS : 0) |
-			(p->dax ? NDJ_DAX : 0));
+			(p->dax ? NDJ_DAX : 0) | (active ? NDJ_ACTIVE : 0), &disk);
 	struct ndctl_xen_layout *l = NULL;
 	int rc = -ENXIO;
 
 	json_object_object_add(j, "region", json_object_new_string(
 			ndctl_region_get_devname(ndctl_namespace_get_region(ndns))));
-	json_object_object_add(j, "enabled", json_object_new_boolean(
-			ndctl_namespace_is_active(ndns)));
+	json_object_object_add(j, "enabled", json_object_new_boolean(active));
 	json_object_object_add(j, "resource", json_hex(ndctl_namespace_get_resource(ndns), p->human));
 	json_object_object_add(j, "raw_size", json_size(ndctl_namespace_get_size(ndns), p->human));
 	if (ndctl_namespace_get_size(ndns))
@@ -250,7 +250,7 @@ static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 		l = NULL;
 		json_object_object_add(j, "layout", NULL);
 	}
-	json_object_object_add(j, "badblock_areas", badblocks_json(ndns, l, p->human));
+	json_object_object_add(j, "badblock_areas", badblocks_json(ndns, &disk, l, p->human));
 	if (p->xen)
 		json_object_object_add(j, "xen", l ? xen_json(l) : NULL);
 	ndctl_xen_layout_unref(l);
@@ -320,15 +320,17 @@ static int list_region(struct list_walk *lw, struct ndctl_region *region)
 	if (p->mode)
 		parse_mode(p->mode, &mode);
 	ndctl_namespace_foreach(region, ndns) {
+		int active;
+
 		if (!ns_match(p->ns, ndns))
 			continue;
 		if (p->mode && ndctl_namespace_get_mode(ndns) != mode)
 			continue;
 		/* as ndctl: enabled ones; -i every one; -c those with a size too */
-		if (!ndctl_namespace_is_active(ndns) && !p->idle &&
-				!(p->configured && ndctl_namespace_is_configured(ndns)))
+		active = ndctl_namespace_is_active(ndns);
+		if (!active && !p->idle && !(p->configured && ndctl_namespace_is_configured(ndns)))
 			continue;
-		json_object_array_add(lw->arr, namespace_json(lw->ctx, ndns, p));
+		json_object_array_add(lw->arr, namespace_json(lw->ctx, ndns, active, p));
 	}
 	return 0;
 }
@@ -451,12 +453,8 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'x': p.xen = 1; break;
 		case 'Z': p.query_flags |= NDCTL_XEN_QUERY_READ_DISABLED; break;
 		case 'h': list_usage(stdout); return 0;
-		case ':':
-			cmd_error("list", "'%s' needs a value; see --help", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			cmd_error("list", "unknown option '%s'; see --help", argv[optind - 1]);
-			return EXIT_USAGE;
+			return option_error("list", c, argv);
 		}
 	}
 	if (optind < argc) {

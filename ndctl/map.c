@@ -699,10 +699,15 @@ int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_REFUSED;
 	}
 	rc = 0;
-	/* show reads under the shared lock; the others change under the exclusive one */
+	/*
+	 * show reads under the shared lock; the others change under the
+	 * exclusive one.  A change needs only the ranges it touches: sparse
+	 * (O(log n) on a 3.0 file); show and compact need the whole map.
+	 */
 	if (sub->fn != do_create) {
 		rc = ndctl_xen_pagemap_open(map, p.state, sub->fn == do_show ?
-				NDCTL_XEN_PAGEMAP_RDONLY : 0);
+				NDCTL_XEN_PAGEMAP_RDONLY : sub->fn == do_compact ? 0 :
+				NDCTL_XEN_PAGEMAP_SPARSE);
 		if (rc)
 			rc = refused(map, rc);
 	}

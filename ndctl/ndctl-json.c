@@ -186,7 +186,8 @@ static struct json_object *daxregion_json(struct daxctl_region *dr, unsigned int
 	return r;
 }
 
-struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags)
+struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags,
+		struct ns_disk *disk)
 {
 	static const char *const loc_name[] = {
 		[NDCTL_PFN_LOC_NONE] = "none", [NDCTL_PFN_LOC_RAM] = "mem",
@@ -287,7 +288,12 @@ struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned 
 		json_object_object_add(j, "align", json_object_new_int64((int64_t)align));
 	if (bdev && bdev[0])
 		json_object_object_add(j, "blockdev", json_object_new_string(bdev));
-	if (!ndctl_namespace_is_active(ndns))
+	if (disk && (flags & NDJ_ACTIVE) && (pfn || (!btt && !dax))) {
+		/* active with a pfn claim: the pfn is the enabled device */
+		disk->bdev = bdev;
+		disk->off = pfn ? ndctl_pfn_get_resource(pfn) - ndctl_namespace_get_resource(ndns) : 0;
+	}
+	if (!(flags & NDJ_ACTIVE))
 		json_object_object_add(j, "state", json_object_new_string("disabled"));
 	name = ndctl_namespace_get_alt_name(ndns);
 	if (name && name[0])

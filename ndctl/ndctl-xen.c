@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "builtin.h"
 #include "config.h"
@@ -51,11 +52,41 @@ static void usage(FILE *f)
 			"Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nSee 'ndctl-xen COMMAND --help'.\n");
+	fprintf(f, "\nAny other command is ndctl's: ndctl-xen runs %s (or $NDCTL_XEN_NDCTL)\n"
+			"with the same arguments, so that 'alias ndctl=ndctl-xen' is safe.\n"
+			"See 'ndctl-xen COMMAND --help' or 'ndctl-xen help COMMAND'.\n", NDCTL_PATH);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* help COMMAND: this command's man page (Documentation/meson.build), else ndctl's */
+static int help_command(int argc, char **argv)
+{
+	char page[80];
+
+	if (!find_command(argv[1]))
+		return run_ndctl(argc, argv);
+	if (strcmp(argv[1], "create-namespace") == 0)
+		snprintf(page, sizeof(page), "ndctl-create-namespace-xen");
+	else
+		snprintf(page, sizeof(page), "ndctl-xen-%s", argv[1]);
+	fflush(NULL);
+	execlp("man", "man", page, (char *)NULL);
+	fprintf(stderr, "ndctl-xen help: cannot run man for %s: %m\n", page);
+	return EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
 {
+	const struct command *command;
 	struct ndctl_xen_ctx *ctx;
 	size_t i;
 	int rc;
@@ -64,7 +95,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 ||
+			strcmp(argv[1], "version") == 0) {
 		printf("%s\n", NDCTL_XEN_VERSION);
 		return 0;
 	}
@@ -76,17 +108,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 			strcmp(argv[1], "help") == 0) {
+		if (argc > 2)
+			return help_command(argc - 1, argv + 1);
 		usage(stdout);
 		return 0;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			break;
-	if (i == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "ndctl-xen: '%s' is not a command; see 'ndctl-xen --help'\n",
-				argv[1]);
-		return EXIT_USAGE;
-	}
+	command = find_command(argv[1]);
+	/* everything else, ndctl's commands and its options, is ndctl's answer */
+	if (!command)
+		return run_ndctl(argc - 1, argv + 1);
 	if (ndctl_xen_new(&ctx) < 0) {
 		fprintf(stderr, "ndctl-xen: out of memory\n");
 		return EXIT_FAILED;
@@ -95,7 +125,7 @@ int main(int argc, char **argv)
 	/* the CLI words its own errors; library messages with -v or NDCTL_XEN_LOG */
 	if (!getenv("NDCTL_XEN_LOG"))
 		ndctl_xen_set_log_priority(ctx, LOG_CRIT);
-	rc = commands[i].fn(argc - 1, argv + 1, ctx);
+	rc = command->fn(argc - 1, argv + 1, ctx);
 	ndctl_xen_unref(ctx);
 	return rc;
 }

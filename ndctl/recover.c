@@ -123,15 +123,13 @@ int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "b:r:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': bus = optarg; break;
 		case 'r': region = optarg; break;
 		case 'h': recover_usage(stdout); return 0;
 		default:
-			cmd_error("recover", "unknown option or missing value: '%s'; see --help",
-					argv[optind - 1]);
-			return EXIT_USAGE;
+			return option_error("recover", c, argv);
 		}
 	}
 	if (optind < argc)

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <strings.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 #include <json-c/json.h>
@@ -31,8 +33,11 @@
 
 struct create_params {
 	struct ndctl_xen_ctx *ctx;
-	const char *bus, *region, *reconfig, *uuid, *name;
+	const char *bus, *region, *reconfig, *uuid, *name, *sector_size, *type;
 	int force, greedy, verbose;
+	/* -L/--no-autolabel, -R/--no-autorecover: -1 when not given */
+	int autolabel, autorecover;
+	uint64_t lbasize;
 	struct layout_opts o;
 };
 
@@ -138,11 +143,24 @@ LAYOUT_HELP
 "  -f, --force              reconfigure an active namespace, overwrite an info\n"
 "                           block, BTT or filesystem (never a mounted one)\n"
 "  -c, --continue           create namespaces while the filters allow\n"
+"  -l, --sector-size=BYTES  logical sector size of the namespace (512 or 4096)\n"
+"  -t, --type=TYPE          pmem (the only type with a reserved area) or blk\n"
 "  -L, --autolabel, --no-autolabel\n"
-"                           accepted for ndctl compatibility; labels are never\n"
-"                           initialised (use ndctl init-labels)\n"
+"                           with -e on a label-less region: -L has ndctl\n"
+"                           initialise its labels first (ndctl's default);\n"
+"                           without -L ndctl-xen keeps it label-less\n"
+"  -R, --autorecover, --no-autorecover\n"
+"                           restore the old state on failure (always done;\n"
+"                           --no-autorecover only for ndctl's own requests)\n"
 "  -v, --verbose            progress and library messages on stderr\n"
 "  -h, --help               this text\n\n"
+"A request without --reserve, --reserve-per-page, --reserve-owner or\n"
+"--page-struct-size, or for sector or raw mode or a blk namespace, is ndctl's:\n"
+"ndctl-xen runs 'ndctl create-namespace' with the same arguments.\n"
+"-m memory and -m dax are ndctl's old names for fsdax and devdax.\n"
+"With -e, --size, --name, --uuid, --sector-size and -L have ndctl re-create\n"
+"the namespace (raw, needs --force) before its info block is written; what\n"
+"is not given is kept, as ndctl does.\n\n"
 "Exit status: 0 created, 1 refused by a rule (nothing written), 2 usage or a\n"
 "malformed value, 3 failed while doing it (the old state restored, or the\n"
 "message says it could not be).\n");
@@ -167,6 +185,17 @@ static int layout_fits(const struct create_params *p, uint64_t size, char *why, 
 	}
 	ndctl_xen_layout_unref(l);
 	return fits;
+}
+
+static int sector_size_supported(struct ndctl_namespace *ndns, uint64_t lbasize)
+{
+	int i, n = ndctl_namespace_get_num_sector_sizes(ndns);
+
+	for (i = 0; i < n; i++)
+		if ((uint64_t)ndctl_namespace_get_supported_sector_size(ndns, i) == lbasize)
+			return 1;
+	/* a kernel without the attribute has 512-byte sectors only */
+	return n <= 0 && lbasize == 512;
 }
 
 static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
@@ -204,6 +233,13 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		*refused = 1;
 		return NULL;
 	}
+	if (p->lbasize && !sector_size_supported(ndns, p->lbasize)) {
+		snprintf(why, len, "--sector-size=%s: %s does not support that logical "
+				"sector size (ndctl list -R -v shows the ones it does)",
+				p->sector_size, ndctl_region_get_devname(region));
+		*refused = 1;
+		return NULL;
+	}
 	if (p->uuid)
 		uuid_parse(p->uuid, uuid);
 	else
@@ -220,7 +256,8 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	/* renamed to p->name once its info block is complete (power cuts) */
 	if (ndctl_namespace_set_uuid(ndns, uuid) < 0 ||
 			ndctl_namespace_set_alt_name(ndns, NDCTL_XEN_PENDING_NAME) < 0 ||
-			ndctl_namespace_set_size(ndns, size) < 0) {
+			ndctl_namespace_set_size(ndns, size) < 0 ||
+			(p->lbasize && ndctl_namespace_set_sector_size(ndns, (int)p->lbasize) < 0)) {
 		snprintf(why, len, "cannot configure %s", ndctl_namespace_get_devname(ndns));
 		if (ndctl_namespace_delete(ndns) == 0)
 			ndctl_xen_namespace_unmark(p->ctx, uuid);
@@ -313,7 +350,7 @@ int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 		const struct create_request *req, struct json_object **out)
 {
 	struct create_params p = { .ctx = ctx, .uuid = req->uuid, .name = req->name,
-		.force = req->force, .o = *req->o };
+		.force = req->force, .autolabel = -1, .autorecover = -1, .o = *req->o };
 	struct ndctl_xen_layout *l;
 	uint64_t align = 2 << 20;
 	char why[512] = "";
@@ -334,25 +371,116 @@ int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 	return provision_one(ctx, nctx, ndns, &p, fresh, out);
 }
 
+/*
+ * The -e merge (ndctl's namespace_reconfig): ndctl re-creates the
+ * namespace raw with the --size, --name, --uuid, --sector-size and -L
+ * given, keeping what is not, and prints it; the name of the namespace it
+ * made, in buf, or NULL after its error (on stderr, as ndctl wrote it).
+ */
+static const char *ndctl_recreate_raw(const struct create_params *p, char *buf, size_t len)
+{
+	char *args[24];
+	char out[8192];
+	struct json_object *j, *dev;
+	size_t n = 0, got = 0;
+	ssize_t r;
+	int fds[2], status;
+	pid_t pid;
+
+	args[n++] = (char *)"create-namespace";
+	args[n++] = (char *)"-e";
+	args[n++] = (char *)p->reconfig;
+	args[n++] = (char *)"--force";
+	args[n++] = (char *)"--mode=raw";
+#define ARG(opt, val) do { if (val) { args[n++] = (char *)(opt); args[n++] = (char *)(val); } } while (0)
+	ARG("--bus", p->bus);
+	ARG("--region", p->region);
+	ARG("--size", p->o.size);
+	ARG("--name", p->name);
+	ARG("--uuid", p->uuid);
+	ARG("--sector-size", p->sector_size);
+#undef ARG
+	if (p->autolabel >= 0)
+		args[n++] = (char *)(p->autolabel ? "--autolabel" : "--no-autolabel");
+	if (pipe(fds) < 0)
+		return NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(EXIT_FAILED);
+		close(fds[1]);
+		_exit(run_ndctl((int)n, args));
+	}
+	close(fds[1]);
+	while (got < sizeof(out) - 1 && (r = read(fds[0], out + got, sizeof(out) - 1 - got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = 0;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return NULL;
+	j = json_tokener_parse(out);
+	if (!j || !json_object_object_get_ex(j, "dev", &dev) ||
+			!json_object_is_type(dev, json_type_string)) {
+		json_object_put(j);
+		return NULL;
+	}
+	snprintf(buf, len, "%s", json_object_get_string(dev));
+	json_object_put(j);
+	return buf;
+}
+
+/* ndctl's mode names, its old ones too ("memory", "dax", "safe"), as ours */
+static const char *ndctl_mode(const char *mode)
+{
+	if (!mode)
+		return NULL;
+	if (strcasecmp(mode, "fsdax") == 0 || strcasecmp(mode, "memory") == 0)
+		return "fsdax";
+	if (strcasecmp(mode, "devdax") == 0 || strcasecmp(mode, "dax") == 0)
+		return "devdax";
+	if (strcasecmp(mode, "sector") == 0 || strcasecmp(mode, "safe") == 0)
+		return "sector";
+	return mode;
+}
+
 int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 {
+	enum { OPT_NO_AUTOLABEL = 0x200, OPT_NO_AUTORECOVER };
 	static const struct option longopts[] = {
 		{ "bus", required_argument, NULL, 'b' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "reconfig", required_argument, NULL, 'e' },
 		{ "uuid", required_argument, NULL, 'u' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "sector-size", required_argument, NULL, 'l' },
+		{ "type", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "continue", no_argument, NULL, 'c' },
 		{ "autolabel", no_argument, NULL, 'L' },
-		{ "no-autolabel", no_argument, NULL, 'N' },
+		{ "no-autolabel", no_argument, NULL, OPT_NO_AUTOLABEL },
+		{ "autorecover", no_argument, NULL, 'R' },
+		{ "no-autorecover", no_argument, NULL, OPT_NO_AUTORECOVER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		LAYOUT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "create-namespace";
-	struct create_params p = { .ctx = ctx };
+	struct create_params p = { .ctx = ctx, .autolabel = -1, .autorecover = -1 };
 	struct ndctl_ctx *nctx = NULL;
 	struct ndctl_namespace *ndns;
 	struct ndctl_bus *bus;
@@ -360,12 +488,19 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	struct ndctl_xen_layout *probe_l = NULL;
 	uint64_t size = 0, align;
 	uuid_t tmp;
-	char why[512] = "";
-	int c, rc, created = 0, tried = 0, refused = 0;
+	char why[512] = "", recreated[64];
+	/* getopt permutes argv: ndctl gets the words as they were typed */
+	char **typed = calloc((size_t)argc + 1, sizeof(*typed));
+	int c, rc, created = 0, tried = 0, refused = 0, xen_request, merge;
 
+	if (!typed) {
+		cmd_error(cmd, "out of memory");
+		return EXIT_FAILED;
+	}
+	memcpy(typed, argv, (size_t)argc * sizeof(*argv));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "b:r:e:u:n:fcLvhs:m:M:a:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:r:e:u:n:l:t:fcLRvhs:m:M:a:", longopts, NULL)) != -1) {
 		if (layout_opt(c, &p.o))
 			continue;
 		switch (c) {
@@ -374,32 +509,83 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'e': p.reconfig = optarg; break;
 		case 'u': p.uuid = optarg; break;
 		case 'n': p.name = optarg; break;
+		case 'l': p.sector_size = optarg; break;
+		case 't': p.type = optarg; break;
 		case 'f': p.force = 1; break;
 		case 'c': p.greedy = 1; break;
-		case 'L': case 'N': break;
+		case 'L': p.autolabel = 1; break;
+		case OPT_NO_AUTOLABEL: p.autolabel = 0; break;
+		case 'R': p.autorecover = 1; break;
+		case OPT_NO_AUTORECOVER: p.autorecover = 0; break;
 		case 'v': p.verbose = 1; break;
-		case 'h': create_usage(stdout); return 0;
-		default: return bad_option(cmd, argv);
+		case 'h': create_usage(stdout); free(typed); return 0;
+		default: free(typed); return option_error(cmd, c, argv);
 		}
 	}
 	if (optind < argc) {
 		cmd_error(cmd, "unexpected argument '%s'", argv[optind]);
+		free(typed);
+		return EXIT_USAGE;
+	}
+	if (p.name && strcmp(p.name, NDCTL_XEN_PENDING_NAME) == 0) {
+		cmd_error(cmd, "--name='%s': that name marks an unfinished namespace", p.name);
+		free(typed);
+		return EXIT_USAGE;
+	}
+	p.o.mode = ndctl_mode(p.o.mode);
+	xen_request = p.o.reserve || p.o.reserve_per_page || p.o.reserve_owner ||
+		p.o.page_struct_size;
+	/* no reserved area asked, or a kind of namespace that cannot have one */
+	if (!xen_request || (p.o.mode && (strcmp(p.o.mode, "sector") == 0 ||
+				strcmp(p.o.mode, "raw") == 0)) ||
+			(p.type && strcmp(p.type, "blk") == 0)) {
+		if (xen_request) {
+			cmd_error(cmd, "%s%s: a reserved area needs an fsdax or devdax pmem "
+					"namespace; without --reserve* options ndctl makes it",
+					p.type && strcmp(p.type, "blk") == 0 ? "--type=" : "--mode=",
+					p.type && strcmp(p.type, "blk") == 0 ? p.type : p.o.mode);
+			free(typed);
+			return EXIT_USAGE;
+		}
+		rc = run_ndctl(argc, typed);
+		free(typed);
+		return rc;
+	}
+	free(typed);
+	if (p.type && strcmp(p.type, "pmem") != 0) {
+		cmd_error(cmd, "--type=%s: must be pmem or blk", p.type);
+		return EXIT_USAGE;
+	}
+	if (p.autorecover == 0) {
+		cmd_error(cmd, "--no-autorecover: ndctl-xen always restores the old state when "
+				"it fails (power cuts too); without --reserve* options ndctl does it");
+		return EXIT_USAGE;
+	}
+	if (p.sector_size && parse_size_opt(cmd, "sector-size", p.sector_size, &p.lbasize))
+		return EXIT_USAGE;
+	if (p.sector_size && !p.lbasize) {
+		cmd_error(cmd, "--sector-size=%s is not a sector size", p.sector_size);
 		return EXIT_USAGE;
 	}
 	if (p.uuid && uuid_parse(p.uuid, tmp)) {
 		cmd_error(cmd, "--uuid=%s is not a uuid", p.uuid);
 		return EXIT_USAGE;
 	}
-	if (p.name && (strlen(p.name) >= 64 || strcmp(p.name, NDCTL_XEN_PENDING_NAME) == 0)) {
-		cmd_error(cmd, "--name='%s': %s", p.name, strlen(p.name) >= 64 ?
-				"a label name has at most 63 bytes" :
-				"that name marks an unfinished namespace");
+	if (p.name && strlen(p.name) >= 64) {
+		cmd_error(cmd, "--name='%s': a label name has at most 63 bytes", p.name);
 		return EXIT_USAGE;
 	}
-	if (p.reconfig && (p.o.size || p.uuid || p.name || p.greedy)) {
-		cmd_error(cmd, "--reconfig keeps the namespace's size, uuid and name; "
-				"destroy and create it to change them");
+	merge = p.reconfig && (p.o.size || p.uuid || p.name || p.sector_size || p.autolabel == 1);
+	if (p.reconfig && p.greedy) {
+		cmd_error(cmd, "--reconfig and --continue: one namespace is reconfigured, "
+				"--continue is for creating");
 		return EXIT_USAGE;
+	}
+	if (merge && !p.force) {
+		cmd_error(cmd, "%s: -e with --size, --name, --uuid, --sector-size or --autolabel "
+				"has ndctl re-create the namespace, losing its data: use --force",
+				p.reconfig);
+		return EXIT_REFUSED;
 	}
 	/* check every option before touching a device */
 	if (ndctl_xen_layout_new(ctx, &probe_l) < 0)
@@ -430,6 +616,9 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 
 	if (p.reconfig) {
 		ndns = find_namespace(nctx, &p);
+		/* as ndctl -e: the mode not given is the namespace's */
+		if (ndns && !p.o.mode && ndctl_namespace_get_mode(ndns) == NDCTL_NS_MODE_DEVDAX)
+			p.o.mode = "devdax";
 		if (!ndns) {
 			cmd_error(cmd, "no namespace %s%s%s", p.reconfig,
 					p.region ? " in region " : "", p.region ? p.region : "");
@@ -438,6 +627,29 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 			cmd_error(cmd, "%s is active; use --force to reconfigure it",
 					p.reconfig);
 			rc = EXIT_REFUSED;
+		} else if (merge) {
+			/* the raw namespace ndctl made, with what was asked and what was kept */
+			if (!ndctl_recreate_raw(&p, recreated, sizeof(recreated))) {
+				cmd_error(cmd, "%s: ndctl could not re-create it raw (its error above); "
+						"nothing written by ndctl-xen", p.reconfig);
+				rc = EXIT_FAILED;
+				goto out;
+			}
+			/* a new view: ndctl made the namespace anew, under the same name or not */
+			ndctl_unref(nctx);
+			rc = ndctl_new(&nctx);
+			if (rc < 0) {
+				nctx = NULL;
+				cmd_error(cmd, "cannot open libndctl: %s", strerror(-rc));
+				rc = EXIT_FAILED;
+				goto out;
+			}
+			p.reconfig = recreated;
+			p.bus = p.region = NULL;
+			ndns = find_namespace(nctx, &p);
+			rc = ndns ? provision_one(ctx, nctx, ndns, &p, 0, NULL) : EXIT_FAILED;
+			if (!ndns)
+				cmd_error(cmd, "%s: ndctl re-created it but it is not there", recreated);
 		} else {
 			rc = provision_one(ctx, nctx, ndns, &p, 0, NULL);
 		}

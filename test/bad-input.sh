@@ -177,4 +177,27 @@ expect "list: numa node not a number" 2 "--numa-node=x1: not a NUMA node number"
 expect "list: a value missing" 2 "'--region' needs a value" "$NDX" list --region
 expect "list: --xen with an ndctl-only listing" 2 "--xen and --read-disabled add to namespace listings" "$NDX" list -R --xen
 expect "list: a stray argument" 2 "unexpected argument 'namespace0.0'" "$NDX" list namespace0.0
+expect "list: an unknown letter in a cluster names it" 2 "unknown option '-q'" "$NDX" list -Nq
+expect "list: a value for a flag" 2 "option '--xen' takes no value" "$NDX" list --xen=1
+
+# --- create-namespace: option values checked before any device (and
+# before ndctl: a request that is ndctl's would run it, here a fake)
+printf '#!/bin/sh\necho "ndctl ran: $*" >&2\nexit 99\n' > "$TMP/no-ndctl"
+chmod +x "$TMP/no-ndctl"
+CN=(env NDCTL_XEN_NDCTL="$TMP/no-ndctl" "$NDX" create-namespace)
+expect "create: --reserve without a value" 2 "option '--reserve' needs a value" "${CN[@]}" --reserve
+expect "create: -e without a value" 2 "option '-e' needs a value" "${CN[@]}" -e
+expect "create: unknown option" 2 "unknown option '--frobnicate'" "${CN[@]}" --frobnicate
+expect "create: --sector-size=lots" 2 "--sector-size=lots is not a size" "${CN[@]}" -l lots --reserve=4M
+expect "create: --sector-size=0" 2 "--sector-size=0 is not a sector size" "${CN[@]}" -l 0 --reserve=4M
+expect "create: --type=nvme" 2 "--type=nvme: must be pmem or blk" "${CN[@]}" -t nvme --reserve=4M
+expect "create: --type=blk with a reservation" 2 "--type=blk: a reserved area needs" "${CN[@]}" -t blk --reserve=4M
+expect "create: -m sector with a reservation" 2 "--mode=sector: a reserved area needs" "${CN[@]}" -m sector --reserve=4M
+expect "create: -m safe (ndctl's sector) with a reservation" 2 "--mode=sector: a reserved area needs" "${CN[@]}" -m safe --reserve=4M
+expect "create: -m bogus" 2 "--mode=bogus: must be fsdax or devdax" "${CN[@]}" -m bogus --reserve=4M
+expect "create: --no-autorecover with a reservation" 2 "--no-autorecover: ndctl-xen always restores" "${CN[@]}" --no-autorecover --reserve=4M
+expect "create: -e with --size, no --force" 1 "re-create the namespace, losing its data: use --force" "${CN[@]}" -e namespace0.0 -s 64M --reserve=4M
+expect "create: -e with --continue" 2 "--reconfig and --continue" "${CN[@]}" -e namespace0.0 -c --reserve=4M
+expect "create: the pending name, even for ndctl" 2 "marks an unfinished namespace" "${CN[@]}" -n ndctl-xen:pending
+expect "create: a stray argument" 2 "unexpected argument 'extra'" "${CN[@]}" -s 32M extra
 finish

@@ -6,7 +6,8 @@
 # world-writable directory when /run cannot take it.  Runs in a private
 # mount namespace with a tmpfs on /run, so the host's /run is not touched;
 # needs root and unshare(1).  create-namespace takes the lock before it
-# looks for regions; -r nosuchregion then matches nothing on any machine.
+# looks for regions; -r nosuchregion then matches nothing on any machine
+# (--reserve: a request without one is ndctl's, which takes no lock).
 . "$(dirname "$0")/common"
 
 [ "$(id -u)" = 0 ] || skip "needs root (a private mount namespace with a tmpfs on /run)"
@@ -19,7 +20,7 @@ cat > "$TMP/in-ns.sh" <<'EOT'
 set -u
 mount -t tmpfs -o mode=755 none /run
 L=/run/ndctl-xen.lock
-run() { timeout 20 "$NDX" create-namespace -r nosuchregion -s 32M > /dev/null 2> "$TMP/err"; echo "rc=$? $(head -n1 "$TMP/err")"; }
+run() { timeout 20 "$NDX" create-namespace -r nosuchregion -s 32M --reserve=4M > /dev/null 2> "$TMP/err"; echo "rc=$? $(head -n1 "$TMP/err")"; }
 ln -s "$TMP/planted" "$L"; echo "symlink: $(run)"; rm -f "$L"
 echo "planted created: $([ -e "$TMP/planted" ] && echo yes || echo no)"
 mkfifo "$L"; echo "fifo: $(run)"; rm -f "$L"

@@ -162,19 +162,29 @@ check "create: nothing left behind" test ! -e "$TMP/new.state"
 # damaged and foreign state files: refused by name, left as they were
 head -c 100 "$S" > "$TMP/short.state"
 echo "not a map at all" > "$TMP/text.state"
-cp "$S" "$TMP/v3.state"
-printf '\x03' | dd of="$TMP/v3.state" bs=1 seek=8 conv=notrunc status=none
+cp "$S" "$TMP/v4.state"
+printf '\x04' | dd of="$TMP/v4.state" bs=1 seek=8 conv=notrunc status=none
 cp "$S" "$TMP/flip.state"
 printf '\x55' | dd of="$TMP/flip.state" bs=1 seek=100 conv=notrunc status=none
-EXPECT_FILES=("$S" "$TMP"/flip.state "$TMP"/short.state "$TMP"/text.state "$TMP"/v3.state)
+# a flipped byte in the body (the first range): its chunk's checksum, read
+# whole (show) or sparse (a change reads the chunk it needs)
+cp "$S" "$TMP/body.state"
+body=$(( 256 + 16 * $(od -An -tu4 -j24 -N4 "$S" | tr -d ' ') + 8 * $(od -An -tu8 -j88 -N8 "$S" | tr -d ' ') ))
+printf '\x55' | dd of="$TMP/body.state" bs=1 seek=$((body + 9)) conv=notrunc status=none
+EXPECT_FILES=("$S" "$TMP"/flip.state "$TMP"/short.state "$TMP"/text.state "$TMP"/v4.state
+	"$TMP"/body.state)
 expect "damaged: a flipped byte" 1 "flip.state: damaged: bad checksum" \
 	"$NDX" map assign --state="$TMP/flip.state" --domain=6 --gfn=0 --frames=1
+expect "damaged body: show" 1 "body.state: damaged: checkpoint chunk 0 .* has a bad checksum" \
+	"$NDX" map show --state="$TMP/body.state"
+expect "damaged body: a change" 1 "body.state: damaged: checkpoint chunk 0 .* has a bad checksum" \
+	"$NDX" map assign --state="$TMP/body.state" --domain=6 --gfn=0 --frames=1
 expect "damaged: truncated" 1 "short.state: damaged: the header says [0-9]+ bytes, the file has 100" \
 	"$NDX" map show --state="$TMP/short.state"
 expect "foreign: a text file" 1 "text.state: not an ndctl-xen page map" \
 	"$NDX" map release --state="$TMP/text.state" --domain=5
-expect "foreign: format version 3" 1 "v3.state: page map version 3.0 is not supported" \
-	"$NDX" map show --state="$TMP/v3.state"
+expect "foreign: format version 4" 1 "v4.state: page map version 4.0 is not supported" \
+	"$NDX" map show --state="$TMP/v4.state"
 expect "missing state file" 1 "nothing.state: No such file or directory" \
 	"$NDX" map show --state="$TMP/nothing.state"
 
@@ -226,8 +236,18 @@ tail -c +2 "$(dirname "$0")/corpus/pagemap/a-intact" > "$V1"
 eq "a 1.0 file reads" "1 1024" "$(M show --state="$V1" | jq -r '"\(.areas | length) \(.totals.free.frames)"')"
 eq "it is 1.0" 1 "$(od -An -tu2 -j8 -N2 "$V1" | tr -d ' ')"
 M assign --state="$V1" --domain=3 --gfn=0 --frames=4 > /dev/null
-eq "its first change makes it 2.0" 2 "$(od -An -tu2 -j8 -N2 "$V1" | tr -d ' ')"
+eq "its first change makes it 3.0" 3 "$(od -An -tu2 -j8 -N2 "$V1" | tr -d ' ')"
 eq "with the change in" 4 "$(M show --state="$V1" --domain=3 | jq '.ranges[0].frames')"
 eq "no temporary file left" "v1.state" "$(ls "$TMP" | grep '^v1' | tr '\n' ' ' | sed 's/ $//')"
+# format 2.0 (a checkpoint and a log, what the last version wrote): the same
+V2=$TMP/v2.state
+tail -c +2 "$(dirname "$0")/corpus/pagemap/c-v2-log" > "$V2"
+eq "it is 2.0" 2 "$(od -An -tu2 -j8 -N2 "$V2" | tr -d ' ')"
+before=$(M show --state="$V2" | jq -c '[.totals, .ranges]')
+M assign --state="$V2" --domain=77 --gfn=0 --frames=1 > "$TMP/out"
+eq "a 2.0 file's first change makes it 3.0" 3 "$(od -An -tu2 -j8 -N2 "$V2" | tr -d ' ')"
+M release --state="$V2" --domain=77 > /dev/null
+eq "with its log and the change in (then undone)" "$before" \
+	"$(M show --state="$V2" | jq -c '[.totals, .ranges]')"
 
 finish

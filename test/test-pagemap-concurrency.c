@@ -8,7 +8,10 @@
  * (first fit, or given frames from a pool all processes fight over) and a
  * "churn" domain that takes frames and gives them back (release of one
  * range, release of the whole domain); any process marks random frames
- * broken.
+ * broken.  The odd processes work as the CLI does: every call opens the
+ * file sparse (NDCTL_XEN_PAGEMAP_SPARSE: a part of the map, read from a
+ * 3.0 checkpoint as the call needs it), makes its one change and closes
+ * it; the even ones keep their map open and catch up on the others' log.
  *
  * Then, against a fresh open of the file:
  *  - lost updates: a domain is used by one process only, so its calls,
@@ -24,6 +27,7 @@
  * Each count must be 0.
  */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -40,7 +44,15 @@
 
 #define AREA UINT64_C(0x100000)
 #define FRAMES 1024u
-#define POOL 64u     /* the frames explicit assignments fight over */
+/*
+ * The frames explicit assignments fight over: at the area's end, which
+ * first fit (lowest frames first) reaches last, so that the fight is
+ * between the explicit assignments, and some of them win: with the pool
+ * at the start, first fit used to take it all before most of them ran,
+ * and "the processes did not contend" failed now and then.
+ */
+#define POOL 64u
+#define POOL_AT (AREA + FRAMES - POOL)
 #define BROKEN 512u  /* broken marks land in the first BROKEN frames */
 #define MAXDOMS 8
 
@@ -78,20 +90,26 @@ static int worker(const char *path, const char *jpath, unsigned int w, unsigned 
 {
 	uint32_t hold = 1 + 2 * w, churn = 2 + 2 * w;
 	uint64_t rng = 0x9e3779b97f4a7c15ull * (w + 1), gfn_hold = 0, gfn_churn = 0;
-	struct ndctl_xen_pagemap *map;
+	struct ndctl_xen_pagemap *map = NULL;
 	struct ev *evs = calloc(ops, sizeof(*evs));
 	size_t *held = calloc(ops, sizeof(*held)), nheld = 0, k;
-	unsigned int i;
+	unsigned int i, oneshot = w % 2;
 	int fd;
 
-	if (!evs || !held || ndctl_xen_pagemap_new(ctx, &map) ||
-			ndctl_xen_pagemap_open(map, path, 0))
+	if (!evs || !held || (!oneshot && (ndctl_xen_pagemap_new(ctx, &map) ||
+					ndctl_xen_pagemap_open(map, path, 0))))
 		return 1;
 	for (i = 0; i < ops; i++) {
 		struct ev *e = &evs[i];
 		unsigned int pick = (unsigned int)(util_xorshift(&rng) % 100);
 
 		e->t0 = now();
+		if (oneshot && (ndctl_xen_pagemap_new(ctx, &map) ||
+					ndctl_xen_pagemap_open(map, path, NDCTL_XEN_PAGEMAP_SPARSE))) {
+			fprintf(stderr, "worker %u: sparse open: %s\n", w,
+					map ? ndctl_xen_pagemap_get_error(map) : "out of memory");
+			return 1;
+		}
 		if (pick < 30) {
 			e->type = EV_ANY;
 			e->dom = hold;
@@ -102,7 +120,7 @@ static int worker(const char *path, const char *jpath, unsigned int w, unsigned 
 			e->type = EV_ASSIGN;
 			e->dom = hold;
 			e->n = 1;
-			e->mfn = AREA + util_xorshift(&rng) % POOL;
+			e->mfn = POOL_AT + util_xorshift(&rng) % POOL;
 			e->rc = ndctl_xen_pagemap_assign(map, hold, gfn_hold, e->mfn, 1);
 			gfn_hold++;
 		} else if (pick < 70 || (pick < 90 && !nheld)) {
@@ -142,6 +160,10 @@ static int worker(const char *path, const char *jpath, unsigned int w, unsigned 
 			e->rc = ndctl_xen_pagemap_mark_broken(map, e->mfn, 1, e->doms, MAXDOMS,
 					&e->nd);
 		}
+		if (oneshot) {
+			ndctl_xen_pagemap_unref(map);
+			map = NULL;
+		}
 		e->t1 = now();
 	}
 	ndctl_xen_pagemap_unref(map);
@@ -178,6 +200,13 @@ int main(void)
 	CHECK_EQ(ndctl_xen_pagemap_new(ctx, &map), 0);
 	CHECK_EQ(ndctl_xen_pagemap_add_area(map, AREA, AREA + FRAMES), 0);
 	CHECK_EQ(ndctl_xen_pagemap_create(map, path, 0), 0);
+	/*
+	 * A log nearly long enough to be compacted (64 KiB: 1170 records),
+	 * of changes that change nothing, so that one of the workers'
+	 * updates compacts it while the others run.
+	 */
+	for (i = 0; i < 1150; i++)
+		CHECK_EQ(ndctl_xen_pagemap_clear_broken(map, AREA, 1), 0);
 	ndctl_xen_pagemap_unref(map);
 
 	t_start = now();
@@ -290,6 +319,22 @@ named:
 	CHECK_EQ(doubles, 0);
 	CHECK_EQ(double_end, 0);
 	CHECK_EQ(unnamed, 0);
+	/* a compaction ran among the updates: the checkpoint holds some of them */
+	{
+		uint8_t head[56];
+		uint64_t seq = 0;
+		int hfd = open(path, O_RDONLY);
+
+		CHECK(hfd >= 0 && read(hfd, head, sizeof(head)) == (ssize_t)sizeof(head),
+				"read the header");
+		if (hfd >= 0)
+			close(hfd);
+		memcpy(&seq, head + 48, 8);
+		seq = le64toh(seq);
+		printf("  the checkpoint holds the first %" PRIu64 " updates, format %u.0\n", seq,
+				head[8]);
+		CHECK(seq > 1150, "no compaction ran among the workers' updates");
+	}
 	/* the test means something only if the calls fought */
 	CHECK(refusals[EV_ASSIGN] > 0 && counts[EV_ASSIGN] > 0 && counts[EV_RELEASE] > 0,
 			"the processes did not contend");

@@ -14,7 +14,10 @@
  *
  * Updates cut: an append to the log, an append that triggers compaction,
  * the first update of a format 1.0 file (its migration), an explicit
- * compaction, and create --force over an existing map.
+ * compaction, and create --force over an existing map; then the append,
+ * the compacting append and the compaction again from a map opened
+ * sparse (NDCTL_XEN_PAGEMAP_SPARSE, as the CLI opens a 3.0 file: a part
+ * of the map, and a compaction that loads the whole file beside it).
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -136,12 +139,21 @@ static void copy_file(const char *from, const char *to)
 		exit(1);
 }
 
-enum what { APPEND, COMPACTING_APPEND, MIGRATE, COMPACT, REPLACE };
+enum what { APPEND, COMPACTING_APPEND, MIGRATE, COMPACT, REPLACE,
+	SPARSE_APPEND, SPARSE_COMPACTING_APPEND, SPARSE_COMPACT, NR_WHAT };
 
 static const char *const what_name[] = {
 	"an append to the log", "an append that compacts", "the first update of a 1.0 file",
 	"an explicit compaction", "create --force over a map",
+	"a sparse append", "a sparse append that compacts", "a sparse compaction",
 };
+
+/* the sparse scenarios are the whole ones, from a map opened sparse */
+static enum what plain(enum what w)
+{
+	return w == SPARSE_APPEND ? APPEND : w == SPARSE_COMPACTING_APPEND ?
+		COMPACTING_APPEND : w == SPARSE_COMPACT ? COMPACT : w;
+}
 
 /* the update each scenario makes (in the child, or in memory for "after") */
 static int update(struct ndctl_xen_pagemap *m, enum what w, const char *path)
@@ -149,14 +161,14 @@ static int update(struct ndctl_xen_pagemap *m, enum what w, const char *path)
 	struct ndctl_xen_pagemap *fresh;
 	int rc;
 
-	switch (w) {
+	switch (plain(w)) {
 	case APPEND:
 	case COMPACTING_APPEND:
 	case MIGRATE:
 		return ndctl_xen_pagemap_assign(m, 77, 0x500, 0x10100, 3);
 	case COMPACT:
 		return ndctl_xen_pagemap_compact(m);
-	case REPLACE:
+	default:
 		fresh = new_map();
 		rc = ndctl_xen_pagemap_add_area(fresh, 0x30000, 0x30100);
 		if (!rc)
@@ -166,7 +178,6 @@ static int update(struct ndctl_xen_pagemap *m, enum what w, const char *path)
 		ndctl_xen_pagemap_unref(fresh);
 		return rc;
 	}
-	return -EINVAL;
 }
 
 /* the starting file of a scenario */
@@ -176,6 +187,7 @@ static void make_base(enum what w, const char *base)
 	uint64_t i;
 	int fd;
 
+	w = plain(w);
 	CHECK_EQ(ndctl_xen_pagemap_add_area(m, 0x10000, 0x11000), 0);
 	CHECK_EQ(ndctl_xen_pagemap_assign(m, 1, 0, 0x10010, 8), 0);
 	CHECK_EQ(ndctl_xen_pagemap_mark_broken(m, 0x10012, 1, NULL, 0, NULL), 0);
@@ -255,12 +267,13 @@ static void scenario(enum what w)
 		m = new_map();
 		CHECK_EQ(ndctl_xen_pagemap_add_area(m, 0x30000, 0x30100), 0);
 		CHECK_EQ(ndctl_xen_pagemap_assign(m, 5, 0, 0x30010, 2), 0);
-	} else if (w != COMPACT) {
+	} else if (plain(w) != COMPACT) {
 		CHECK_EQ(update(m, w, NULL), 0);
 	}
 	after = dump(m);
 	ndctl_xen_pagemap_unref(m);
-	CHECK(strcmp(before, after) != 0 || w == COMPACT, "%s changes the map", what_name[w]);
+	CHECK(strcmp(before, after) != 0 || plain(w) == COMPACT, "%s changes the map",
+			what_name[w]);
 
 	for (k = 1; !h_failed; k++) {
 		pid_t pid;
@@ -270,7 +283,8 @@ static void scenario(enum what w)
 		if (pid == 0) {
 			m = new_map();
 			/* opened uncut: the cut is in the update */
-			if (w != REPLACE && ndctl_xen_pagemap_open(m, path, 0))
+			if (w != REPLACE && ndctl_xen_pagemap_open(m, path, w == plain(w) ? 0 :
+						NDCTL_XEN_PAGEMAP_SPARSE))
 				_exit(1);
 			cut_at = k;
 			steps = 0;
@@ -310,7 +324,7 @@ static void scenario(enum what w)
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			break; /* the update ran to its end: every step was cut once */
 	}
-	if (w == COMPACTING_APPEND) {
+	if (plain(w) == COMPACTING_APPEND) {
 		/* the uncut run did compact: a smaller file than the base */
 		CHECK(stat(path, &st) == 0 && st.st_size < base_size, "%s: compacted (%lld "
 				"bytes, base %lld)", what_name[w], (long long)st.st_size,
@@ -320,7 +334,7 @@ static void scenario(enum what w)
 			"as before %ld, as after %ld, damaged %ld\n", what_name[w], k - 1, nbefore,
 			nafter, damaged);
 	/* a compaction changes no range: every cut reads as "before" */
-	CHECK(w == COMPACT || (nbefore > 0 && nafter > 0), "%s: cuts land on both sides",
+	CHECK(plain(w) == COMPACT || (nbefore > 0 && nafter > 0), "%s: cuts land on both sides",
 			what_name[w]);
 	CHECK_EQ(damaged, 0);
 	snprintf(other, sizeof(other), "rm -f '%s'/*", dir);
@@ -342,7 +356,7 @@ int main(void)
 			access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;
-	for (w = APPEND; w <= REPLACE && !h_failed; w++)
+	for (w = APPEND; w < NR_WHAT && !h_failed; w++)
 		scenario((enum what)w);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -282,6 +282,17 @@ static void reseal(uint8_t *buf, size_t len)
 	memcpy(buf + 56, &sum, 8);
 }
 
+/* test_state_file's 3.0 map: its body starts here, one chunk */
+#define RANGES_AT (256 + 2 * 16 + 8)
+
+static void reseal3(uint8_t *buf, size_t len)
+{
+	uint64_t sum = htole64(ndx_fletcher64(buf + RANGES_AT, len - RANGES_AT));
+
+	memcpy(buf + RANGES_AT - 8, &sum, 8);
+	reseal(buf, RANGES_AT);
+}
+
 static void test_state_file(void)
 {
 	struct ndctl_xen_pagemap *m = new_map(), *m2;
@@ -301,11 +312,13 @@ static void test_state_file(void)
 	CHECK_EQ(ndctl_xen_pagemap_mark_broken(m, 0x100018, 4, NULL, 0, &nd), 0);
 	CHECK_EQ(ndctl_xen_pagemap_save(m, path), 0);
 	/*
-	 * format 2.0: header 96, areas 2 x 16, ranges: free, 7, 7 broken, 7,
-	 * free | 9, free; the domain index: 4 owned ranges; no log yet
+	 * format 3.0: header 256, areas 2 x 16, one chunk's checksum; the
+	 * body (RANGES_AT on): ranges: free, 7, 7 broken, 7, free | 9, free;
+	 * the domain index: 4 owned ranges; the first-fit index: 1 entry; no
+	 * log yet
 	 */
 	len = read_bytes(path, buf, sizeof(buf));
-	CHECK_EQ(len, 96 + 2 * 16 + 7 * 32 + 4 * 8);
+	CHECK_EQ(len, RANGES_AT + 7 * 32 + 4 * 8 + 8);
 	CHECK(memcmp(buf, "NDXPGMAP", 8) == 0, "magic");
 
 	m2 = new_map();
@@ -342,30 +355,41 @@ static void test_state_file(void)
 	copy[100] ^= 4;
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
+	/* a flipped bit in the body: its chunk's checksum, loaded whole or sparse */
 	memcpy(copy, buf, len);
-	copy[8] = 3;
+	copy[RANGES_AT + 40] ^= 1;
+	CHECK(write_bytes(bad, copy, len) == 0, "write");
+	CHECK_EQ(load_rc(bad), -EBADMSG);
+	m2 = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(m2, bad, NDCTL_XEN_PAGEMAP_SPARSE), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(m2, 3, 0, 0x100000, 1), -EBADMSG);
+	CHECK(strstr(ndctl_xen_pagemap_get_error(m2), "checksum") != NULL, "says why: %s",
+			ndctl_xen_pagemap_get_error(m2));
+	ndctl_xen_pagemap_unref(m2);
+	memcpy(copy, buf, len);
+	copy[8] = 4;
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EPROTONOSUPPORT);
 	/* sealed with a good checksum but breaking an invariant */
 	memcpy(copy, buf, len);
 	v = htole64(0x11); /* the first range's length: it overlaps the next */
-	memcpy(copy + 128 + 8, &v, 8);
-	reseal(copy, len);
+	memcpy(copy + RANGES_AT + 8, &v, 8);
+	reseal3(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[128 + 32 + 28] = 2; /* unknown flag */
-	reseal(copy, len);
+	copy[RANGES_AT + 32 + 28] = 2; /* unknown flag */
+	reseal3(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	memcpy(copy, buf, len);
-	copy[128 + 4 * 32 + 28] = 1; /* the free range after domain 7 turns broken: fine */
-	reseal(copy, len);
+	copy[RANGES_AT + 4 * 32 + 28] = 1; /* the free range after domain 7 turns broken: fine */
+	reseal3(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), 0);
 	memcpy(copy, buf, len);
-	copy[128 + 3 * 32 + 28] = 1; /* domain 7's last part turns broken: should merge */
-	reseal(copy, len);
+	copy[RANGES_AT + 3 * 32 + 28] = 1; /* domain 7's last part turns broken: should merge */
+	reseal3(copy, len);
 	CHECK(write_bytes(bad, copy, len) == 0, "write");
 	CHECK_EQ(load_rc(bad), -EBADMSG);
 	/* the original is intact and no temporary file was left */
@@ -418,20 +442,27 @@ static void same_maps(struct ndctl_xen_pagemap *a, struct ndctl_xen_pagemap *b,
 }
 
 /* a format 1.0 file of m, written here from the format's description */
-static void write_v1(struct ndctl_xen_pagemap *m, const char *path)
+/*
+ * m in an older format, written here byte by byte as those versions did:
+ * 1.0 (no log, no domain index) or 2.0 (a 96-byte header with the owned
+ * ranges' count, a sequence number and an id, the domain index after the
+ * ranges, the log after that).
+ */
+static void write_old(struct ndctl_xen_pagemap *m, const char *path, unsigned int major)
 {
-	static uint8_t buf[64 + 16 * 4 + 32 * 64];
-	struct ndctl_xen_pagemap_range r;
-	uint64_t smfn, emfn, cursor = 0, v, n = 0;
-	uint8_t *p = buf + 64;
+	static uint8_t buf[96 + 16 * 4 + 40 * 64];
+	struct ndctl_xen_pagemap_range r, owned[64];
+	uint64_t smfn, emfn, cursor = 0, v, n = 0, at[64], nown = 0, j, k;
+	uint8_t *p = buf + (major == 1 ? 64 : 96);
 	unsigned int i, na = ndctl_xen_pagemap_get_area_count(m);
 	uint32_t w;
 
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, "NDXPGMAP", 8);
-	buf[8] = 1;
-	buf[12] = 64;
+	buf[8] = (uint8_t)major;
+	buf[12] = major == 1 ? 64 : 96;
 	buf[28] = 32;
+	memcpy(buf + 64, "an old map's id.", 16);
 	for (i = 0; ndctl_xen_pagemap_get_area(m, i, &smfn, &emfn) == 0; i++, p += 16) {
 		v = htole64(smfn);
 		memcpy(p, &v, 8);
@@ -450,8 +481,25 @@ static void write_v1(struct ndctl_xen_pagemap *m, const char *path)
 		w = htole32(r.state & NDCTL_XEN_PAGEMAP_BROKEN ? 1 : 0);
 		memcpy(p + 28, &w, 4);
 		p += 32;
+		if (r.domid != NDCTL_XEN_PAGEMAP_NO_DOMAIN) {
+			owned[nown] = r;
+			at[nown++] = n;
+		}
 		n++;
 	}
+	/* 2.0's domain index: the owned ranges' places, in (domid, gfn) order */
+	for (j = 0; major == 2 && j < nown; j++, p += 8) {
+		for (k = j + 1; k < nown; k++)
+			if (owned[k].domid < owned[j].domid || (owned[k].domid == owned[j].domid &&
+						owned[k].gfn < owned[j].gfn)) {
+				r = owned[j], owned[j] = owned[k], owned[k] = r;
+				v = at[j], at[j] = at[k], at[k] = v;
+			}
+		v = htole64(at[j]);
+		memcpy(p, &v, 8);
+	}
+	v = htole64(major == 2 ? nown : 0);
+	memcpy(buf + 40, &v, 8);
 	v = htole64((uint64_t)(p - buf));
 	memcpy(buf + 16, &v, 8);
 	w = htole32(na);
@@ -462,10 +510,59 @@ static void write_v1(struct ndctl_xen_pagemap *m, const char *path)
 	CHECK(write_bytes(path, buf, (size_t)(p - buf)) == 0, "write %s", path);
 }
 
+/*
+ * A map in format 1.0 or 2.0 (a copy of a, which must have frames
+ * mfn-mfn+8 free and no domain dom or dom + 1) loads; two processes open
+ * it, a third sparse; the first update carries it over to 3.0, the
+ * others follow.
+ */
+static void carry_over(struct ndctl_xen_pagemap *a, unsigned int major, uint64_t mfn,
+		uint32_t dom)
+{
+	struct ndctl_xen_pagemap *c, *d, *e;
+	uint8_t buf[16];
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/v%u", tmpdir, major);
+	write_old(a, path, major);
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_load(c, path), 0);
+	same_maps(a, c, "an old format loaded");
+	ndctl_xen_pagemap_unref(c);
+	c = new_map();
+	d = new_map();
+	e = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, path, 0), 0);
+	CHECK_EQ(ndctl_xen_pagemap_open(d, path, 0), 0);
+	CHECK_EQ(ndctl_xen_pagemap_open(e, path, NDCTL_XEN_PAGEMAP_SPARSE), 0);
+	CHECK(read_bytes(path, buf, sizeof(buf)) > 10 && buf[8] == major,
+			"still %u.0 when opened", major);
+	CHECK_EQ(ndctl_xen_pagemap_assign(c, dom, 0, mfn, 4), 0);
+	CHECK(read_bytes(path, buf, sizeof(buf)) > 10 && buf[8] == 3,
+			"%u.0 is 3.0 after an update", major);
+	CHECK_EQ(ndctl_xen_pagemap_assign(d, dom + 1, 0, mfn, 4), -EBUSY);
+	CHECK_EQ(ndctl_xen_pagemap_assign(e, dom + 1, 0, mfn, 4), -EBUSY);
+	CHECK_EQ(ndctl_xen_pagemap_assign(e, dom + 1, 0, mfn + 4, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(a, dom, 0, mfn, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(a, dom + 1, 0, mfn + 4, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(c), 0);
+	CHECK_EQ(ndctl_xen_pagemap_refresh(d), 0);
+	same_maps(a, c, "an old format carried over");
+	same_maps(a, d, "an old format carried over, the other map");
+	/* a sparse map holds a part: no lookups, no save elsewhere */
+	CHECK_EQ(ndctl_xen_pagemap_find(e, mfn, NULL), -EOPNOTSUPP);
+	CHECK_EQ(ndctl_xen_pagemap_save(e, "/nonexistent"), -EOPNOTSUPP);
+	CHECK_EQ(ndctl_xen_pagemap_get_frames(e, NDCTL_XEN_PAGEMAP_ASSIGNED),
+			ndctl_xen_pagemap_get_frames(a, NDCTL_XEN_PAGEMAP_ASSIGNED));
+	ndctl_xen_pagemap_unref(c);
+	ndctl_xen_pagemap_unref(d);
+	ndctl_xen_pagemap_unref(e);
+}
+
 static void test_store(void)
 {
-	struct ndctl_xen_pagemap *a = new_map(), *b = new_map(), *c, *d;
-	char path[128], other[128], link[160], v1[128], fifo[128];
+	struct ndctl_xen_pagemap *a = new_map(), *b = new_map(), *c;
+	char path[128], other[128], link[160], fifo[128];
 	uint64_t mfn = 0, size, n, i;
 	uint8_t buf[4096], rec[56];
 	uint32_t dom, doms[4];
@@ -622,31 +719,10 @@ static void test_store(void)
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640, "mode kept by replace");
 	ndctl_xen_pagemap_unref(c);
 
-	/* format 1.0: loads, and its first update carries it over to 2.0 */
-	snprintf(v1, sizeof(v1), "%s/v1", tmpdir);
 	CHECK_EQ(ndctl_xen_pagemap_assign(a, 11, 0x40, 0x1010, 8), 0);
 	CHECK_EQ(ndctl_xen_pagemap_mark_broken(a, 0x1012, 2, NULL, 0, &nd), 0);
-	write_v1(a, v1);
-	c = new_map();
-	CHECK_EQ(ndctl_xen_pagemap_load(c, v1), 0);
-	same_maps(a, c, "format 1.0 loaded");
-	ndctl_xen_pagemap_unref(c);
-	c = new_map();
-	d = new_map();
-	CHECK_EQ(ndctl_xen_pagemap_open(c, v1, 0), 0);
-	CHECK_EQ(ndctl_xen_pagemap_open(d, v1, 0), 0);
-	CHECK(read_bytes(v1, buf, sizeof(buf)) > 10 && buf[8] == 1, "still 1.0 when opened");
-	CHECK_EQ(ndctl_xen_pagemap_assign(c, 12, 0, 0x1020, 4), 0);
-	CHECK(read_bytes(v1, buf, sizeof(buf)) > 10 && buf[8] == 2, "2.0 after an update");
-	CHECK_EQ(ndctl_xen_pagemap_assign(d, 13, 0, 0x1020, 4), -EBUSY);
-	CHECK_EQ(ndctl_xen_pagemap_assign(d, 13, 0, 0x1024, 4), 0);
-	CHECK_EQ(ndctl_xen_pagemap_assign(a, 12, 0, 0x1020, 4), 0);
-	CHECK_EQ(ndctl_xen_pagemap_assign(a, 13, 0, 0x1024, 4), 0);
-	CHECK_EQ(ndctl_xen_pagemap_refresh(c), 0);
-	same_maps(a, c, "format 1.0 carried over");
-	same_maps(a, d, "format 1.0 carried over, the other map");
-	ndctl_xen_pagemap_unref(c);
-	ndctl_xen_pagemap_unref(d);
+	carry_over(a, 1, 0x1020, 12);
+	carry_over(a, 2, 0x1030, 14);
 	ndctl_xen_pagemap_unref(a);
 	ndctl_xen_pagemap_unref(b);
 }
@@ -890,7 +966,7 @@ static int compare_domains(struct ndctl_xen_pagemap *m, uint64_t step)
  */
 static void test_model(uint64_t steps, uint64_t seed, int shared)
 {
-	struct ndctl_xen_pagemap *m = new_map(), *m2, *maps[2] = { NULL, NULL };
+	struct ndctl_xen_pagemap *m = new_map(), *m2, *maps[2] = { NULL, NULL }, *upd, *one;
 	struct ndctl_xen_pagemap_range r;
 	uint64_t step, s, n, gfn, mfn, fit, counts[10] = { 0 }, okays = 0;
 	uint32_t dom, doms[NDOM], mdoms[NDOM];
@@ -923,6 +999,20 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 		if (shared)
 			m = maps[which];
 		op = (unsigned int)below(100);
+		/*
+		 * A third of the changes to a shared file come from a process
+		 * that opens it sparse for one change, as the CLI does; the map
+		 * that saw none of it then catches up and must match the model.
+		 */
+		upd = m;
+		one = NULL;
+		if (shared && op < 87 && below(3) == 0) {
+			one = new_map();
+			rc = ndctl_xen_pagemap_open(one, path, NDCTL_XEN_PAGEMAP_SPARSE);
+			CHECK(rc == 0, "step %" PRIu64 ": sparse open: %s", step,
+					ndctl_xen_pagemap_get_error(one));
+			upd = one;
+		}
 		dom = below(50) ? (uint32_t)below(NDOM) : 0x7ff0;
 		n = below(20) ? 1 + below(48) : below(400);
 		gfn = below(2000);
@@ -933,7 +1023,7 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 				s = below(FRAMES);
 			want = model_assign(dom, gfn, s, n);
 			/* model_assign changed the model only when it returned 0 */
-			rc = ndctl_xen_pagemap_assign(m, dom, gfn, s, n);
+			rc = ndctl_xen_pagemap_assign(upd, dom, gfn, s, n);
 			CHECK(rc == want, "step %" PRIu64 ": assign(%u, %#" PRIx64 ", %#" PRIx64
 					", %" PRIu64 ") = %d, model %d", step, dom, gfn, s, n, rc, want);
 			counts[0]++;
@@ -948,7 +1038,7 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 			else
 				want = model_assign(dom, gfn, fit, n);
 			mfn = 0;
-			rc = ndctl_xen_pagemap_assign_any(m, dom, gfn, n, &mfn);
+			rc = ndctl_xen_pagemap_assign_any(upd, dom, gfn, n, &mfn);
 			CHECK(rc == want, "step %" PRIu64 ": assign_any(%u, %" PRIu64 ") = %d, model %d",
 					step, dom, n, rc, want);
 			if (!rc && !want)
@@ -965,7 +1055,7 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 				}
 			}
 			want = model_release(dom, s, n);
-			rc = ndctl_xen_pagemap_release(m, dom, s, n);
+			rc = ndctl_xen_pagemap_release(upd, dom, s, n);
 			CHECK(rc == want, "step %" PRIu64 ": release(%u, %#" PRIx64 ", %" PRIu64
 					") = %d, model %d", step, dom, s, n, rc, want);
 			counts[2]++;
@@ -981,7 +1071,7 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 				}
 			if (!want && !total)
 				want = -ENOENT;
-			rc = ndctl_xen_pagemap_release_domain(m, dom, &n);
+			rc = ndctl_xen_pagemap_release_domain(upd, dom, &n);
 			CHECK(rc == want && (rc || n == total), "step %" PRIu64 ": release_domain(%u)"
 					" = %d (%" PRIu64 " frames), model %d (%" PRIu64 ")", step, dom,
 					rc, n, want, total);
@@ -990,12 +1080,12 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 			n = below(10) ? 1 + below(6) : below(300);
 			want = model_set_broken(s, n, 1, mdoms, &mnd);
 			if (below(2)) {
-				rc = ndctl_xen_pagemap_mark_broken(m, s, n, doms, NDOM, &nd);
+				rc = ndctl_xen_pagemap_mark_broken(upd, s, n, doms, NDOM, &nd);
 			} else {
 				/* as a machine check: bytes, rounded out to the same frames */
 				uint64_t off = n ? below(4096) : 0;
 
-				rc = ndctl_xen_pagemap_mark_broken_phys(m, s * 4096 + off,
+				rc = ndctl_xen_pagemap_mark_broken_phys(upd, s * 4096 + off,
 						n ? n * 4096 - off - below(4096 - off) : 0, doms,
 						NDOM, &nd);
 				if (n == 0)
@@ -1010,7 +1100,7 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 		} else if (op < 87) {
 			n = below(300);
 			want = model_set_broken(s, n, 0, mdoms, &mnd);
-			rc = ndctl_xen_pagemap_clear_broken(m, s, n);
+			rc = ndctl_xen_pagemap_clear_broken(upd, s, n);
 			CHECK(rc == want, "step %" PRIu64 ": clear_broken(%#" PRIx64 ", %" PRIu64
 					") = %d, model %d", step, s, n, rc, want);
 			counts[5]++;
@@ -1062,6 +1152,11 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 			}
 			counts[7]++;
 		}
+		if (one) {
+			ndctl_xen_pagemap_unref(one);
+			CHECK_EQ(ndctl_xen_pagemap_refresh(m), 0);
+			counts[8]++;
+		}
 		okays += rc == 0;
 		if (compare(m, step))
 			break;
@@ -1070,11 +1165,12 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 	}
 	printf("model%s: %" PRIu64 " steps (seed %" PRIu64 "): assign %" PRIu64 ", first fit %"
 			PRIu64 ", release %" PRIu64 ", release domain %" PRIu64 ", broken %" PRIu64
-			", clear %" PRIu64 ", lookups %" PRIu64 ", reloads %" PRIu64 "; %" PRIu64
+			", clear %" PRIu64 ", lookups %" PRIu64 ", reloads %" PRIu64 ", sparse %" PRIu64
+			"; %" PRIu64
 			" succeeded; ranges at the end %" PRIu64 "\n", shared ? " (two maps, one "
 			"shared state file)" : "", step, seed, counts[0],
 			counts[1], counts[2], counts[3], counts[4], counts[5], counts[6], counts[7],
-			okays, ndctl_xen_pagemap_get_ranges(m, 0) + ndctl_xen_pagemap_get_ranges(m, 1)
+			counts[8], okays, ndctl_xen_pagemap_get_ranges(m, 0) + ndctl_xen_pagemap_get_ranges(m, 1)
 			+ ndctl_xen_pagemap_get_ranges(m, 2) + ndctl_xen_pagemap_get_ranges(m, 3));
 	CHECK_EQ(step, steps);
 	if (shared) {

@@ -578,12 +578,18 @@ int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map,
  * iteration read the map as of this process's last change or refresh:
  * refresh catches up under the shared lock, a consistent view.  compact
  * writes a new checkpoint now (updates do it when the log grows; it
- * also carries a format 1.0 file over to 2.0, as a first update does).
+ * also carries a format 1.0 or 2.0 file over to 3.0, as a first update
+ * does).  NDCTL_XEN_PAGEMAP_SPARSE (open): on a 3.0 file, the map holds
+ * only what its changes read, in O(log n) each, for a process that makes
+ * a change or two and exits; lookups, iteration and save elsewhere return
+ * -EOPNOTSUPP; changes, totals, areas, refresh and compact work, under
+ * the same contract.
  * -EBADF when the map is not attached, or (changes) opened with
  * NDCTL_XEN_PAGEMAP_RDONLY.
  */
 #define NDCTL_XEN_PAGEMAP_RDONLY 0x1u
 #define NDCTL_XEN_PAGEMAP_REPLACE 0x2u
+#define NDCTL_XEN_PAGEMAP_SPARSE 0x4u
 int ndctl_xen_pagemap_open(struct ndctl_xen_pagemap *map, const char *path,
 		unsigned int flags) NDCTL_XEN_MUST_CHECK;
 int ndctl_xen_pagemap_create(struct ndctl_xen_pagemap *map, const char *path,

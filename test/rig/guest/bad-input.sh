@@ -110,8 +110,8 @@ case_ "damaged info block (bad checksum), no --force" 1 "holds a damaged info bl
 case_ "existing ext4 on a raw namespace, no --force" 1 "holds a ext4 signature" cn -e "$EXT4" -M mem --reserve=4M
 case_ "region without labels: new namespace" 1 "no label-backed pmem region|no idle namespace" cn -r "$P" -s 16M -M mem --reserve=4M
 case_ "label-less namespace, active, no --force" 1 "is active; use --force" cn -e "$PLAIN" -M mem --reserve=8M
-case_ "no such namespace" 1 "no namespace namespace9.9" cn -e namespace9.9 -f
-case_ "no such region" 1 "no namespace created|no label-backed" cn -r region99 -s 32M
+case_ "no such namespace" 1 "no namespace namespace9.9" cn -e namespace9.9 -f -M mem --reserve=4M
+case_ "no such region" 1 "no namespace created|no label-backed" cn -r region99 -s 32M -M mem --reserve=4M
 # layouts the namespace cannot hold
 case_ "--reserve larger than the namespace" 1 "no-data-page|reserve" cn -e "$ACT" -f -M mem --reserve=64M
 case_ "--reserve leaves no data page" 1 "no-data-page" cn -e "$ACT" -f -M mem --reserve=31M
@@ -133,18 +133,55 @@ case_ "--map=foo" 2 "foo" cn -e "$ACT" -f -M foo --reserve=4M
 case_ "--reserve-owner longer than 16 bytes" 1 "reserve-owner: .*1 to 16" cn -e "$ACT" -f --reserve=4M --reserve-owner=a-very-long-owner-name
 case_ "--page-struct-size=65536" 1 "page-struct-size: page_struct_size 65536 must be between 64 and 65535" cn -e "$ACT" -f --reserve=4M --page-struct-size=65536
 case_ "--page-struct-size=lots" 2 "lots" cn -e "$ACT" -f --reserve=4M --page-struct-size=lots
-case_ "--uuid=not-a-uuid" 2 "not-a-uuid" cn -r "$R" -s 32M -u not-a-uuid
-case_ "--name of 64 bytes" 2 "at most 63" cn -r "$R" -s 32M -n "$(printf 'n%.0s' $(seq 64))"
-case_ "--name=ndctl-xen:pending (reserved)" 2 "unfinished" cn -r "$R" -s 32M -n ndctl-xen:pending
-case_ "--size=12Q" 2 "12Q" cn -r "$R" -s 12Q
-case_ "-e with --size" 2 "keeps the namespace's size" cn -e "$ACT" -f -s 64M
+case_ "--uuid=not-a-uuid" 2 "not-a-uuid" cn -r "$R" -s 32M -u not-a-uuid -M mem --reserve=4M
+case_ "--name of 64 bytes" 2 "at most 63" cn -r "$R" -s 32M -n "$(printf 'n%.0s' $(seq 64))" -M mem --reserve=4M
+case_ "--name=ndctl-xen:pending (reserved, even for ndctl)" 2 "unfinished" cn -r "$R" -s 32M -n ndctl-xen:pending
+case_ "--size=12Q" 2 "12Q" cn -r "$R" -s 12Q -M mem --reserve=4M
+case_ "--sector-size=77" 1 "sector-size=77: .*does not support" cn -r "$R" -s 32M -l 77 -M mem --reserve=4M
+case_ "--sector-size=lots" 2 "lots" cn -r "$R" -s 32M -l lots -M mem --reserve=4M
+case_ "--type=blk with a reservation" 2 "type=blk: a reserved area needs" cn -r "$R" -s 32M -t blk --reserve=4M
+case_ "--no-autorecover with a reservation" 2 "no-autorecover" cn -r "$R" -s 32M --no-autorecover --reserve=4M
+case_ "-e with --size, no --force (ndctl would re-create it)" 1 "re-create the namespace.*use --force" cn -e "$ACT" -s 64M -M mem --reserve=4M
+case_ "--reserve without a value" 2 "option '--reserve' needs a value" cn -e "$ACT" -f --reserve
 case_ "unknown option" 2 "unknown option|--frobnicate" cn --frobnicate
 case_ "stray argument" 2 "unexpected argument 'extra'" cn -e "$ACT" extra
-case_ "-e without a value" 2 "missing value|-e" cn -e
+case_ "-e without a value" 2 "option '-e' needs a value" cn -e
 case_ "recover: unknown option" 2 "unknown option" $XEN recover --frobnicate
 case_ "recover: two namespaces" 2 "unexpected argument" $XEN recover "$ACT" "$MNT"
 case_ "list: unknown option" 2 "unknown option" $XEN list --frobnicate
-case_ "not a command" 2 "not a command" $XEN frobnicate
+# requests that are ndctl's (no reservation, sector or raw mode, not a
+# command of ndctl-xen): ndctl's answer exactly, and still a clear error
+# and no write
+like_ndctl() {
+	local name=$1 rc1=0 rc2=0 before after bytes
+	shift
+	N=$((N + 1))
+	before=$(device_sum)
+	ndctl "$@" > /tmp/out1 2> /tmp/err1 || rc1=$?
+	$XEN "$@" > /tmp/out2 2> /tmp/err2 || rc2=$?
+	after=$(device_sum)
+	[ "$before" = "$after" ] && bytes=unchanged || bytes=CHANGED
+	printf '%-3s %-58s %-4s %-9s %s\n' "$N" "$name (as ndctl)" "$rc2" "$bytes" "$(head -n1 /tmp/err2)"
+	if [ "$rc1" = "$rc2" ] && [ "$rc2" != 0 ] && [ -s /tmp/err2 ] && cmp -s /tmp/err1 /tmp/err2 &&
+			cmp -s /tmp/out1 /tmp/out2 && [ $bytes = unchanged ]; then
+		PASSED=$((PASSED + 1))
+	else
+		FAILED=$((FAILED + 1))
+		echo "FAIL: case $N ($name): ndctl exit $rc1, ndctl-xen exit $rc2, stderr" \
+			"$(cmp -s /tmp/err1 /tmp/err2 && echo same || echo differs), bytes $bytes"
+	fi
+}
+T_NDCTL=$SECONDS
+like_ndctl "no such namespace" create-namespace -e namespace9.9 -f
+like_ndctl "no such region" create-namespace -r region99 -s 32M
+like_ndctl "--uuid=not-a-uuid" create-namespace -r "$R" -s 32M -u not-a-uuid
+like_ndctl "--size=12Q" create-namespace -r "$R" -s 12Q
+like_ndctl "--size not a multiple of the alignment" create-namespace -r "$R" -s 24M -m fsdax
+like_ndctl "-e an active namespace with --size, no --force" create-namespace -e "$ACT" -s 64M
+like_ndctl "--mode=sector with --sector-size=77" create-namespace -r "$R" -s 32M -m sector -l 77
+like_ndctl "not a command of either" frobnicate
+like_ndctl "destroy-namespace of no such namespace" destroy-namespace -f namespace9.9
+T_NDCTL=$((SECONDS - T_NDCTL))
 # write-infoblock against real devices
 case_ "write-infoblock: -s larger than the block device" 1 "larger than the block device" \
 	$XEN write-infoblock -o "/dev/$(ns_blockdev "$BLK")" -s 64M -M mem --reserve=4M
@@ -155,6 +192,31 @@ case_ "ordinary user: reconfigure" 1 "[Pp]ermission denied|root" as_user $XEN cr
 case_ "ordinary user: new namespace" 1 "[Pp]ermission denied|root" as_user $XEN create-namespace -r "$R" -s 32M -M mem --reserve=4M
 case_ "ordinary user: recover" 1 "[Pp]ermission denied|root" as_user $XEN recover "$WRONGP"
 echo "RIG-MATRIX: bad-input: $N cases, $PASSED as expected, $FAILED not"
+
+T_NDCTL2=$SECONDS
+# ---- create-namespace requests that are ndctl's give ndctl's namespace
+# (the same JSON but for the new names and uuids); -e with --size and
+# --name and a reservation has ndctl re-create it, keeping what is not given
+norm() { jq -cS 'del(.dev, .uuid, .blockdev, .chardev)'; }
+for args in "-m fsdax -M mem" "-m sector -l 4096" "-m raw"; do
+	# shellcheck disable=SC2086
+	j1=$(ndctl create-namespace -r "$R" -s 32M $args)
+	# shellcheck disable=SC2086
+	j2=$($XEN create-namespace -r "$R" -s 32M $args)
+	echo "ndctl: $(jq -c . <<< "$j1") ndctl-xen: $(jq -c . <<< "$j2")"
+	expect "create-namespace $args without a reservation: ndctl's answer" \
+		test "$(norm <<< "$j1")" = "$(norm <<< "$j2")" -a "$(jq -r .dev <<< "$j2")" != null
+	ndctl destroy-namespace -f "$(jq -r .dev <<< "$j1")" > /dev/null 2>&1
+	ndctl destroy-namespace -f "$(jq -r .dev <<< "$j2")" > /dev/null 2>&1
+done
+MERGE=$(raw_ns)
+MERGE=$(ndctl create-namespace -e "$MERGE" -f -m raw -n before-merge | jq -r .dev)
+j=$($XEN create-namespace -e "$MERGE" -f -s 64M -M mem --reserve=4M) || j='{}'
+echo "merge: $(jq -c . <<< "$j")"
+expect "-e with --size and a reservation: the size asked, the name kept, the reserve" \
+	test "$(jq -r '[.raw_size, .name, .reserve.size, .mode] | @tsv' <<< "$j")" = \
+		"$((64 << 20))	before-merge	$((4 << 20))	fsdax"
+echo "time: ndctl's requests: $T_NDCTL s in the matrix, $((SECONDS - T_NDCTL2)) s for the creations and the merge"
 
 # ---- recover acts only on this host's intent records, never on the media
 # or a label name alone (issue 14).  A raw namespace whose first MiB a

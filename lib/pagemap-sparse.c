@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Format 3.0 checkpoints, and sparse opens of them.
+ *
+ * A CLI call makes one change and exits: building the whole tree from
+ * the checkpoint (O(n)) would cost it more than the change.  A 3.0
+ * checkpoint is laid out so that one call can do without: the ranges in
+ * frame order and the domain index in (domid, gfn) order are sorted
+ * arrays of fixed-size records (binary searchable in the mapped file), a
+ * first-fit index gives the longest free range of every 64 ranges (and
+ * of every 64 entries of the level below, up to one entry), the totals
+ * are in the header, and the body is checksummed in 4 KiB chunks so that
+ * what is read can be checked without reading the rest.
+ *
+ * A sparse view keeps the checkpoint mapped and a part of the map in the
+ * trees (pagemap.c's ndx_pm_sparse_begin/insert): before each change (a
+ * log record replayed, or the caller's) it inserts every checkpoint range
+ * the change can touch or merge with and is not in yet: the ranges of its
+ * span and one on each side; for a guest frame check, the domain's range
+ * at or below the key that is not in yet; for release_domain, all the
+ * domain's; for first fit, the lowest free range long enough that is not
+ * in yet, if it is below the part's own.  A range that is in has its
+ * current state in the trees, one that is not is as the checkpoint says
+ * (only changes change ranges, and they touch ranges that are in), so
+ * the change then runs in pagemap.c exactly as on the whole map, at a
+ * cost of O(log n) reads of the mapped file.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pagemap-file.h"
+#include "private.h"
+
+#define NONE UINT64_MAX
+
+/* the first-fit index's levels for n ranges: their lengths, how many */
+static unsigned int ff_levels(uint64_t n, uint64_t *lens, uint64_t *total)
+{
+	unsigned int k = 0;
+
+	*total = 0;
+	while (n > 1 || (n == 1 && k == 0)) {
+		n = (n + PM_FANOUT - 1) / PM_FANOUT;
+		lens[k++] = n;
+		*total += n;
+		if (n == 1)
+			break;
+	}
+	return k;
+}
+
+static uint64_t v3_body_len(uint64_t nranges, uint64_t nowned)
+{
+	uint64_t lens[PM_FF_LEVELS], ff;
+
+	ff_levels(nranges, lens, &ff);
+	return nranges * PM_RANGE + nowned * PM_DOM + ff * 8;
+}
+
+uint64_t ndx_pm_v3_head_len(uint64_t nareas, uint64_t nranges, uint64_t nowned)
+{
+	uint64_t body = v3_body_len(nranges, nowned);
+
+	return PM_HEADER_3 + nareas * PM_AREA + (body + PM_CHUNK - 1) / PM_CHUNK * 8;
+}
+
+int ndx_pm_v3_parse(const uint8_t *buf, uint64_t len, struct ndx_pm_header *h)
+{
+	unsigned int i;
+
+	if (len < PM_HEADER_3 || get32(buf + 80) != PM_CHUNK || get32(buf + 84) != PM_FANOUT)
+		return -EBADMSG;
+	/* bounded by the file's size (the caller's check) before any product */
+	if (h->nareas > len / PM_AREA || h->nranges > len / PM_RANGE ||
+			h->nowned > h->nranges)
+		return -EBADMSG;
+	h->nchunks = get64(buf + 88);
+	h->head_len = ndx_pm_v3_head_len(h->nareas, h->nranges, h->nowned);
+	h->areas_at = PM_HEADER_3;
+	h->sums_at = h->areas_at + h->nareas * PM_AREA;
+	h->body_at = h->sums_at + h->nchunks * 8;
+	h->ranges_at = h->body_at;
+	h->dom_at = h->ranges_at + h->nranges * PM_RANGE;
+	if (h->body_at != h->head_len || h->head_len > len ||
+			h->body_at + v3_body_len(h->nranges, h->nowned) != h->ckpt_end)
+		return -EBADMSG;
+	for (i = 0; i < 4; i++) {
+		h->frames[i] = get64(buf + 96 + 8 * i);
+		h->ranges[i] = get64(buf + 128 + 8 * i);
+	}
+	return 0;
+}
+
+static int check_chunk(const uint8_t *buf, const struct ndx_pm_header *h, uint64_t c,
+		char *why, size_t wlen)
+{
+	uint64_t body_len = h->ckpt_end - h->body_at, at = c * PM_CHUNK;
+	uint64_t n = body_len - at < PM_CHUNK ? body_len - at : PM_CHUNK;
+	uint64_t want = get64(buf + h->sums_at + 8 * c);
+
+	if (ndx_fletcher64(buf + h->body_at + at, n) == want)
+		return 0;
+	snprintf(why, wlen, "checkpoint chunk %llu (bytes %llu-%llu) has a bad checksum",
+			(unsigned long long)c, (unsigned long long)(h->body_at + at),
+			(unsigned long long)(h->body_at + at + n));
+	return -EBADMSG;
+}
+
+int ndx_pm_v3_verify(const uint8_t *buf, const struct ndx_pm_header *h, char *why,
+		size_t wlen)
+{
+	uint64_t c;
+	int rc;
+
+	for (c = 0; c < h->nchunks; c++) {
+		rc = check_chunk(buf, h, c, why, wlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- writing ---- */
+
+struct v3_encoder {
+	uint8_t *ranges, *dom, *ff0;
+	uint64_t index;
+};
+
+static int enc_range(const struct ndx_pm_rec *r, void *arg)
+{
+	struct v3_encoder *e = arg;
+	uint8_t *p = e->ranges + e->index * PM_RANGE, *m;
+
+	put64(p, r->mfn);
+	put64(p + 8, r->nframes);
+	put64(p + 16, r->gfn);
+	put32(p + 24, r->domid);
+	put32(p + 28, r->broken ? PM_FLAG_BROKEN : 0);
+	m = e->ff0 + e->index / PM_FANOUT * 8;
+	if (r->domid == NDCTL_XEN_PAGEMAP_NO_DOMAIN && !r->broken && r->nframes > get64(m))
+		put64(m, r->nframes);
+	e->index++;
+	return 0;
+}
+
+static int enc_dom(uint64_t index, void *arg)
+{
+	struct v3_encoder *e = arg;
+
+	put64(e->dom, index);
+	e->dom += PM_DOM;
+	return 0;
+}
+
+int ndx_pm_encode_v3(struct ndctl_xen_pagemap *map, const uint8_t *id, uint64_t seq,
+		uint8_t **out, size_t *len)
+{
+	uint64_t nranges = ndx_pm_nranges(map), nowned = ndx_pm_nowned(map);
+	unsigned int nareas = ndctl_xen_pagemap_get_area_count(map), i, nlevels, k;
+	uint64_t lens[PM_FF_LEVELS], ff, head, body, nchunks, smfn, emfn, j, c;
+	struct v3_encoder e;
+	uint8_t *buf, *level, *below;
+
+	nlevels = ff_levels(nranges, lens, &ff);
+	body = v3_body_len(nranges, nowned);
+	nchunks = (body + PM_CHUNK - 1) / PM_CHUNK;
+	head = ndx_pm_v3_head_len(nareas, nranges, nowned);
+	/* bounded by memory already holding nranges nodes of 80 bytes */
+	*len = (size_t)(head + body);
+	buf = calloc(1, *len);
+	if (!buf)
+		return ndx_pm_fail(map, -ENOMEM, "out of memory");
+	memcpy(buf, PM_MAGIC, 8);
+	put16(buf + 8, 3);
+	put16(buf + 10, 0);
+	put32(buf + 12, PM_HEADER_3);
+	put64(buf + 16, *len);
+	put32(buf + 24, nareas);
+	put32(buf + 28, PM_RANGE);
+	put64(buf + 32, nranges);
+	put64(buf + 40, nowned);
+	put64(buf + 48, seq);
+	memcpy(buf + 64, id, 16);
+	put32(buf + 80, PM_CHUNK);
+	put32(buf + 84, PM_FANOUT);
+	put64(buf + 88, nchunks);
+	for (i = 0; i < 4; i++) {
+		put64(buf + 96 + 8 * i, ndctl_xen_pagemap_get_frames(map, i));
+		put64(buf + 128 + 8 * i, ndctl_xen_pagemap_get_ranges(map, i));
+	}
+	for (i = 0; ndctl_xen_pagemap_get_area(map, i, &smfn, &emfn) == 0; i++) {
+		put64(buf + PM_HEADER_3 + i * PM_AREA, smfn);
+		put64(buf + PM_HEADER_3 + i * PM_AREA + 8, emfn);
+	}
+	e.ranges = buf + head;
+	e.dom = e.ranges + nranges * PM_RANGE;
+	e.ff0 = e.dom + nowned * PM_DOM;
+	e.index = 0;
+	ndx_pm_walk(map, enc_range, enc_dom, &e);
+	/* the levels above the first: the largest of every 64 below */
+	for (below = e.ff0, k = 1; k < nlevels; k++) {
+		level = below + lens[k - 1] * 8;
+		for (j = 0; j < lens[k - 1]; j++) {
+			uint8_t *m = level + j / PM_FANOUT * 8;
+
+			if (get64(below + j * 8) > get64(m))
+				put64(m, get64(below + j * 8));
+		}
+		below = level;
+	}
+	for (c = 0; c < nchunks; c++) {
+		uint64_t at = c * PM_CHUNK, n = body - at < PM_CHUNK ? body - at : PM_CHUNK;
+
+		put64(buf + PM_HEADER_3 + nareas * PM_AREA + c * 8,
+				ndx_fletcher64(buf + head + at, n));
+	}
+	put64(buf + PM_CHECKSUM_AT, ndx_pm_checksum_at56(buf, head));
+	*out = buf;
+	return 0;
+}
+
+/* ---- the sparse view ---- */
+
+struct ndx_sparse {
+	const char *path;
+	uint8_t *base;          /* the checkpoint, mapped read-only */
+	size_t size;
+	struct ndx_pm_header h;
+	uint64_t ff_at[PM_FF_LEVELS], ff_len[PM_FF_LEVELS];
+	unsigned int nlevels;
+	uint8_t *checked;       /* a bit per body chunk */
+	uint8_t *in;            /* a bit per checkpoint range: in the trees */
+	char why[200];
+};
+
+static int bit(const uint8_t *set, uint64_t i)
+{
+	return set[i / 8] >> (i % 8) & 1;
+}
+
+static void set_bit(uint8_t *set, uint64_t i)
+{
+	set[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+/* len bytes of the body at off, their chunks checked */
+static const uint8_t *body(struct ndx_sparse *sp, uint64_t off, uint64_t len)
+{
+	uint64_t c;
+
+	for (c = off / PM_CHUNK; c <= (off + len - 1) / PM_CHUNK; c++) {
+		if (bit(sp->checked, c))
+			continue;
+		if (check_chunk(sp->base, &sp->h, c, sp->why, sizeof(sp->why)))
+			return NULL;
+		set_bit(sp->checked, c);
+	}
+	return sp->base + sp->h.body_at + off;
+}
+
+static int get_range(struct ndx_sparse *sp, uint64_t i, struct ndx_pm_rec *rec)
+{
+	const uint8_t *p = body(sp, i * PM_RANGE, PM_RANGE);
+
+	if (!p)
+		return -EBADMSG;
+	if (ndx_pm_decode_range(p, rec)) {
+		snprintf(sp->why, sizeof(sp->why), "range %llu (frame %#llx) has unknown flags",
+				(unsigned long long)i, (unsigned long long)rec->mfn);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* domain index entry j: the place of an owned range, and that range */
+static int get_owned(struct ndx_sparse *sp, uint64_t j, uint64_t *i, struct ndx_pm_rec *rec)
+{
+	const uint8_t *p = body(sp, sp->h.nranges * PM_RANGE + j * PM_DOM, PM_DOM);
+	int rc;
+
+	if (!p)
+		return -EBADMSG;
+	*i = get64(p);
+	if (*i >= sp->h.nranges) {
+		snprintf(sp->why, sizeof(sp->why), "domain index entry %llu names range %llu "
+				"of %llu", (unsigned long long)j, (unsigned long long)*i,
+				(unsigned long long)sp->h.nranges);
+		return -EBADMSG;
+	}
+	rc = get_range(sp, *i, rec);
+	if (!rc && rec->domid == NDCTL_XEN_PAGEMAP_NO_DOMAIN) {
+		snprintf(sp->why, sizeof(sp->why), "domain index entry %llu names an unowned "
+				"range", (unsigned long long)j);
+		rc = -EBADMSG;
+	}
+	return rc;
+}
+
+/* the place of the last range starting at or below x, or NONE */
+static int floor_range(struct ndx_sparse *sp, uint64_t x, uint64_t *at)
+{
+	uint64_t lo = 0, hi = sp->h.nranges;
+	struct ndx_pm_rec rec;
+	int rc;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		rc = get_range(sp, mid, &rec);
+		if (rc)
+			return rc;
+		if (rec.mfn <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo ? lo - 1 : NONE;
+	return 0;
+}
+
+/* the number of domain index entries whose key is below (domid, gfn) (or at it: incl) */
+static int dom_rank(struct ndx_sparse *sp, uint32_t domid, uint64_t gfn, int incl,
+		uint64_t *rank)
+{
+	uint64_t lo = 0, hi = sp->h.nowned, i;
+	struct ndx_pm_rec rec;
+	int rc;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		int below;
+
+		rc = get_owned(sp, mid, &i, &rec);
+		if (rc)
+			return rc;
+		below = rec.domid < domid || (rec.domid == domid &&
+				(rec.gfn < gfn || (incl && rec.gfn == gfn)));
+		if (below)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*rank = lo;
+	return 0;
+}
+
+static int insert(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint64_t i)
+{
+	struct ndx_pm_rec rec;
+	int rc;
+
+	if (bit(sp->in, i))
+		return 0;
+	rc = get_range(sp, i, &rec);
+	if (!rc)
+		rc = ndx_pm_insert(map, &rec, sp->why, sizeof(sp->why));
+	if (!rc)
+		set_bit(sp->in, i);
+	return rc;
+}
+
+/* every checkpoint range of [s, e), and one on each side */
+static int need_span(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint64_t s,
+		uint64_t e)
+{
+	uint64_t first, last, i;
+	int rc;
+
+	if (e <= s)
+		return 0;
+	rc = floor_range(sp, s, &first);
+	if (!rc)
+		rc = floor_range(sp, e - 1, &last);
+	if (rc)
+		return rc;
+	first = first == NONE || first == 0 ? 0 : first - 1;
+	last = last == NONE ? 0 : last + 1;
+	for (i = first; i <= last && i < sp->h.nranges; i++) {
+		rc = insert(map, sp, i);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int need_range(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp,
+		const struct ndx_pm_rec *rec)
+{
+	return need_span(map, sp, rec->mfn, rec->mfn + rec->nframes);
+}
+
+/* domid's range with the highest key at or below gfn that is not in yet */
+static int need_dom_floor(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp,
+		uint32_t domid, uint64_t gfn)
+{
+	struct ndx_pm_rec rec;
+	uint64_t j, i;
+	int rc;
+
+	rc = dom_rank(sp, domid, gfn, 1, &j);
+	while (!rc && j-- > 0) {
+		rc = get_owned(sp, j, &i, &rec);
+		if (rc || rec.domid != domid)
+			break;
+		if (!bit(sp->in, i))
+			return need_range(map, sp, &rec);
+	}
+	return rc;
+}
+
+static int need_domain(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint32_t domid)
+{
+	uint64_t j, i, *spans = NULL;
+	struct ndx_pm_rec rec;
+	size_t n = 0, k;
+	int rc;
+
+	rc = dom_rank(sp, domid, 0, 0, &j);
+	for (; !rc && j < sp->h.nowned; j++) {
+		rc = get_owned(sp, j, &i, &rec);
+		if (rc || rec.domid != domid)
+			break;
+		if (!bit(sp->in, i))
+			rc = need_range(map, sp, &rec);
+	}
+	/* and the neighbours of every range of it in the trees, loaded or changed */
+	if (!rc)
+		rc = ndx_pm_domain_spans(map, domid, &spans, &n);
+	if (rc == -ENOMEM)
+		snprintf(sp->why, sizeof(sp->why), "out of memory");
+	for (k = 0; !rc && k < n; k++)
+		rc = need_span(map, sp, spans[2 * k], spans[2 * k + 1]);
+	free(spans);
+	return rc;
+}
+
+/* entry j of first-fit level k (k < 0: range j itself, 0 unless free) */
+static int ff_value(struct ndx_sparse *sp, int k, uint64_t j, uint64_t *v)
+{
+	struct ndx_pm_rec rec;
+	const uint8_t *p;
+	int rc;
+
+	if (k < 0) {
+		rc = get_range(sp, j, &rec);
+		*v = !rc && rec.domid == NDCTL_XEN_PAGEMAP_NO_DOMAIN && !rec.broken ?
+			rec.nframes : 0;
+		return rc;
+	}
+	p = body(sp, sp->ff_at[k] + j * 8, 8);
+	if (!p)
+		return -EBADMSG;
+	*v = get64(p);
+	return 0;
+}
+
+/* the first entry of level k at or after from that is n or more: *found, or its length */
+static int ff_search(struct ndx_sparse *sp, int k, uint64_t from, uint64_t n, uint64_t *found)
+{
+	uint64_t len = k < 0 ? sp->h.nranges : sp->ff_len[k], end, j, v, up;
+	int rc;
+
+	*found = len;
+	while (from < len) {
+		end = (from / PM_FANOUT + 1) * PM_FANOUT;
+		if (end > len)
+			end = len;
+		for (j = from; j < end; j++) {
+			rc = ff_value(sp, k, j, &v);
+			if (rc)
+				return rc;
+			if (v >= n) {
+				*found = j;
+				return 0;
+			}
+		}
+		if (end == len || k + 1 >= (int)sp->nlevels)
+			return 0;
+		rc = ff_search(sp, k + 1, end / PM_FANOUT, n, &up);
+		if (rc || up >= sp->ff_len[k + 1])
+			return rc;
+		from = up * PM_FANOUT;
+	}
+	return 0;
+}
+
+/* first fit: the checkpoint's lowest fitting free range not in yet, if below the part's */
+static int need_first_fit(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint64_t n)
+{
+	struct ndx_pm_rec rec;
+	uint64_t from = 0, i, mine;
+	int rc, have = ndx_pm_first_fit(map, n, &mine) == 0;
+
+	for (;;) {
+		rc = ff_search(sp, -1, from, n, &i);
+		if (rc)
+			return rc;
+		if (i >= sp->h.nranges) {
+			if (!have)
+				return 0;
+			goto found;
+		}
+		if (!bit(sp->in, i))
+			break;
+		from = i + 1;
+	}
+	rc = get_range(sp, i, &rec);
+	if (rc)
+		return rc;
+	if (!have || rec.mfn < mine)
+		mine = rec.mfn;
+found:
+	/* the span it takes and its neighbours, wherever it was found */
+	return need_span(map, sp, mine, mine + n);
+}
+
+/* the longest free range of the whole map: for the message of a first fit that failed */
+static int longest_free(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint64_t *max)
+{
+	struct ndx_pm_rec rec;
+	uint64_t i;
+	int rc;
+
+	*max = ndx_pm_longest_free(map);
+	for (i = 0; i < sp->h.nranges; i++) {
+		if (bit(sp->in, i))
+			continue;
+		rc = get_range(sp, i, &rec);
+		if (rc)
+			return rc;
+		if (rec.domid == NDCTL_XEN_PAGEMAP_NO_DOMAIN && !rec.broken && rec.nframes > *max)
+			*max = rec.nframes;
+	}
+	return 0;
+}
+
+/* what op needs in the trees; -EBADMSG with sp->why on a damaged checkpoint */
+static int prepare(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp,
+		const struct ndx_pm_op *op)
+{
+	uint64_t e = op->mfn + op->nframes;
+	int spans = op->nframes && e > op->mfn;
+	int gfns = op->nframes && op->gfn + op->nframes > op->gfn;
+	int rc = 0;
+
+	switch (op->type) {
+	case NDX_OP_ADD_AREA:
+		break;
+	case NDX_OP_ASSIGN:
+		if (gfns)
+			rc = need_dom_floor(map, sp, op->domid, op->gfn + op->nframes - 1);
+		if (!rc && spans)
+			rc = need_span(map, sp, op->mfn, e);
+		break;
+	case NDX_OP_ASSIGN_ANY:
+		if (gfns)
+			rc = need_dom_floor(map, sp, op->domid, op->gfn + op->nframes - 1);
+		if (!rc && op->nframes)
+			rc = need_first_fit(map, sp, op->nframes);
+		break;
+	case NDX_OP_RELEASE_DOMAIN:
+		rc = need_domain(map, sp, op->domid);
+		break;
+	case NDX_OP_RELEASE:
+	case NDX_OP_MARK_BROKEN:
+	case NDX_OP_CLEAR_BROKEN:
+		if (spans)
+			rc = need_span(map, sp, op->mfn, e);
+		break;
+	}
+	return rc;
+}
+
+int ndx_sparse_apply(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp,
+		struct ndx_pm_op *op)
+{
+	uint64_t max;
+	int rc = prepare(map, sp, op);
+
+	if (rc == -EBADMSG)
+		return ndx_pm_fail(map, rc, "%s: damaged: %s", sp->path, sp->why);
+	if (rc)
+		return ndx_pm_fail(map, rc, "%s: %s", sp->path, sp->why);
+	rc = ndx_pm_apply(map, op);
+	if (rc == -ENOSPC && op->type == NDX_OP_ASSIGN_ANY) {
+		/* the part's longest run is not the map's */
+		if (longest_free(map, sp, &max))
+			return ndx_pm_fail(map, -EBADMSG, "%s: damaged: %s", sp->path, sp->why);
+		return ndx_pm_fail(map, rc, "no free run of %#llx frames (the longest is %#llx)",
+				(unsigned long long)op->nframes, (unsigned long long)max);
+	}
+	return rc;
+}
+
+int ndx_sparse_open(struct ndctl_xen_pagemap *map, const char *path, int fd,
+		const struct ndx_pm_header *h, struct ndx_sparse **out)
+{
+	uint64_t lens[PM_FF_LEVELS], ff, at, *areas = NULL, i;
+	struct ndx_sparse *sp = calloc(1, sizeof(*sp));
+	unsigned int k;
+	int rc = -ENOMEM;
+
+	if (!sp)
+		return ndx_pm_fail(map, -ENOMEM, "out of memory");
+	sp->path = path;
+	sp->h = *h;
+	sp->size = h->ckpt_end;
+	sp->nlevels = ff_levels(h->nranges, lens, &ff);
+	for (at = h->nranges * PM_RANGE + h->nowned * PM_DOM, k = 0; k < sp->nlevels; k++) {
+		sp->ff_at[k] = at;
+		sp->ff_len[k] = lens[k];
+		at += lens[k] * 8;
+	}
+	sp->base = mmap(NULL, sp->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (sp->base == MAP_FAILED) {
+		rc = ndx_pm_fail(map, -errno, "%s: cannot map it: %s", path, strerror(errno));
+		sp->base = NULL;
+		goto err;
+	}
+	/* sparse: pages of them are touched only where ranges are read */
+	sp->checked = calloc(h->nchunks / 8 + 1, 1);
+	sp->in = calloc(h->nranges / 8 + 1, 1);
+	areas = calloc(h->nareas ? 2 * h->nareas : 1, sizeof(*areas));
+	if (!sp->checked || !sp->in || !areas) {
+		ndx_pm_fail(map, rc, "out of memory");
+		goto err;
+	}
+	for (i = 0; i < h->nareas; i++) {
+		areas[2 * i] = get64(sp->base + h->areas_at + i * PM_AREA);
+		areas[2 * i + 1] = get64(sp->base + h->areas_at + i * PM_AREA + 8);
+	}
+	rc = ndx_pm_sparse_begin(map, areas, h->nareas, h->frames, h->ranges, sp->why,
+			sizeof(sp->why));
+	if (rc) {
+		ndx_pm_fail(map, rc, "%s: damaged: %s", path, sp->why);
+		goto err;
+	}
+	free(areas);
+	*out = sp;
+	return 0;
+err:
+	free(areas);
+	ndx_sparse_free(sp);
+	return rc;
+}
+
+void ndx_sparse_free(struct ndx_sparse *sp)
+{
+	if (!sp)
+		return;
+	if (sp->base)
+		munmap(sp->base, sp->size);
+	free(sp->checked);
+	free(sp->in);
+	free(sp);
+}
