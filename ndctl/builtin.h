@@ -25,6 +25,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_recover(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx);
+int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 
 /* JSON values: numbers stay numbers unless human (sizes "64 MiB", offsets "0x...") */
 struct json_object *json_u64(uint64_t v);

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 		"finish what a power cut interrupted (run at boot)" },
 	{ "map", cmd_map,
 		"the page map: which data-area frames are free, whose, or broken" },
+	{ "apply", cmd_apply, "converge the namespaces on a desired state (JSON)" },
 };
 
 static __attribute__((format(printf, 6, 0))) void log_stderr(

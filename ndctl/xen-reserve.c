@@ -27,6 +27,7 @@
 #include "builtin.h"
 #include "util/size.h"
 #include "layout-opts.h"
+#include "apply.h"
 
 /* ---- create-namespace ---- */
 
@@ -280,8 +281,10 @@ static int lib_exit(int rc)
 	}
 }
 
+/* out NULL: the namespace's JSON is printed */
 static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
-		struct ndctl_namespace *ndns, const struct create_params *p, int fresh)
+		struct ndctl_namespace *ndns, const struct create_params *p, int fresh,
+		struct json_object **out)
 {
 	struct create_params p2;
 	const char *cmd = "create-namespace";
@@ -330,12 +333,42 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 		goto out;
 	}
 	j = namespace_json(ndns, l);
+	if (out) {
+		*out = j;
+		goto out;
+	}
 	printf("%s\n", json_object_to_json_string_ext(j,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 out:
 	ndctl_xen_layout_unref(l);
 	return rc;
+}
+
+int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
+		struct ndctl_region *region, struct ndctl_namespace *ndns,
+		const struct create_request *req, struct json_object **out)
+{
+	struct create_params p = { .ctx = ctx, .uuid = req->uuid, .name = req->name,
+		.force = req->force, .autolabel = -1, .autorecover = -1, .o = *req->o };
+	struct ndctl_xen_layout *l;
+	uint64_t align = 2 << 20;
+	char why[512] = "";
+	int refused = 0, fresh = !ndns;
+
+	if (fresh) {
+		if (ndctl_xen_layout_new(ctx, &l) < 0)
+			return EXIT_FAILED;
+		if (apply_layout_opts(req->cmd, &p.o, l) == 0 && ndctl_xen_layout_get_align(l))
+			align = ndctl_xen_layout_get_align(l);
+		ndctl_xen_layout_unref(l);
+		ndns = new_namespace(region, &p, req->size, align, why, sizeof(why), &refused);
+		if (!ndns) {
+			cmd_error(req->cmd, "%s", why);
+			return EXIT_REFUSED;
+		}
+	}
+	return provision_one(ctx, nctx, ndns, &p, fresh, out);
 }
 
 /*
@@ -625,11 +658,11 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 			p.reconfig = recreated;
 			p.bus = p.region = NULL;
 			ndns = find_namespace(nctx, &p);
-			rc = ndns ? provision_one(ctx, nctx, ndns, &p, 0) : EXIT_FAILED;
+			rc = ndns ? provision_one(ctx, nctx, ndns, &p, 0, NULL) : EXIT_FAILED;
 			if (!ndns)
 				cmd_error(cmd, "%s: ndctl re-created it but it is not there", recreated);
 		} else {
-			rc = provision_one(ctx, nctx, ndns, &p, 0);
+			rc = provision_one(ctx, nctx, ndns, &p, 0, NULL);
 		}
 		goto out;
 	}
@@ -658,7 +691,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				}
 				if (!ndns)
 					break;
-				rc = provision_one(ctx, nctx, ndns, &p, 1);
+				rc = provision_one(ctx, nctx, ndns, &p, 1, NULL);
 				if (rc)
 					goto out;
 				created++;

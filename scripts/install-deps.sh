@@ -9,6 +9,7 @@ PKGS=(
 	libndctl-dev libdaxctl-dev libjson-c-dev uuid-dev libkmod-dev libblkid-dev
 	ndctl daxctl jq xxd asciidoctor groff-base valgrind strace
 	qemu-system-x86 busybox-static kmod cpio xz-utils git e2fsprogs util-linux
+	python3 ansible-core
 )
 
 missing=()

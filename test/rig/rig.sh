@@ -93,7 +93,7 @@ build=$(cd "$build" && pwd)
 # xen-reserve and the power cuts make the tool fail on purpose
 # (NDCTL_XEN_FAULT), which only a test build has
 for t in "${tests[@]}"; do
-	case $t in xen-reserve|powercut)
+	case $t in xen-reserve|powercut|apply)
 		grep -qa NDCTL_XEN_FAULT "$build"/lib/libndctl-xen.so.1 2>/dev/null ||
 			die "guest test $t needs fault injection: configure $build with -Dtest-hooks=true (meson setup $build -Dtest-hooks=true, or --reconfigure)" ;;
 	esac
@@ -213,6 +213,10 @@ build_initramfs() {
 		[ -e "$f" ] && cp -a "$f" "$root/usr/lib/"
 	done
 	cc -static -O2 -o "$root/usr/bin/rigfill" "$RIG_DIR/rigfill.c"
+	# what a test adds to the initramfs: guest/TEST.initramfs, sourced here
+	for t in "${tests[@]}"; do
+		[ ! -f "$RIG_DIR/guest/$t.initramfs" ] || . "$RIG_DIR/guest/$t.initramfs"
+	done
 	# modules, dependencies first, decompressed (busybox insmod takes plain .ko)
 	: > "$root/rig/modules.list"
 	for m in "${MODULES[@]}"; do

@@ -15,6 +15,10 @@
 #                        against ndctl itself; backing-file checksums before and after each)
 #   9. powercut          power cuts during create-namespace, one boot per
 #                        cut (test/rig/powercut.sh, its CI schedule: 11 cuts)
+#  10. apply             ndctl-xen apply from empty, again, a refused then
+#                        forced change, the Ansible module (check, changed,
+#                        unchanged), ending in a power cut mid-apply
+#  11. apply-cut         the same backing files: the next apply finishes
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]
 #
@@ -28,7 +32,7 @@ err() { echo "suite: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut
+STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut
 usage() { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]" >&2; echo "steps: $STEPS" >&2; exit 2; }
 kernel= build=build work= only=$STEPS
 while [ $# -gt 0 ]; do
@@ -71,6 +75,10 @@ reboot_step xen-reserve-reboot xen-reserve --work "$work/xen" --reuse-work accep
 step xen-list --work "$work/list" xen-list
 reboot_step xen-list-reboot xen-list --work "$work/list" --reuse-work xen-list-reboot
 step bad-input --work "$work/bad-input" bad-input
+# ndctl-xen apply and the Ansible module (test/rig/guest/apply.sh): the
+# first boot ends in a power cut, the second finishes the job
+step apply --work "$work/apply" apply
+reboot_step apply-cut apply --work "$work/apply" --reuse-work apply
 if wanted powercut; then
 	t0=$SECONDS r=0
 	bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?

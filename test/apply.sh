@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# ndctl-xen apply without a kernel: a malformed desired state is refused
+# before any device is looked at (exit 2, one line naming the entry, the
+# key and the rule, nothing on stdout, no intent record written), and the
+# plan and exit codes on a host without NVDIMMs (the rig runs the rest:
+# test/rig/guest/apply.sh).
+. "$(dirname "$0")/common"
+
+STATE=$TMP/state
+mkdir "$STATE"
+export NDCTL_XEN_STATE_DIR=$STATE
+SPEC=$TMP/spec.json
+EXPECT_FILES=("$SPEC")
+EXPECT_NO_STDOUT=1
+printf '%-44s %-4s %s\n' CASE EXIT ERROR
+
+bad() {
+	local name=$1 pattern=$2 text=$3
+	printf '%s' "$text" > "$SPEC"
+	expect "$name" 2 "$pattern" "$NDX" apply ${DRY:+--dry-run} "$SPEC"
+}
+ns() { printf '{"namespaces":[%s]}' "$1"; }
+
+DRY=1 bad "malformed: cut short (--dry-run)" "not JSON: the text ends inside a value" '{"namespaces":[{"name":"a"'
+DRY=1 bad "duplicate names (--dry-run)" 'namespaces\[0\] and \[1\]: the same name "a"' '{"namespaces":[{"name":"a","size":"64M"},{"name":"a","size":"64M"}]}'
+DRY=1 bad "impossible size (--dry-run)" 'cannot hold this layout' '{"namespaces":[{"name":"a","size":"64M","reserve":"1G"}]}'
+bad "malformed: cut short" "not JSON: the text ends inside a value" '{"namespaces":[{"name":"a"'
+bad "malformed: not JSON" "not JSON: .* at byte" '{namespaces: []}'
+bad "malformed: text after the value" "not JSON: text after the value at byte 18" '{"namespaces":[]} x'
+bad "not an object" "is an object" '[]'
+bad "unknown top-level key" 'unknown key "namespace" at the top' '{"namespace":[]}'
+bad "namespaces not an array" '"namespaces" must be an array' '{"namespaces":{}}'
+bad "entry not an object" 'namespaces\[0\]: an entry is an object, not "a"' "$(ns '"a"')"
+bad "unknown key" 'namespaces\[1\]: unknown key "reserv"' "$(ns '{"name":"a","size":"64M"},{"name":"b","size":"64M","reserv":"4M"}')"
+bad "no identity" 'namespaces\[0\]: say which namespace' "$(ns '{"size":"64M"}')"
+bad "no size" 'namespaces\[0\]: no size' "$(ns '{"name":"a"}')"
+bad "size not a size" 'namespaces\[0\]: --size=64Q is not a size' "$(ns '{"name":"a","size":"64Q"}')"
+bad "size 0" 'namespaces\[0\].size 0' "$(ns '{"name":"a","size":0}')"
+bad "size negative" 'namespaces\[0\].size: -64 is not a string or a non-negative integer' "$(ns '{"name":"a","size":-64}')"
+bad "size not a number" 'namespaces\[0\].size: 6.4 is not' "$(ns '{"name":"a","size":6.4}')"
+bad "size overflows" 'does not fit in 64 bits' "$(ns '{"name":"a","size":"99999999999T"}')"
+bad "impossible: reserve > size" 'namespaces\[0\]: size 64M cannot hold this layout: no-data-page' "$(ns '{"name":"a","size":"64M","reserve":"1G"}')"
+bad "impossible: per-page > size" 'cannot hold this layout' "$(ns '{"name":"a","size":"16M","reserve_per_page":4096}')"
+bad "impossible: tiny size" 'cannot hold this layout: namespace-size' "$(ns '{"name":"a","size":"4K"}')"
+bad "both reserve kinds" 'give one, not both' "$(ns '{"name":"a","size":"rest","reserve":"4M","reserve_per_page":40}')"
+bad "bad mode" 'namespaces\[0\]: --mode=sector: must be fsdax or devdax' "$(ns '{"name":"a","size":"64M","mode":"sector"}')"
+bad "bad map" '--map=disk: must be dev or mem' "$(ns '{"name":"a","size":"64M","map":"disk"}')"
+bad "align 0" 'align-supported' "$(ns '{"name":"a","size":"64M","align":0}')"
+bad "bad per-page" '--reserve-per-page=forty is not' "$(ns '{"name":"a","size":"64M","reserve_per_page":"forty"}')"
+bad "bad uuid" 'namespaces\[0\].uuid "1234" is not a uuid' "$(ns '{"uuid":"1234","size":"64M"}')"
+bad "pending name" 'marks an unfinished namespace' "$(ns '{"name":"ndctl-xen:pending","size":"64M"}')"
+bad "name too long" 'a label name has 1 to 63 bytes' "$(ns "{\"name\":\"$(printf 'n%.0s' {1..64})\",\"size\":\"64M\"}")"
+bad "duplicate names" 'namespaces\[0\] and \[2\]: the same name "a"' "$(ns '{"name":"a","size":"64M"},{"name":"b","size":"64M"},{"name":"a","size":"32M"}')"
+bad "duplicate uuids (any case)" 'the same uuid' "$(ns '{"uuid":"0f0e0d0c-0b0a-0908-0706-050403020100","size":"64M"},{"uuid":"0F0E0D0C-0B0A-0908-0706-050403020100","size":"64M"}')"
+bad "one region twice" "both mean region region1's only namespace" "$(ns '{"region":"region1","size":"rest"},{"region":"region1","size":"rest"}')"
+printf 'x' > "$SPEC"
+expect "no FILE" 2 "no FILE" "$NDX" apply
+expect "two FILEs" 2 "one FILE, not more" "$NDX" apply "$SPEC" "$SPEC"
+expect "missing FILE" 2 "No such file" "$NDX" apply "$TMP/none.json"
+expect "unknown option" 2 "unknown option '--dryrun'" "$NDX" apply --dryrun "$SPEC"
+printf '{"namespaces":[]}\0' > "$SPEC"
+expect "NUL byte" 2 "holds a NUL byte" "$NDX" apply "$SPEC"
+check "no intent record was written" test -z "$(ls -A "$STATE")"
+
+# The plan on this host (no NVDIMM regions, unless the machine has some)
+if [ -d /sys/bus/nd/devices ] && ls /sys/bus/nd/devices | grep -q '^region'; then
+	echo "apply: this host has NVDIMM regions: the plan cases run in the rig only"
+else
+	ns '' > "$SPEC"
+	rc=0; "$NDX" apply "$SPEC" > "$TMP/out" 2> "$TMP/err" || rc=$?
+	check "empty desired state: exit 4 (nothing to do)" test "$rc" = 4
+	check "empty desired state: changed false" test "$(jq .changed "$TMP/out")" = false
+	ns '{"name":"a","size":"64M","map":"mem","reserve_per_page":40},{"region":"region7","size":"rest"}' > "$SPEC"
+	rc=0; "$NDX" apply --dry-run "$SPEC" > "$TMP/out" 2> "$TMP/err" || rc=$?
+	check "dry run, nowhere to create: exit 1" test "$rc" = 1
+	check "dry run: both refused, naming the region" test "$(jq -c '[.namespaces[] | .result, .reason]' "$TMP/out")" = \
+		'["refused","no writable pmem region with room for it","refused","no writable pmem region region7 with room for it"]'
+	check "dry run: changed false, two planned" test "$(jq -c '[.dry_run, .changed]' "$TMP/out")" = '[true,false]'
+	check "dry run: one error line per refusal" test "$(wc -l < "$TMP/err")" = 2
+fi
+check "still no intent record" test -z "$(ls -A "$STATE")"
+finish
