@@ -244,6 +244,44 @@ static int sysfs_blk_size(const struct stat *st, uint64_t *size)
 	return 0;
 }
 
+int preview_namespace(struct ndctl_xen_ctx *ctx, const char *cmd,
+		const struct layout_opts *o, struct ndctl_namespace *ndns, uint64_t size,
+		const unsigned char *uuid)
+{
+	unsigned char parent[16] = { 0 };
+	struct ndctl_xen_layout *l;
+	uint8_t buf[INFOBLOCK_SPAN];
+	int rc;
+
+	if (ndctl_xen_layout_new(ctx, &l) < 0)
+		return EXIT_FAILED;
+	rc = apply_layout_opts(cmd, o, l);
+	if (rc)
+		goto out;
+	/* sysfs only: the namespace's size, start and uuid */
+	if (ndns) {
+		size = ndctl_namespace_get_size(ndns);
+		ndctl_xen_layout_set_phys_start(l, ndctl_namespace_get_resource(ndns));
+		ndctl_namespace_get_uuid(ndns, parent);
+	} else if (uuid) {
+		memcpy(parent, uuid, sizeof(parent));
+	}
+	ndctl_xen_layout_set_size(l, size);
+	rc = compute_or_explain(cmd, l);
+	if (rc)
+		goto out;
+	if (ndctl_xen_layout_encode(l, NULL, parent, buf, sizeof(buf)) < 0) {
+		cmd_error(cmd, "internal error: cannot encode the layout");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	rc = preview_block(ctx, cmd, l, buf, ndns ? ndctl_namespace_get_devname(ndns) :
+			NULL, "(new namespace)", preview_page_info(0, o));
+out:
+	ndctl_xen_layout_unref(l);
+	return rc;
+}
+
 struct ns_write {
 	struct ndctl_xen_ctx *ctx;
 	const struct layout_opts *o;
@@ -256,8 +294,6 @@ static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
 	const char *cmd = "write-infoblock", *devname = ndctl_namespace_get_devname(ndns);
 	struct ns_write *w = arg;
 	struct ndctl_xen_layout *l = NULL;
-	unsigned char parent[16];
-	uint8_t buf[INFOBLOCK_SPAN];
 	char why[2048];
 	int rc;
 
@@ -270,6 +306,10 @@ static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
 		w->rc = EXIT_REFUSED;
 		return 0;
 	}
+	if (w->dry_run) {
+		rc = preview_namespace(w->ctx, cmd, w->o, ndns, 0, NULL);
+		goto out;
+	}
 	if (ndctl_xen_layout_new(w->ctx, &l) < 0) {
 		w->rc = EXIT_FAILED;
 		return 0;
@@ -277,21 +317,6 @@ static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
 	rc = apply_layout_opts(cmd, w->o, l);
 	if (rc)
 		goto out;
-	if (w->dry_run) {
-		/* sysfs only: the namespace's size, start and uuid */
-		ndctl_xen_layout_set_size(l, ndctl_namespace_get_size(ndns));
-		ndctl_xen_layout_set_phys_start(l, ndctl_namespace_get_resource(ndns));
-		rc = compute_or_explain(cmd, l);
-		if (rc)
-			goto out;
-		ndctl_namespace_get_uuid(ndns, parent);
-		if (ndctl_xen_layout_encode(l, NULL, parent, buf, sizeof(buf)) < 0) {
-			rc = EXIT_FAILED;
-			goto out;
-		}
-		rc = preview_block(w->ctx, cmd, l, buf, devname, NULL, w->page_info);
-		goto out;
-	}
 	rc = ndctl_xen_namespace_provision(w->ctx, ndns, l,
 			w->force ? NDCTL_XEN_PROVISION_FORCE : 0, why, sizeof(why));
 	if (rc) {

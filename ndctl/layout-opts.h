@@ -106,5 +106,14 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
  */
 int preview_block(struct ndctl_xen_ctx *ctx, const char *cmd, struct ndctl_xen_layout *l,
 		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info);
+/*
+ * --dry-run on a namespace (ndns: its size, start and uuid from sysfs) or
+ * a namespace not created yet (size bytes, parent uuid or zeros, start
+ * unknown: frames counted from 0): preview_block of the block o gives it.
+ */
+struct ndctl_namespace;
+int preview_namespace(struct ndctl_xen_ctx *ctx, const char *cmd,
+		const struct layout_opts *o, struct ndctl_namespace *ndns, uint64_t size,
+		const unsigned char *uuid);
 
 #endif
