@@ -917,3 +917,49 @@ out:
 	ndctl_xen_unlock(ctx);
 	return rc;
 }
+
+NDX_EXPORT int ndctl_xen_namespace_read_head(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, uint8_t *buf, char *why, size_t why_len)
+{
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	uint64_t res = ndctl_namespace_get_resource(ndns);
+	struct ndx_pfn_info info;
+	unsigned char parent[16];
+	uint8_t *head = NULL;
+	char path[64];
+	int rc, left;
+
+	say(why, why_len, "%s", "");
+	/* ndctl's namespace_rw_infoblock() refuses an active namespace too */
+	if (ndctl_namespace_is_active(ndns)) {
+		say(why, why_len, "%s is active: its info block is behind the kernel's "
+				"device; disable it first", devname);
+		return -EBUSY;
+	}
+	rc = ndctl_xen_lock(ctx, 60);
+	if (rc) {
+		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
+		return rc;
+	}
+	rc = read_idle_raw(ndns, &head, path, sizeof(path), why, why_len);
+	if (!head)
+		goto out;
+	if (!rc) {
+		memcpy(buf, head, SPAN);
+		ndctl_namespace_get_uuid(ndns, parent);
+		if (ndx_pfn_sb_decode(head + NDX_SB_OFFSET, &info) == NDX_SB_OK &&
+				ndx_store_put(head + NDX_SB_OFFSET, parent, res))
+			info(ctx, "%s: cannot keep its block in %s/blocks\n", devname,
+					ndx_intent_dir());
+	}
+	/* disabled it was, and disabled (not raw) it stays: no probe */
+	left = leave(ndns, 0);
+	if (left && !rc) {
+		say(why, why_len, "cannot disable %s again: %s", devname, strerror(-left));
+		rc = left;
+	}
+out:
+	free(head);
+	ndctl_xen_unlock(ctx);
+	return rc;
+}

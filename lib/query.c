@@ -17,7 +17,12 @@
 #include "private.h"
 #include "store.h"
 
-/* Xen x86-64: sizeof(struct page_info) and one M2P entry (check_mgmt_size()) */
+/*
+ * Xen x86-64 (xen/arch/x86/include/asm/mm.h): sizeof(struct page_info) is
+ * 32 bytes (its list links and owner are 32-bit pdx values), 48 with
+ * CONFIG_BIGMEM (they become list_head and unsigned long); one M2P entry
+ * is an 8-byte unsigned long.  check_mgmt_size() counts both per frame.
+ */
 #define XEN_PAGE_INFO_SIZE 32u
 #define XEN_M2P_ENTRY_SIZE 8u
 
@@ -355,15 +360,23 @@ NDX_EXPORT int ndctl_xen_layout_get_xen_data(struct ndctl_xen_layout *l,
 	return 0;
 }
 
-NDX_EXPORT int ndctl_xen_layout_xen_mgmt_fits(struct ndctl_xen_layout *l,
-		uint64_t *required_mfns)
+NDX_EXPORT int ndctl_xen_layout_xen_mgmt_fits_page_info(struct ndctl_xen_layout *l,
+		uint32_t page_info_size, uint64_t *required_mfns)
 {
 	uint64_t n = l->out.data_size >> 12, need;
 
+	if (!page_info_size)
+		return -EINVAL;
 	/* Xen's check_mgmt_size(): page_info and M2P entries for N data frames */
-	need = ((XEN_PAGE_INFO_SIZE * (unsigned __int128)n) >> 12) +
+	need = ((page_info_size * (unsigned __int128)n) >> 12) +
 		((XEN_M2P_ENTRY_SIZE * (unsigned __int128)n) >> 12);
 	if (required_mfns)
 		*required_mfns = need;
 	return (l->out.reserve_size >> 12) >= need;
+}
+
+NDX_EXPORT int ndctl_xen_layout_xen_mgmt_fits(struct ndctl_xen_layout *l,
+		uint64_t *required_mfns)
+{
+	return ndctl_xen_layout_xen_mgmt_fits_page_info(l, XEN_PAGE_INFO_SIZE, required_mfns);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 #include <json-c/json.h>
@@ -170,21 +171,196 @@ static const char *file_type(mode_t m)
 static void write_usage(FILE *f)
 {
 	fprintf(f,
-"usage: ndctl-xen write-infoblock (-o FILE | -c) [-s SIZE] [OPTIONS]\n\n"
-"Write the first 8 KiB of a namespace image: 4 KiB of zeros, then a pfn\n"
-"(fsdax) or dax (devdax) info block whose dataoff leaves a reserved area,\n"
-"recorded in the block.\n\n"
+"usage: ndctl-xen write-infoblock (NAMESPACE... | -o FILE | -c) [-s SIZE] [OPTIONS]\n\n"
+"Write the first 8 KiB of a namespace (disabled; the kernel then probes it, as\n"
+"create-namespace does) or of an image: 4 KiB of zeros, then a pfn (fsdax) or\n"
+"dax (devdax) info block whose dataoff leaves a reserved area, recorded in\n"
+"the block.\n\n"
 "  -o, --output=FILE        write to FILE at offset 0 (image file or block device)\n"
 "  -c, --stdout             write the 8 KiB to standard output (needs --size)\n"
+"  -b, --bus=BUS            limit NAMESPACE to a bus (name or provider)\n"
+"  -r, --region=REGION      limit NAMESPACE to a region (regionX or X)\n"
 LAYOUT_HELP
+"  -O, --offset=OFFSET      physical start of FILE's namespace (2 MiB aligned;\n"
+"                           default 0)\n"
 "  -u, --uuid=UUID          uuid of the info block (default: generated)\n"
 "  -p, --parent-uuid=UUID   uuid of the namespace (default: all zero, label-less)\n"
-"  -f, --force              overwrite data in FILE that is not an info block,\n"
-"                           replace a valid block's layout, or write a --size\n"
-"                           that is not FILE's\n"
+"  -f, --force              overwrite data that is not an info block, replace a\n"
+"                           valid block's layout, or write a --size that is not\n"
+"                           FILE's\n"
+"      --dry-run            print what would be written, as read-infoblock shows\n"
+"                           it, with Xen's check; write nothing\n"
+"      --xen[=PRESET]       the Xen check's page_info: xen (32 B, default) or\n"
+"                           xen-bigmem (48 B)\n"
+"  -v, --verbose            library messages on stderr\n"
 "  -h, --help               this text\n\n"
-"Exit status: 0 written, 1 refused by a rule (nothing written), 2 usage or a\n"
-"malformed value, 3 failed while writing (an I/O error).\n");
+"Exit status: 0 written (or previewed), 1 refused by a rule (nothing written),\n"
+"2 usage or a malformed value, 3 failed while writing (an I/O error).\n");
+}
+
+/* The page_info size of the preview's Xen check: --xen, else a preset's, else 32 */
+static uint32_t preview_page_info(uint32_t xen, const struct layout_opts *o)
+{
+	uint32_t p = per_page_preset(o->reserve_per_page);
+
+	return xen ? xen : p ? p : NDCTL_XEN_XEN_PAGE_INFO_SIZE;
+}
+
+int preview_block(struct ndctl_xen_ctx *ctx, const char *cmd, struct ndctl_xen_layout *l,
+		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info)
+{
+	struct show_opts so = {
+		.cmd = cmd, .dev = dev, .path = path,
+		.size = ndctl_xen_layout_get_size(l),
+		.phys_start = ndctl_xen_layout_get_phys_start(l),
+		.xen_page_info = page_info,
+	};
+
+	fprintf(stderr, "ndctl-xen %s: dry run: nothing written to %s\n", cmd, dev ? dev : path);
+	warn_rounding(cmd, l);
+	return show_infoblock(stdout, ctx, buf, &so);
+}
+
+/*
+ * A block device's size from sysfs, without opening it (--dry-run does
+ * not touch the device).
+ */
+static int sysfs_blk_size(const struct stat *st, uint64_t *size)
+{
+	char p[96], line[32];
+	FILE *f;
+	int ok;
+
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/size", major(st->st_rdev),
+			minor(st->st_rdev));
+	f = fopen(p, "r");
+	if (!f)
+		return -errno;
+	ok = fgets(line, sizeof(line), f) && util_parse_u64(strtok(line, "\n"), size) == 0;
+	fclose(f);
+	if (!ok || *size > UINT64_MAX / 512)
+		return -EINVAL;
+	*size *= 512;
+	return 0;
+}
+
+int preview_namespace(struct ndctl_xen_ctx *ctx, const char *cmd,
+		const struct layout_opts *o, struct ndctl_namespace *ndns, uint64_t size,
+		const unsigned char *uuid)
+{
+	unsigned char parent[16] = { 0 };
+	struct ndctl_xen_layout *l;
+	uint8_t buf[INFOBLOCK_SPAN];
+	int rc;
+
+	if (ndctl_xen_layout_new(ctx, &l) < 0)
+		return EXIT_FAILED;
+	rc = apply_layout_opts(cmd, o, l);
+	if (rc)
+		goto out;
+	/* sysfs only: the namespace's size, start and uuid */
+	if (ndns) {
+		size = ndctl_namespace_get_size(ndns);
+		ndctl_xen_layout_set_phys_start(l, ndctl_namespace_get_resource(ndns));
+		ndctl_namespace_get_uuid(ndns, parent);
+	} else if (uuid) {
+		memcpy(parent, uuid, sizeof(parent));
+	}
+	ndctl_xen_layout_set_size(l, size);
+	rc = compute_or_explain(cmd, l);
+	if (rc)
+		goto out;
+	if (ndctl_xen_layout_encode(l, NULL, parent, buf, sizeof(buf)) < 0) {
+		cmd_error(cmd, "internal error: cannot encode the layout");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	rc = preview_block(ctx, cmd, l, buf, ndns ? ndctl_namespace_get_devname(ndns) :
+			NULL, "(new namespace)", preview_page_info(0, o));
+out:
+	ndctl_xen_layout_unref(l);
+	return rc;
+}
+
+struct ns_write {
+	struct ndctl_xen_ctx *ctx;
+	const struct layout_opts *o;
+	int force, dry_run, found, rc;
+	uint32_t page_info;
+};
+
+static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
+{
+	const char *cmd = "write-infoblock", *devname = ndctl_namespace_get_devname(ndns);
+	struct ns_write *w = arg;
+	struct ndctl_xen_layout *l = NULL;
+	char why[2048];
+	int rc;
+
+	w->found++;
+	/* ndctl's namespace_rw_infoblock() refuses an active namespace */
+	if (ndctl_namespace_is_active(ndns)) {
+		cmd_error(cmd, "%s is active: disable it first (ndctl-xen disable-namespace %s), "
+				"or reconfigure it with create-namespace -e %s -f", devname,
+				devname, devname);
+		w->rc = EXIT_REFUSED;
+		return 0;
+	}
+	if (w->dry_run) {
+		rc = preview_namespace(w->ctx, cmd, w->o, ndns, 0, NULL);
+		goto out;
+	}
+	if (ndctl_xen_layout_new(w->ctx, &l) < 0) {
+		w->rc = EXIT_FAILED;
+		return 0;
+	}
+	rc = apply_layout_opts(cmd, w->o, l);
+	if (rc)
+		goto out;
+	rc = ndctl_xen_namespace_provision(w->ctx, ndns, l,
+			w->force ? NDCTL_XEN_PROVISION_FORCE : 0, why, sizeof(why));
+	if (rc) {
+		cmd_error(cmd, "%s: %s", devname, why);
+		rc = rc == -EINVAL || rc == -EEXIST || rc == -EBUSY || rc == -EACCES ||
+			rc == -EPERM ? EXIT_REFUSED : EXIT_FAILED;
+		goto out;
+	}
+	warn_rounding(cmd, l);
+out:
+	if (rc && !w->rc)
+		w->rc = rc;
+	ndctl_xen_layout_unref(l);
+	return 0;
+}
+
+static int write_namespaces(struct ndctl_xen_ctx *ctx, int argc, char **argv,
+		const char *bus, const char *region, int verbose, struct ns_write *w)
+{
+	const char *cmd = "write-infoblock";
+	struct ndctl_ctx *nctx = NULL;
+	int i, rc = ndctl_new(&nctx);
+
+	if (rc < 0) {
+		cmd_error(cmd, "cannot open libndctl: %s", strerror(-rc));
+		return EXIT_FAILED;
+	}
+	if (verbose)
+		ndctl_set_log_priority(nctx, LOG_DEBUG);
+	w->ctx = ctx;
+	for (i = 0; i < argc; i++) {
+		int before = w->found;
+
+		foreach_namespace(nctx, bus, region, argv[i], write_one_namespace, w);
+		if (w->found == before) {
+			cmd_error(cmd, "no namespace %s%s%s%s%s", argv[i],
+					bus ? " on bus " : "", bus ? bus : "",
+					region ? " in region " : "", region ? region : "");
+			if (!w->rc)
+				w->rc = EXIT_REFUSED;
+		}
+	}
+	ndctl_unref(nctx);
+	return w->rc;
 }
 
 int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
@@ -195,11 +371,21 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "uuid", required_argument, NULL, 'u' },
 		{ "parent-uuid", required_argument, NULL, 'p' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "bus", required_argument, NULL, 'b' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "xen", optional_argument, NULL, OPT_XEN },
 		{ "help", no_argument, NULL, 'h' },
 		LAYOUT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cmd = "write-infoblock", *output = NULL;
+	const char *cmd = "write-infoblock", *output = NULL, *offset_str = NULL;
+	const char *bus = NULL, *region = NULL;
+	int dry_run = 0, verbose = 0;
+	uint32_t xen = 0;
+	uint64_t phys_start = 0;
 	const char *uuid_str = NULL, *parent_str = NULL;
 	struct layout_opts o = { 0 };
 	struct ndctl_xen_layout *l = NULL;
@@ -215,10 +401,22 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fO:b:r:vh", longopts, NULL)) != -1) {
 		if (layout_opt(c, &o))
 			continue;
 		switch (c) {
+		case 'O': offset_str = optarg; break;
+		case 'b': bus = optarg; break;
+		case 'r': region = optarg; break;
+		case 'v': verbose = 1; break;
+		case OPT_DRY_RUN: dry_run = 1; break;
+		case OPT_XEN:
+			xen = optarg ? per_page_preset(optarg) : NDCTL_XEN_XEN_PAGE_INFO_SIZE;
+			if (!xen) {
+				cmd_error(cmd, "--xen=%s: must be xen or xen-bigmem", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'o': output = optarg; break;
 		case 'c': to_stdout = 1; break;
 		case 'u': uuid_str = optarg; break;
@@ -228,8 +426,29 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		default: return bad_option(cmd, argv);
 		}
 	}
+	if (verbose && getenv("NDCTL_XEN_LOG") == NULL)
+		ndctl_xen_set_log_priority(ctx, LOG_INFO);
+	if (offset_str && parse_size_opt(cmd, "offset", offset_str, &phys_start))
+		return EXIT_USAGE;
 	if (optind < argc) {
-		cmd_error(cmd, "unexpected argument '%s'", argv[optind]);
+		struct ns_write w = { .o = &o, .force = force, .dry_run = dry_run,
+			.page_info = preview_page_info(xen, &o) };
+		const char *bad = output ? "--output" : to_stdout ? "--stdout" :
+			o.size ? "--size" : offset_str ? "--offset" : uuid_str ? "--uuid" :
+			parent_str ? "--parent-uuid" : NULL;
+
+		/* a namespace brings its own size, start and uuid */
+		if (bad) {
+			cmd_error(cmd, "%s with namespace '%s': a namespace's block takes its "
+					"size, start and uuid from the namespace", bad, argv[optind]);
+			return EXIT_USAGE;
+		}
+		return write_namespaces(ctx, argc - optind, argv + optind, bus, region,
+				verbose, &w);
+	}
+	if (bus || region) {
+		cmd_error(cmd, "--%s limits a namespace argument; none given",
+				bus ? "bus" : "region");
 		return EXIT_USAGE;
 	}
 	if (!!output == !!to_stdout) {
@@ -257,7 +476,27 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	 * (and is refused below); O_EXCL: a block device that is mounted or
 	 * held (dm, md, swap) fails with EBUSY.
 	 */
-	if (output) {
+	if (output && dry_run) {
+		/* the preview reads no device: its size comes from stat and sysfs */
+		if (stat(output, &st) == 0) {
+			exists = 1;
+			if (S_ISREG(st.st_mode))
+				size = (uint64_t)st.st_size;
+			else if (!S_ISBLK(st.st_mode) || sysfs_blk_size(&st, &size) < 0) {
+				cmd_error(cmd, "%s is %s: write-infoblock writes only to a regular "
+						"file or a block device", output, S_ISBLK(st.st_mode) ?
+						"a block device whose size sysfs does not give" :
+						file_type(st.st_mode));
+				return EXIT_REFUSED;
+			}
+		} else if (errno != ENOENT) {
+			cmd_error(cmd, "%s: %s", output, strerror(errno));
+			return EXIT_REFUSED;
+		} else if (!o.size) {
+			cmd_error(cmd, "%s does not exist: give --size", output);
+			return EXIT_USAGE;
+		}
+	} else if (output) {
 		fd = open(output, O_RDWR | O_NONBLOCK | O_NOCTTY | O_EXCL | O_CLOEXEC);
 		if (fd >= 0) {
 			exists = 1;
@@ -310,6 +549,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		goto out;
 	}
 	ndctl_xen_layout_set_size(l, size);
+	ndctl_xen_layout_set_phys_start(l, phys_start);
 	rc = apply_layout_opts(cmd, &o, l);
 	if (rc)
 		goto out;
@@ -323,7 +563,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		goto out;
 	}
 
-	if (to_stdout) {
+	if (to_stdout && !dry_run) {
 		rc = write_all(STDOUT_FILENO, buf, sizeof(buf), -1);
 		if (rc) {
 			cmd_error(cmd, "stdout: %s", strerror(-rc));
@@ -359,6 +599,12 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	/* the checks above need no device read: the preview stops here */
+	if (dry_run) {
+		rc = preview_block(ctx, cmd, l, buf, NULL, output ? output : "-",
+				preview_page_info(xen, &o));
+		goto out;
+	}
 	if (!exists) {
 		/*
 		 * O_EXCL with O_CREAT refuses any name that appeared since, a
@@ -385,6 +631,8 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	if (rc) {
 		cmd_error(cmd, "%s: write: %s", output, strerror(-rc));
 		rc = EXIT_FAILED;
+	} else {
+		warn_rounding(cmd, l);
 	}
 out:
 	if (fd >= 0)
@@ -396,39 +644,57 @@ out:
 
 /* ---- read-infoblock ---- */
 
+/* ndctl's util_json_object_hex(): a number, or with -u "%#llx" ("0" for 0) */
+static struct json_object *nd_hex(uint64_t v, int human)
+{
+	char buf[32];
 
+	if (!human)
+		return json_u64(v);
+	snprintf(buf, sizeof(buf), "%#" PRIx64, v);
+	return json_object_new_string(buf);
+}
+
+/*
+ * ndctl read-infoblock's keys first, with its names, types and values
+ * (pfn_parse() in ndctl/namespace.c: "dev" for a namespace, "file" for
+ * a file, "mode" the pfn mode number); ndctl-xen's own after them.
+ */
 static struct json_object *infoblock_json(struct ndctl_xen_infoblock *ib,
-		struct ndctl_xen_layout *l, const char *path, int human,
-		const char *problem)
+		struct ndctl_xen_layout *l, const char *dev, const char *path, int human,
+		const char *problem, uint32_t xen_page_info)
 {
 	struct json_object *j = json_object_new_object(), *r, *lj;
 	unsigned char u[16];
 	char s[40];
 
 #define ADD(key, val) json_object_object_add(j, key, val)
-	ADD("file", json_object_new_string(path));
+	if (dev)
+		ADD("dev", json_object_new_string(dev));
+	else
+		ADD("file", json_object_new_string(path));
 	ADD("signature", json_object_new_string(ndctl_xen_infoblock_get_signature(ib)));
-	ADD("mode", json_object_new_string(ndctl_xen_infoblock_get_mode(ib) ==
-				NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax"));
-	ADD("map", json_object_new_string(
-			ndctl_xen_infoblock_get_pfn_mode(ib) == 2 ? "dev" :
-			ndctl_xen_infoblock_get_pfn_mode(ib) == 1 ? "mem" : "none"));
 	ndctl_xen_infoblock_get_uuid(ib, u);
 	ADD("uuid", json_object_new_string(uuid_str(u, s)));
 	ndctl_xen_infoblock_get_parent_uuid(ib, u);
 	ADD("parent_uuid", json_object_new_string(uuid_str(u, s)));
-	ADD("flags", json_hex(ndctl_xen_infoblock_get_flags(ib), human));
+	ADD("flags", nd_hex(ndctl_xen_infoblock_get_flags(ib), human));
 	snprintf(s, sizeof(s), "%u.%u", ndctl_xen_infoblock_get_version_major(ib),
 			ndctl_xen_infoblock_get_version_minor(ib));
 	ADD("version", json_object_new_string(s));
-	ADD("dataoff", json_hex(ndctl_xen_infoblock_get_dataoff(ib), human));
-	ADD("npfns", json_u64(ndctl_xen_infoblock_get_npfns(ib)));
+	ADD("dataoff", nd_hex(ndctl_xen_infoblock_get_dataoff(ib), human));
+	ADD("npfns", nd_hex(ndctl_xen_infoblock_get_npfns(ib), human));
+	ADD("mode", json_u64(ndctl_xen_infoblock_get_pfn_mode(ib)));
+	ADD("start_pad", nd_hex(ndctl_xen_infoblock_get_start_pad(ib), human));
+	ADD("end_trunc", nd_hex(ndctl_xen_infoblock_get_end_trunc(ib), human));
+	ADD("align", nd_hex(ndctl_xen_infoblock_get_align(ib), human));
+	ADD("page_size", nd_hex(ndctl_xen_infoblock_get_page_size(ib), human));
+	ADD("page_struct_size", nd_hex(ndctl_xen_infoblock_get_page_struct_size(ib), human));
+	/* ndctl-xen's own keys */
+	ADD("namespace_mode", json_object_new_string(ndctl_xen_infoblock_get_mode(ib) ==
+				NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax"));
+	ADD("map", json_object_new_string(map_name(ndctl_xen_infoblock_get_pfn_mode(ib))));
 	ADD("pfn_mode", json_u64(ndctl_xen_infoblock_get_pfn_mode(ib)));
-	ADD("start_pad", json_hex(ndctl_xen_infoblock_get_start_pad(ib), human));
-	ADD("end_trunc", json_hex(ndctl_xen_infoblock_get_end_trunc(ib), human));
-	ADD("align", json_hex(ndctl_xen_infoblock_get_align(ib), human));
-	ADD("page_size", json_hex(ndctl_xen_infoblock_get_page_size(ib), human));
-	ADD("page_struct_size", json_hex(ndctl_xen_infoblock_get_page_struct_size(ib), human));
 	snprintf(s, sizeof(s), "%#" PRIx64, ndctl_xen_infoblock_get_checksum(ib));
 	ADD("checksum", json_object_new_string(s));
 	ADD("record", json_object_new_string(ndctl_xen_record_status_name(
@@ -460,8 +726,13 @@ static struct json_object *infoblock_json(struct ndctl_xen_infoblock *ib,
 		LADD("data_offset", json_hex(ndctl_xen_layout_get_data_offset(l), human));
 		LADD("data_size", json_size(ndctl_xen_layout_get_data_size(l), human));
 		LADD("max_reserve", json_size(ndctl_xen_layout_get_max_reserve(l), human));
+		LADD("kernel_dataoff", json_hex(ndctl_xen_layout_get_kernel_dataoff(l), human));
+		LADD("rounding_loss", json_size(layout_rounding_loss(l), human));
 		ADD("layout", lj);
+		ADD("areas", areas_json(l, human));
 #undef LADD
+		if (xen_page_info)
+			ADD("xen", xen_json(l, xen_page_info, human));
 	}
 	ADD("consistent", json_object_new_boolean(problem == NULL));
 	if (problem)
@@ -496,31 +767,198 @@ static void print_text(FILE *out, struct json_object *j, const char *prefix)
 
 			snprintf(sub, sizeof(sub), "%s%s.", prefix, key);
 			print_text(out, val, sub);
+		} else if (json_object_is_type(val, json_type_array)) {
+			/* the areas: drawn after the keys */
+			continue;
 		} else {
 			fprintf(out, "%s%s: %s\n", prefix, key, json_object_get_string(val));
 		}
 	}
 }
 
+int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
+		const struct show_opts *so)
+{
+	const char *cmd = so->cmd, *name = so->dev ? so->dev : so->path;
+	struct ndctl_xen_infoblock *ib = NULL;
+	struct ndctl_xen_layout *l = NULL;
+	const char *problem = NULL;
+	char problem_buf[512];
+	struct json_object *j;
+	int rc;
+
+	if (ndctl_xen_infoblock_decode(ctx, buf, INFOBLOCK_SPAN, &ib) < 0) {
+		cmd_error(cmd, "out of memory");
+		return EXIT_FAILED;
+	}
+	switch (ndctl_xen_infoblock_get_status(ib)) {
+	case NDCTL_XEN_BLOCK_OK:
+		break;
+	case NDCTL_XEN_BLOCK_NOT_INFOBLOCK:
+		cmd_error(cmd, "%s: no info block at byte 4096 (signature is neither "
+				"NVDIMM_PFN_INFO nor NVDIMM_DAX_INFO)", name);
+		rc = EXIT_REFUSED;
+		goto out;
+	case NDCTL_XEN_BLOCK_BAD_CHECKSUM:
+		cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
+				" does not match its contents)", name,
+				ndctl_xen_infoblock_get_signature(ib),
+				ndctl_xen_infoblock_get_checksum(ib));
+		rc = EXIT_REFUSED;
+		goto out;
+	case NDCTL_XEN_BLOCK_BAD_VERSION:
+		cmd_error(cmd, "%s: info block version %u.%u is not supported (major must be 1)",
+				name, ndctl_xen_infoblock_get_version_major(ib),
+				ndctl_xen_infoblock_get_version_minor(ib));
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	switch (ndctl_xen_infoblock_get_record_status(ib)) {
+	case NDCTL_XEN_RECORD_DAMAGED:
+		cmd_error(cmd, "%s: the reservation record (block bytes 4024-4087) is damaged: "
+				"its checksum or length does not match", name);
+		rc = EXIT_REFUSED;
+		goto out;
+	case NDCTL_XEN_RECORD_BAD_VERSION:
+		cmd_error(cmd, "%s: reservation record version %u.x is not supported (major must be 1)",
+				name, ndctl_xen_infoblock_get_record_version_major(ib));
+		rc = EXIT_REFUSED;
+		goto out;
+	default:
+		break;
+	}
+
+	rc = ndctl_xen_infoblock_get_layout(ib, so->size, so->phys_start, &l);
+	if (rc == -EINVAL) {
+		snprintf(problem_buf, sizeof(problem_buf), "%s: %s",
+				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
+				ndctl_xen_layout_get_error(l));
+		problem = problem_buf;
+	} else if (rc < 0) {
+		cmd_error(cmd, "%s: cannot derive the layout: %s", name, strerror(-rc));
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	rc = 0;
+
+	j = infoblock_json(ib, l, so->dev, so->path, so->human, problem, so->xen_page_info);
+	if (so->json) {
+		struct json_object *arr = json_object_new_array();
+
+		json_object_array_add(arr, j);
+		fprintf(out, "%s\n", json_object_to_json_string_ext(arr,
+					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(arr);
+	} else {
+		print_text(out, j, "");
+		if (l && !problem)
+			print_drawing(out, l);
+		if (l && !problem && so->xen_page_info)
+			print_xen_check(out, l, so->xen_page_info);
+		json_object_put(j);
+	}
+	if (problem && so->verify) {
+		cmd_error(cmd, "%s: inconsistent: %s", name, problem);
+		rc = EXIT_REFUSED;
+	}
+out:
+	ndctl_xen_layout_unref(l);
+	ndctl_xen_infoblock_unref(ib);
+	return rc;
+}
+
+/* -V's checks and messages, without the output */
+static int verify_quietly(struct ndctl_xen_ctx *ctx, const uint8_t *buf,
+		const struct show_opts *so)
+{
+	FILE *null = fopen("/dev/null", "w");
+	int rc;
+
+	if (!null) {
+		cmd_error(so->cmd, "/dev/null: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
+	rc = show_infoblock(null, ctx, buf, so);
+	fclose(null);
+	return rc;
+}
+
 static void read_usage(FILE *f)
 {
 	fprintf(f,
-"usage: ndctl-xen read-infoblock -i FILE [-o FILE] [-j] [-u] [-V] [-s SIZE]\n\n"
-"Decode the info block at byte 4096 of FILE (an image, a block device,\n"
-"or - for standard input), its reservation record and the layout.\n\n"
-"  -i, --input=FILE   image file, block device or -\n"
-"  -o, --output=FILE  write the result to FILE instead of standard output\n"
-"  -j, --json         print JSON\n"
+"usage: ndctl-xen read-infoblock [NAMESPACE...] [-i FILE] [-o FILE] [-j] [-u] [-V]\n"
+"                                [-b BUS] [-r REGION] [-v] [-s SIZE] [-O OFFSET]\n"
+"                                [--xen[=PRESET]]\n\n"
+"Decode the info block at byte 4096 of a namespace (disabled; read through a\n"
+"raw view and left disabled), or of FILE (an image, a block device, or - for\n"
+"standard input): its reservation record, the layout drawn to scale.\n\n"
+"  -i, --input=FILE   image file, block device or - instead of a namespace\n"
+"  -o, --output=FILE  write the raw 8 KiB to FILE (with -j or -u: the JSON)\n"
+"  -j, --json         print JSON (ndctl's keys, then ndctl-xen's)\n"
 "  -u, --human        sizes and offsets in human-readable form (implies --json)\n"
 "  -V, --verify       fail (exit 1) when the kernel would refuse the block, or\n"
 "                     its reservation record breaks the format's rules;\n"
 "                     ndctl-xen's stricter policy for blocks it writes is\n"
 "                     reported under \"policy\" and does not fail\n"
-"  -s, --size=SIZE    namespace size (default: FILE's size when larger than\n"
-"                     8 KiB, else derived from the block)\n"
+"  -b, --bus=BUS      limit NAMESPACE to a bus (name or provider)\n"
+"  -r, --region=REGION limit NAMESPACE to a region (regionX or X)\n"
+"  -v, --verbose      library messages on stderr\n"
+"  -s, --size=SIZE    namespace size (default: the namespace's or FILE's size\n"
+"                     when larger than 8 KiB, else derived from the block)\n"
+"  -O, --offset=OFFSET physical start of FILE's namespace, for --xen frames\n"
+"                     (default 0; a namespace's own start otherwise)\n"
+"      --xen[=PRESET] Xen's management and data frame ranges and its\n"
+"                     check_mgmt_size() fit: xen (page_info 32 B, default) or\n"
+"                     xen-bigmem (48 B); plus an 8 B M2P entry a frame\n"
 "  -h, --help         this text\n\n"
-"Exit status: 0 decoded, 1 no valid block or (with -V) inconsistent, 2 usage,\n"
-"3 failed (a read error).\n");
+"Exit status: 0 decoded, 1 no valid block, an active namespace or (with -V)\n"
+"inconsistent, 2 usage, 3 failed (a read error).\n");
+}
+
+struct ns_read {
+	struct ndctl_xen_ctx *ctx;
+	const char *want;
+	FILE *out;
+	int raw, found, rc;
+	struct show_opts so;
+};
+
+static int read_one_namespace(struct ndctl_namespace *ndns, void *arg)
+{
+	struct ns_read *r = arg;
+	uint8_t buf[INFOBLOCK_SPAN];
+	char why[512];
+	int rc;
+
+	r->found++;
+	rc = ndctl_xen_namespace_read_head(r->ctx, ndns, buf, why, sizeof(why));
+	if (rc) {
+		cmd_error(r->so.cmd, "%s: %s", ndctl_namespace_get_devname(ndns), why);
+		r->rc = rc == -EBUSY || rc == -EACCES || rc == -EPERM ? EXIT_REFUSED : EXIT_FAILED;
+		return 0;
+	}
+	r->so.dev = ndctl_namespace_get_devname(ndns);
+	if (!r->so.size_given)
+		r->so.size = ndctl_namespace_get_size(ndns);
+	if (!r->so.offset_given)
+		r->so.phys_start = ndctl_namespace_get_resource(ndns);
+	if (r->raw) {
+		rc = r->so.verify ? verify_quietly(r->ctx, buf, &r->so) : 0;
+		if (rc) {
+			r->rc = rc;
+			return 0;
+		}
+		rc = write_all(fileno(r->out), buf, sizeof(buf), -1);
+		if (rc) {
+			cmd_error(r->so.cmd, "write: %s", strerror(-rc));
+			r->rc = EXIT_FAILED;
+		}
+		return 0;
+	}
+	rc = show_infoblock(r->out, r->ctx, buf, &r->so);
+	if (rc && !r->rc)
+		r->rc = rc;
+	return 0;
 }
 
 int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
@@ -532,47 +970,113 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "human", no_argument, NULL, 'u' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "size", required_argument, NULL, 's' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "bus", required_argument, NULL, 'b' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "xen", optional_argument, NULL, OPT_XEN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "read-infoblock", *path = NULL, *size_str = NULL;
-	const char *outpath = NULL;
+	const char *outpath = NULL, *offset_str = NULL, *bus = NULL, *region = NULL;
+	struct show_opts so = { .cmd = cmd };
 	FILE *out = stdout;
-	int c, json = 0, human = 0, verify = 0, fd, rc = 0;
-	struct ndctl_xen_infoblock *ib = NULL;
-	struct ndctl_xen_layout *l = NULL;
-	const char *problem = NULL;
-	char problem_buf[512];
+	int c, verbose = 0, fd, rc = 0, i;
 	uint8_t buf[INFOBLOCK_SPAN];
-	uint64_t size = 0, file_size = 0;
-	struct json_object *j, *arr;
+	uint64_t file_size = 0;
 	ssize_t got;
 	struct stat st;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "i:o:juVs:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:juVs:O:b:r:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': path = optarg; break;
 		case 'o': outpath = optarg; break;
-		case 'j': json = 1; break;
-		case 'u': human = json = 1; break;
-		case 'V': verify = 1; break;
+		case 'j': so.json = 1; break;
+		case 'u': so.human = so.json = 1; break;
+		case 'V': so.verify = 1; break;
 		case 's': size_str = optarg; break;
+		case 'O': offset_str = optarg; break;
+		case 'b': bus = optarg; break;
+		case 'r': region = optarg; break;
+		case 'v': verbose = 1; break;
+		case OPT_XEN:
+			so.xen_page_info = optarg ? per_page_preset(optarg) :
+				NDCTL_XEN_XEN_PAGE_INFO_SIZE;
+			if (!so.xen_page_info) {
+				cmd_error(cmd, "--xen=%s: must be xen or xen-bigmem", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': read_usage(stdout); return 0;
 		default: return bad_option(cmd, argv);
 		}
 	}
-	if (optind < argc) {
-		cmd_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (path && optind < argc) {
+		cmd_error(cmd, "--input=%s and namespace '%s': give one, not both", path,
+				argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (!path && optind == argc) {
+		cmd_error(cmd, "give a namespace, or --input=FILE (- for standard input)");
+		return EXIT_USAGE;
+	}
+	if (path && (bus || region)) {
+		cmd_error(cmd, "--%s limits a namespace argument; --input=%s is a file",
+				bus ? "bus" : "region", path);
+		return EXIT_USAGE;
+	}
+	if (size_str) {
+		if (parse_size_opt(cmd, "size", size_str, &so.size))
+			return EXIT_USAGE;
+		so.size_given = 1;
+	}
+	if (offset_str) {
+		if (parse_size_opt(cmd, "offset", offset_str, &so.phys_start))
+			return EXIT_USAGE;
+		so.offset_given = 1;
+	}
+	if (verbose && getenv("NDCTL_XEN_LOG") == NULL)
+		ndctl_xen_set_log_priority(ctx, LOG_INFO);
+
 	if (!path) {
-		cmd_error(cmd, "give --input=FILE (or - for standard input)");
-		return EXIT_USAGE;
+		struct ndctl_ctx *nctx = NULL;
+		struct ns_read r = { .ctx = ctx, .so = so, .raw = outpath && !so.json };
+
+		rc = ndctl_new(&nctx);
+		if (rc < 0) {
+			cmd_error(cmd, "cannot open libndctl: %s", strerror(-rc));
+			return EXIT_FAILED;
+		}
+		if (verbose)
+			ndctl_set_log_priority(nctx, LOG_DEBUG);
+		r.out = stdout;
+		if (outpath && !(r.out = fopen(outpath, "w"))) {
+			cmd_error(cmd, "%s: %s", outpath, strerror(errno));
+			ndctl_unref(nctx);
+			return EXIT_REFUSED;
+		}
+		for (i = optind; i < argc; i++) {
+			int before = r.found;
+
+			foreach_namespace(nctx, bus, region, argv[i], read_one_namespace, &r);
+			if (r.found == before) {
+				cmd_error(cmd, "no namespace %s%s%s%s%s", argv[i],
+						bus ? " on bus " : "", bus ? bus : "",
+						region ? " in region " : "", region ? region : "");
+				if (!r.rc)
+					r.rc = EXIT_REFUSED;
+			}
+		}
+		if (r.out != stdout && fclose(r.out) != 0) {
+			cmd_error(cmd, "%s: %s", outpath, strerror(errno));
+			r.rc = EXIT_FAILED;
+		}
+		ndctl_unref(nctx);
+		return r.rc;
 	}
-	if (size_str && parse_size_opt(cmd, "size", size_str, &size))
-		return EXIT_USAGE;
 
 	if (strcmp(path, "-") == 0) {
 		fd = STDIN_FILENO;
@@ -597,91 +1101,30 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				path, got ? "too short" : "empty", got, INFOBLOCK_SPAN);
 		return EXIT_REFUSED;
 	}
-	if (ndctl_xen_infoblock_decode(ctx, buf, sizeof(buf), &ib) < 0) {
-		cmd_error(cmd, "out of memory");
-		return EXIT_FAILED;
-	}
-	switch (ndctl_xen_infoblock_get_status(ib)) {
-	case NDCTL_XEN_BLOCK_OK:
-		break;
-	case NDCTL_XEN_BLOCK_NOT_INFOBLOCK:
-		cmd_error(cmd, "%s: no info block at byte 4096 (signature is neither "
-				"NVDIMM_PFN_INFO nor NVDIMM_DAX_INFO)", path);
-		rc = EXIT_REFUSED;
-		goto out;
-	case NDCTL_XEN_BLOCK_BAD_CHECKSUM:
-		cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
-				" does not match its contents)", path,
-				ndctl_xen_infoblock_get_signature(ib),
-				ndctl_xen_infoblock_get_checksum(ib));
-		rc = EXIT_REFUSED;
-		goto out;
-	case NDCTL_XEN_BLOCK_BAD_VERSION:
-		cmd_error(cmd, "%s: info block version %u.%u is not supported (major must be 1)",
-				path, ndctl_xen_infoblock_get_version_major(ib),
-				ndctl_xen_infoblock_get_version_minor(ib));
-		rc = EXIT_REFUSED;
-		goto out;
-	}
-	switch (ndctl_xen_infoblock_get_record_status(ib)) {
-	case NDCTL_XEN_RECORD_DAMAGED:
-		cmd_error(cmd, "%s: the reservation record (block bytes 4024-4087) is damaged: "
-				"its checksum or length does not match", path);
-		rc = EXIT_REFUSED;
-		goto out;
-	case NDCTL_XEN_RECORD_BAD_VERSION:
-		cmd_error(cmd, "%s: reservation record version %u.x is not supported (major must be 1)",
-				path, ndctl_xen_infoblock_get_record_version_major(ib));
-		rc = EXIT_REFUSED;
-		goto out;
-	default:
-		break;
-	}
-
-	if (!size && file_size > INFOBLOCK_SPAN)
-		size = file_size;
-	rc = ndctl_xen_infoblock_get_layout(ib, size, 0, &l);
-	if (rc == -EINVAL) {
-		snprintf(problem_buf, sizeof(problem_buf), "%s: %s",
-				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-				ndctl_xen_layout_get_error(l));
-		problem = problem_buf;
-	} else if (rc < 0) {
-		cmd_error(cmd, "%s: cannot derive the layout: %s", path, strerror(-rc));
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	rc = 0;
+	if (!so.size_given && file_size > INFOBLOCK_SPAN)
+		so.size = file_size;
+	so.path = path;
 
 	if (outpath) {
 		out = fopen(outpath, "w");
 		if (!out) {
 			cmd_error(cmd, "%s: %s", outpath, strerror(errno));
-			rc = EXIT_REFUSED;
-			goto out;
+			return EXIT_REFUSED;
 		}
 	}
-	j = infoblock_json(ib, l, path, human, problem);
-	if (json) {
-		arr = json_object_new_array();
-		json_object_array_add(arr, j);
-		fprintf(out, "%s\n", json_object_to_json_string_ext(arr,
-					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
+	/* ndctl's -o without -j: the 8 KiB as read (with -V: once they pass) */
+	if (outpath && !so.json) {
+		rc = so.verify ? verify_quietly(ctx, buf, &so) : 0;
+		if (!rc && write_all(fileno(out), buf, sizeof(buf), -1)) {
+			cmd_error(cmd, "%s: write: %s", outpath, strerror(errno));
+			rc = EXIT_FAILED;
+		}
 	} else {
-		print_text(out, j, "");
-		json_object_put(j);
+		rc = show_infoblock(out, ctx, buf, &so);
 	}
 	if (out != stdout && fclose(out) != 0) {
 		cmd_error(cmd, "%s: %s", outpath, strerror(errno));
 		rc = EXIT_FAILED;
 	}
-	if (problem && verify) {
-		cmd_error(cmd, "%s: inconsistent: %s", path, problem);
-		rc = EXIT_REFUSED;
-	}
-out:
-	ndctl_xen_layout_unref(l);
-	ndctl_xen_infoblock_unref(ib);
 	return rc;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Parsing the layout options: the only code that turns option strings into layout inputs. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +48,49 @@ int parse_size_opt(const char *cmd, const char *name, const char *val,
 		cmd_error(cmd, "--%s=%s is not a size (a number with an optional K, M, G or T suffix)",
 				name, val);
 	return rc;
+}
+
+/*
+ * Per-page presets, bytes a consumer keeps for every 4 KiB page.  Xen
+ * x86-64 keeps a struct page_info (xen/arch/x86/include/asm/mm.h: 32
+ * bytes, 48 with CONFIG_BIGMEM, where its pdx links grow to 64 bits) and
+ * an 8-byte M2P entry per frame, as its check_mgmt_size() counts them.
+ */
+static const struct per_page_preset {
+	const char *name;
+	uint32_t page_info;
+} presets[] = {
+	{ "xen", NDCTL_XEN_XEN_PAGE_INFO_SIZE },
+	{ "xen-bigmem", NDCTL_XEN_XEN_BIGMEM_PAGE_INFO_SIZE },
+};
+
+uint32_t per_page_preset(const char *val)
+{
+	size_t i;
+
+	for (i = 0; val && i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (strcmp(val, presets[i].name) == 0)
+			return presets[i].page_info;
+	return 0;
+}
+
+int parse_per_page_opt(const char *cmd, const char *name, const char *val, uint64_t *out)
+{
+	uint32_t page_info = per_page_preset(val);
+
+	if (page_info) {
+		*out = page_info + NDCTL_XEN_XEN_M2P_ENTRY_SIZE;
+		return 0;
+	}
+	if (util_parse_size(val, out) == -ERANGE)
+		return parse_size_opt(cmd, name, val, out);
+	if (util_parse_size(val, out) == 0)
+		return 0;
+	cmd_error(cmd, "--%s=%s is neither a byte count nor a preset (xen: %u, "
+			"xen-bigmem: %u)", name, val,
+			NDCTL_XEN_XEN_PAGE_INFO_SIZE + NDCTL_XEN_XEN_M2P_ENTRY_SIZE,
+			NDCTL_XEN_XEN_BIGMEM_PAGE_INFO_SIZE + NDCTL_XEN_XEN_M2P_ENTRY_SIZE);
+	return -EINVAL;
 }
 
 /* Applies the options to a layout; 0 or EXIT_USAGE after an error line. */
@@ -104,12 +149,12 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		ndctl_xen_layout_set_reserve(l, v);
 	}
 	if (o->reserve_per_page) {
-		if (parse_size_opt(cmd, "reserve-per-page", o->reserve_per_page, &v))
+		if (parse_per_page_opt(cmd, "reserve-per-page", o->reserve_per_page, &v))
 			return EXIT_USAGE;
 		ndctl_xen_layout_set_reserve_per_page(l, v);
 	}
 	if (o->page_struct_size) {
-		if (parse_size_opt(cmd, "page-struct-size", o->page_struct_size, &v))
+		if (parse_per_page_opt(cmd, "page-struct-size", o->page_struct_size, &v))
 			return EXIT_USAGE;
 		/*
 		 * 0 would silently mean the default and a value past 32 bits
@@ -136,3 +181,194 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 	return 0;
 }
 
+
+/* ---- the layout drawn and checked ---- */
+
+#define DRAW_WIDTH 64
+
+struct area_span {
+	enum ndctl_xen_area area;
+	uint64_t offset, size;
+};
+
+/* The namespace's areas in order, at most max of them; the count. */
+static int layout_areas(struct ndctl_xen_layout *l, struct area_span *a, int max)
+{
+	uint64_t off = 0, end, size = ndctl_xen_layout_get_size(l);
+	int n = 0;
+
+	while (off < size && n < max) {
+		a[n].area = ndctl_xen_layout_area_at(l, off, &end);
+		if (a[n].area == NDCTL_XEN_AREA_OUTSIDE || end <= off)
+			break;
+		if (end > size)
+			end = size;
+		a[n].offset = off;
+		a[n].size = end - off;
+		off = end;
+		n++;
+	}
+	return n;
+}
+
+static char area_letter(enum ndctl_xen_area a)
+{
+	switch (a) {
+	case NDCTL_XEN_AREA_INFOBLOCK: return 'I';
+	case NDCTL_XEN_AREA_MEMMAP: return 'M';
+	case NDCTL_XEN_AREA_SLACK: return '.';
+	case NDCTL_XEN_AREA_RESERVE: return 'R';
+	case NDCTL_XEN_AREA_DATA: return 'D';
+	case NDCTL_XEN_AREA_TRUNCATED: return 'T';
+	default: return '?';
+	}
+}
+
+uint64_t layout_rounding_loss(struct ndctl_xen_layout *l)
+{
+	struct area_span a[16];
+	uint64_t loss = 0;
+	int i, n = layout_areas(l, a, 16);
+
+	for (i = 0; i < n; i++)
+		if (a[i].area == NDCTL_XEN_AREA_SLACK || a[i].area == NDCTL_XEN_AREA_TRUNCATED)
+			loss += a[i].size;
+	return loss;
+}
+
+struct json_object *areas_json(struct ndctl_xen_layout *l, int human)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	struct area_span a[16];
+	int i, n = layout_areas(l, a, 16);
+
+	for (i = 0; i < n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "area", json_object_new_string(
+				ndctl_xen_area_name(a[i].area)));
+		json_object_object_add(o, "offset", json_hex(a[i].offset, human));
+		json_object_object_add(o, "size", json_size(a[i].size, human));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+void print_drawing(FILE *out, struct ndctl_xen_layout *l)
+{
+	struct area_span a[16];
+	uint64_t size = ndctl_xen_layout_get_size(l);
+	int i, k, n = layout_areas(l, a, 16), cols[16] = { 0 }, used = 0, widest = 0;
+	char hs[64];
+
+	if (!n || !size)
+		return;
+	/* to scale, but every area at least one column so none disappears */
+	for (i = 0; i < n; i++) {
+		cols[i] = (int)((unsigned __int128)a[i].size * DRAW_WIDTH / size);
+		if (cols[i] < 1)
+			cols[i] = 1;
+		used += cols[i];
+		if (cols[i] > cols[widest])
+			widest = i;
+	}
+	/* the rounding lands on the widest area */
+	cols[widest] += DRAW_WIDTH - used;
+	if (cols[widest] < 1)
+		cols[widest] = 1;
+	fprintf(out, "areas: |");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < cols[i]; k++)
+			fputc(area_letter(a[i].area), out);
+	fprintf(out, "| %s\n", util_human_size(size, hs, sizeof(hs)));
+	for (i = 0; i < n; i++)
+		fprintf(out, "  %c %-10s %#14" PRIx64 " %14" PRIu64 "  %s\n",
+				area_letter(a[i].area), ndctl_xen_area_name(a[i].area),
+				a[i].offset, a[i].size,
+				util_human_size(a[i].size, hs, sizeof(hs)));
+}
+
+/*
+ * What the reservation costs is how far it moves dataoff above the
+ * kernel's own choice; what of that is not the reservation (nor a larger
+ * memmap) is lost to rounding up to align.  Any reservation costs at
+ * least one align unit, so warn when it costs more than one unit of the
+ * default align (2 MiB, the kernel's own minimum) and rounding is most of
+ * it: --align=1G --reserve=4K gives up 1 GiB, --align=2M --reserve=4K 2 MiB.
+ */
+#define DEFAULT_ALIGN (2ull << 20)
+int warn_rounding(const char *cmd, struct ndctl_xen_layout *l)
+{
+	uint64_t align = ndctl_xen_layout_get_align(l);
+	uint64_t dataoff = ndctl_xen_layout_get_dataoff(l);
+	uint64_t kernel = ndctl_xen_layout_get_kernel_dataoff(l);
+	uint64_t rsv = ndctl_xen_layout_get_reserve_size(l);
+	uint64_t cost, rounding;
+	char a[64], b[64], c[64], d[64];
+
+	if (!align || dataoff <= kernel)
+		return 0;
+	cost = dataoff - kernel;
+	rounding = cost > rsv ? cost - rsv : 0;
+	if (cost <= DEFAULT_ALIGN || rounding <= rsv)
+		return 0;
+	fprintf(stderr, "ndctl-xen %s: warning: a reservation of %s moves dataoff from "
+			"%#" PRIx64 " to %#" PRIx64 ": it costs %s of data, %s of it to "
+			"rounding up to align %s\n", cmd, util_human_size(rsv, a, sizeof(a)),
+			kernel, dataoff, util_human_size(cost, b, sizeof(b)),
+			util_human_size(rounding, c, sizeof(c)),
+			util_human_size(align, d, sizeof(d)));
+	return 1;
+}
+
+struct xen_check {
+	uint64_t mgmt_smfn, mgmt_emfn, data_smfn, data_emfn, required;
+	int has_mgmt, has_data, fits;
+};
+
+static void xen_check(struct ndctl_xen_layout *l, uint32_t page_info, struct xen_check *x)
+{
+	x->has_mgmt = ndctl_xen_layout_get_xen_mgmt(l, &x->mgmt_smfn, &x->mgmt_emfn) == 0;
+	x->has_data = ndctl_xen_layout_get_xen_data(l, &x->data_smfn, &x->data_emfn) == 0;
+	x->fits = ndctl_xen_layout_xen_mgmt_fits_page_info(l, page_info, &x->required) == 1;
+	if (!x->has_mgmt)
+		x->mgmt_smfn = x->mgmt_emfn = 0;
+	if (!x->has_data)
+		x->data_smfn = x->data_emfn = 0;
+}
+
+struct json_object *xen_json(struct ndctl_xen_layout *l, uint32_t page_info, int human)
+{
+	struct json_object *j = json_object_new_object();
+	struct xen_check x;
+
+	xen_check(l, page_info, &x);
+	json_object_object_add(j, "page_info_size", json_u64(page_info));
+	json_object_object_add(j, "m2p_entry_size", json_u64(NDCTL_XEN_XEN_M2P_ENTRY_SIZE));
+	json_object_object_add(j, "mgmt_smfn", json_hex(x.mgmt_smfn, human));
+	json_object_object_add(j, "mgmt_emfn", json_hex(x.mgmt_emfn, human));
+	json_object_object_add(j, "data_smfn", json_hex(x.data_smfn, human));
+	json_object_object_add(j, "data_emfn", json_hex(x.data_emfn, human));
+	json_object_object_add(j, "required_mfns", json_u64(x.required));
+	json_object_object_add(j, "mgmt_mfns", json_u64(x.mgmt_emfn - x.mgmt_smfn));
+	json_object_object_add(j, "fits", json_object_new_boolean(x.fits));
+	return j;
+}
+
+void print_xen_check(FILE *out, struct ndctl_xen_layout *l, uint32_t page_info)
+{
+	struct xen_check x;
+
+	xen_check(l, page_info, &x);
+	if (x.has_mgmt)
+		fprintf(out, "xen: setup-mgmt %#" PRIx64 " %#" PRIx64 "\n",
+				x.mgmt_smfn, x.mgmt_emfn);
+	else
+		fprintf(out, "xen: no reserved area for setup-mgmt\n");
+	if (x.has_data && x.has_mgmt)
+		fprintf(out, "xen: setup-data %#" PRIx64 " %#" PRIx64 " %#" PRIx64 " %#" PRIx64 "\n",
+				x.data_smfn, x.data_emfn, x.mgmt_smfn, x.mgmt_emfn);
+	fprintf(out, "xen: check_mgmt_size (page_info %u B + M2P %u B a frame) needs %" PRIu64
+			" frames for %" PRIu64 ", has %" PRIu64 ": %s\n", page_info,
+			NDCTL_XEN_XEN_M2P_ENTRY_SIZE, x.required, x.data_emfn - x.data_smfn,
+			x.mgmt_emfn - x.mgmt_smfn, x.fits ? "fits" : "does not fit");
+}

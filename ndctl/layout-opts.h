@@ -4,6 +4,8 @@
 #define NDCTL_XEN_LAYOUT_OPTS_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
 #include <ndctl/libndctl-xen.h>
 
 /* Options shared by the commands that lay out a namespace. */
@@ -18,6 +20,8 @@ enum {
 	OPT_RESERVE_PER_PAGE,
 	OPT_RESERVE_OWNER,
 	OPT_PAGE_STRUCT_SIZE,
+	OPT_XEN,
+	OPT_DRY_RUN,
 };
 
 #define LAYOUT_LONG_OPTIONS \
@@ -37,7 +41,9 @@ enum {
 "  -a, --align=ALIGN        4K, 2M (default) or 1G\n" \
 "      --reserve=SIZE       reserve SIZE bytes (rounded up to 4K) below dataoff\n" \
 "      --reserve-per-page=BYTES\n" \
-"                           reserve BYTES for every 4 KiB page of the namespace\n" \
+"                           reserve BYTES for every 4 KiB page of the namespace,\n" \
+"                           or a preset: xen (40: page_info 32 + M2P 8),\n" \
+"                           xen-bigmem (56: CONFIG_BIGMEM page_info 48 + 8)\n" \
 "      --reserve-owner=OWNER\n" \
 "                           os (default with map=dev), hypervisor (default\n" \
 "                           with map=mem), or a name of up to 16 characters\n" \
@@ -51,8 +57,63 @@ int layout_opt(int c, struct layout_opts *o);
 int bad_option(const char *cmd, char **argv);
 /* 0, or an error line and -EINVAL/-ERANGE */
 int parse_size_opt(const char *cmd, const char *name, const char *val, uint64_t *out);
+/*
+ * A per-page byte count or a preset name ("xen" 40, "xen-bigmem" 56):
+ * 0, or an error line naming both and -EINVAL.
+ */
+int parse_per_page_opt(const char *cmd, const char *name, const char *val, uint64_t *out);
+/* The sizeof(struct page_info) a preset name stands for, else 0. */
+uint32_t per_page_preset(const char *val);
 /* Applies the options to a layout: 0, or EXIT_USAGE after an error line. */
 int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		struct ndctl_xen_layout *l);
+
+/*
+ * The layout drawn to scale on one line, then one line per area with its
+ * offset and size (the sizes add up to the namespace).
+ */
+void print_drawing(FILE *out, struct ndctl_xen_layout *l);
+/* The same areas as JSON: [{ "area", "offset", "size" }, ...] */
+struct json_object *areas_json(struct ndctl_xen_layout *l, int human);
+/* Data given up to rounding: the slack areas and the truncated tail. */
+uint64_t layout_rounding_loss(struct ndctl_xen_layout *l);
+/*
+ * A warning on stderr when the layout gives up a whole align unit of data
+ * or more to a reservation that is mostly rounding; 1 if warned.
+ */
+int warn_rounding(const char *cmd, struct ndctl_xen_layout *l);
+/* Xen's frames and its check_mgmt_size() for a page_info of page_info bytes */
+struct json_object *xen_json(struct ndctl_xen_layout *l, uint32_t page_info, int human);
+void print_xen_check(FILE *out, struct ndctl_xen_layout *l, uint32_t page_info);
+
+/* How read-infoblock shows a block (infoblock.c); write-infoblock's and
+ * create-namespace's --dry-run show what they would write the same way. */
+struct show_opts {
+	const char *cmd;
+	const char *dev, *path;   /* "dev" (a namespace) or "file" */
+	uint64_t size, phys_start;
+	int size_given, offset_given;
+	int json, human, verify;
+	uint32_t xen_page_info;    /* 0: no Xen check */
+};
+/* Decode and print the 8 KiB in buf: 0, or an exit class after an error line. */
+int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
+		const struct show_opts *so);
+
+/*
+ * --dry-run: a note on stderr, the rounding warning, and the block in buf
+ * shown as read-infoblock shows it, with Xen's check for page_info.
+ */
+int preview_block(struct ndctl_xen_ctx *ctx, const char *cmd, struct ndctl_xen_layout *l,
+		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info);
+/*
+ * --dry-run on a namespace (ndns: its size, start and uuid from sysfs) or
+ * a namespace not created yet (size bytes, parent uuid or zeros, start
+ * unknown: frames counted from 0): preview_block of the block o gives it.
+ */
+struct ndctl_namespace;
+int preview_namespace(struct ndctl_xen_ctx *ctx, const char *cmd,
+		const struct layout_opts *o, struct ndctl_namespace *ndns, uint64_t size,
+		const unsigned char *uuid);
 
 #endif

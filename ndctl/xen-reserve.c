@@ -34,7 +34,7 @@
 struct create_params {
 	struct ndctl_xen_ctx *ctx;
 	const char *bus, *region, *reconfig, *uuid, *name, *sector_size, *type;
-	int force, greedy, verbose;
+	int force, greedy, verbose, dry_run;
 	/* -L/--no-autolabel, -R/--no-autorecover: -1 when not given */
 	int autolabel, autorecover;
 	uint64_t lbasize;
@@ -153,6 +153,8 @@ LAYOUT_HELP
 "                           restore the old state on failure (always done;\n"
 "                           --no-autorecover only for ndctl's own requests)\n"
 "  -v, --verbose            progress and library messages on stderr\n"
+"      --dry-run            print the info block it would write, as read-infoblock\n"
+"                           shows it, with Xen's check; change nothing\n"
 "  -h, --help               this text\n\n"
 "A request without --reserve, --reserve-per-page, --reserve-owner or\n"
 "--page-struct-size, or for sector or raw mode or a blk namespace, is ndctl's:\n"
@@ -198,20 +200,13 @@ static int sector_size_supported(struct ndctl_namespace *ndns, uint64_t lbasize)
 	return n <= 0 && lbasize == 512;
 }
 
-static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
-		const struct create_params *p, uint64_t size, uint64_t align,
-		char *why, size_t len, int *refused)
+/* A new namespace's size in region (size 0: the largest), or 0 with why. */
+static uint64_t new_size(struct ndctl_region *region, uint64_t size, uint64_t align,
+		char *why, size_t len)
 {
-	struct ndctl_namespace *ndns = ndctl_region_get_namespace_seed(region);
 	uint64_t size_align = ndctl_region_get_align(region);
 	uint64_t avail = ndctl_region_get_max_available_extent(region);
-	uuid_t uuid;
 
-	if (!ndns || !ndctl_namespace_is_configuration_idle(ndns)) {
-		snprintf(why, len, "%s has no idle namespace seed",
-				ndctl_region_get_devname(region));
-		return NULL;
-	}
 	if (align > size_align)
 		size_align = align;
 	size_align *= ndctl_region_get_interleave_ways(region);
@@ -220,14 +215,32 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	if (size % size_align) {
 		snprintf(why, len, "--size=%llu must be a multiple of %llu (align x interleave ways)",
 				(unsigned long long)size, (unsigned long long)size_align);
-		return NULL;
+		return 0;
 	}
 	if (!size || size > avail) {
 		snprintf(why, len, "%s has %llu bytes available in one extent, %llu asked",
 				ndctl_region_get_devname(region), (unsigned long long)avail,
 				(unsigned long long)size);
+		return 0;
+	}
+	return size;
+}
+
+static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
+		const struct create_params *p, uint64_t size, uint64_t align,
+		char *why, size_t len, int *refused)
+{
+	struct ndctl_namespace *ndns = ndctl_region_get_namespace_seed(region);
+	uuid_t uuid;
+
+	if (!ndns || !ndctl_namespace_is_configuration_idle(ndns)) {
+		snprintf(why, len, "%s has no idle namespace seed",
+				ndctl_region_get_devname(region));
 		return NULL;
 	}
+	size = new_size(region, size, align, why, len);
+	if (!size)
+		return NULL;
 	/* refuse a layout that cannot fit before a label is written */
 	if (!layout_fits(p, size, why, len)) {
 		*refused = 1;
@@ -457,6 +470,54 @@ static const char *ndctl_mode(const char *mode)
 	return mode;
 }
 
+static int dry_run_create(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
+		const struct create_params *p, uint64_t size, uint64_t align)
+{
+	const char *cmd = "create-namespace";
+	struct ndctl_namespace *ndns;
+	struct ndctl_region *region;
+	struct ndctl_bus *bus;
+	char why[512] = "no label-backed pmem region matches";
+
+	if (p->reconfig) {
+		ndns = find_namespace(nctx, p);
+		if (!ndns) {
+			cmd_error(cmd, "no namespace %s", p->reconfig);
+			return EXIT_REFUSED;
+		}
+		if (ndctl_namespace_is_active(ndns) && !p->force) {
+			cmd_error(cmd, "%s is active; use --force to reconfigure it", p->reconfig);
+			return EXIT_REFUSED;
+		}
+		return preview_namespace(ctx, cmd, &p->o, ndns, 0, NULL);
+	}
+	/* the region create-namespace would take first */
+	ndctl_bus_foreach(nctx, bus) {
+		if (!bus_match(bus, p->bus))
+			continue;
+		ndctl_region_foreach(bus, region) {
+			uint64_t n;
+
+			if (!filter_match(p->region, ndctl_region_get_devname(region),
+						ndctl_region_get_id(region)) ||
+					ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM ||
+					ndctl_region_get_ro(region))
+				continue;
+			n = new_size(region, size, align, why, sizeof(why));
+			if (n) {
+				unsigned char u[16];
+
+				if (p->uuid)
+					uuid_parse(p->uuid, u);
+				return preview_namespace(ctx, cmd, &p->o, NULL, n,
+						p->uuid ? u : NULL);
+			}
+		}
+	}
+	cmd_error(cmd, "no namespace would be created: %s", why);
+	return EXIT_REFUSED;
+}
+
 int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 {
 	enum { OPT_NO_AUTOLABEL = 0x200, OPT_NO_AUTORECOVER };
@@ -475,6 +536,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "autorecover", no_argument, NULL, 'R' },
 		{ "no-autorecover", no_argument, NULL, OPT_NO_AUTORECOVER },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "help", no_argument, NULL, 'h' },
 		LAYOUT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -521,6 +583,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'R': p.autorecover = 1; break;
 		case OPT_NO_AUTORECOVER: p.autorecover = 0; break;
 		case 'v': p.verbose = 1; break;
+		case OPT_DRY_RUN: p.dry_run = 1; break;
 		case 'h': create_usage(stdout); free(typed); return 0;
 		default: free(typed); return option_error(cmd, c, argv);
 		}
@@ -610,6 +673,17 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 	if (p.verbose)
 		ndctl_set_log_priority(nctx, LOG_DEBUG);
+	if (p.dry_run && merge) {
+		cmd_error(cmd, "--dry-run: -e with --size, --name, --uuid or --sector-size "
+				"has ndctl re-create the namespace, which a preview cannot show");
+		ndctl_unref(nctx);
+		return EXIT_USAGE;
+	}
+	if (p.dry_run) {
+		rc = dry_run_create(ctx, nctx, &p, size, align);
+		ndctl_unref(nctx);
+		return rc;
+	}
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
 		cmd_error(cmd, "%s", ndctl_xen_lock_error(rc));

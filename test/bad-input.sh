@@ -36,8 +36,13 @@ expect "read -V: dataoff past the end" 1 "inconsistent: no-data-page" "$NDX" rea
 expect "read -V: record overlaps data" 1 "inconsistent: reserve-place" "$NDX" read-infoblock -V -i "$(forged rsv_size=0x1000000)"
 expect "read -V: npfns too large" 1 "inconsistent: npfns" "$NDX" read-infoblock -V -s 32M -i "$(forged npfns=99999999)"
 expect "read: missing file" 1 "No such file" "$NDX" read-infoblock -i "$TMP/nonexistent"
-expect "read: no -i" 2 "give --input" "$NDX" read-infoblock
+expect "read: no namespace, no -i" 2 "give a namespace, or --input" "$NDX" read-infoblock
 expect "read: bad --size" 2 "is not a size" "$NDX" read-infoblock -i "$GOOD" -s 1X
+expect "read: --xen preset unknown" 2 "--xen=xen-huge: must be xen or xen-bigmem" "$NDX" read-infoblock -i "$GOOD" --xen=xen-huge
+expect "read: bad --offset" 2 "--offset=2Q is not a size" "$NDX" read-infoblock -i "$GOOD" -O 2Q
+expect "read: a file and a namespace" 2 "--input=.* and namespace 'namespace0.0': give one" "$NDX" read-infoblock -i "$GOOD" namespace0.0
+expect "read: --region with a file" 2 "--region limits a namespace argument" "$NDX" read-infoblock -i "$GOOD" -r 0
+expect "read: no such namespace" 1 "no namespace namespace97.3 in region 5" "$NDX" read-infoblock namespace97.3 -r 5
 
 # --- write-infoblock onto the image: refused requests leave it alone
 W=("$NDX" write-infoblock -o "$IMG")
@@ -73,7 +78,16 @@ expect "write: bad uuid" 2 "--uuid=xyz is not a uuid" "${W[@]}" -u xyz
 expect "write: bad parent uuid" 2 "--parent-uuid=1-2 is not a uuid" "${W[@]}" -p 1-2
 expect "write: unknown option" 2 "unknown option or missing value: '--frobnicate'" "${W[@]}" --frobnicate
 expect "write: missing value" 2 "missing value for '-s'" "${W[@]}" -s
-expect "write: stray argument" 2 "unexpected argument 'namespace0.0'" "${W[@]}" namespace0.0
+expect "write: --xen preset unknown" 2 "--xen=bigmem: must be xen or xen-bigmem" "${W[@]}" --dry-run --xen=bigmem
+expect "write: per-page preset unknown" 2 "--reserve-per-page=xen-big is neither a byte count nor a preset" "${W[@]}" --reserve-per-page=xen-big
+expect "write: page-struct-size preset below 64" 1 "page-struct-size" "${W[@]}" --page-struct-size=xen
+expect "write: bad --offset" 2 "--offset=1Z is not a size" "${W[@]}" -O 1Z
+expect "write: --offset not 2 MiB aligned" 1 "0x101000" "${W[@]}" -O 0x101000
+expect "write: --dry-run keeps the rules" 1 "no-data-page" "${W[@]}" --dry-run --reserve=1G
+expect "write: --bus without a namespace" 2 "--bus limits a namespace argument" "${W[@]}" -b nfit_test.0
+expect "write: a namespace and --size" 2 "--size with namespace 'namespace0.0'" "$NDX" write-infoblock namespace0.0 -s 1G
+expect "write: no such namespace" 1 "no namespace namespace97.3" "$NDX" write-infoblock namespace97.3 --dry-run
+expect "write: a namespace and --output" 2 "--output with namespace 'namespace0.0'" "${W[@]}" namespace0.0
 expect "write: both -o and --stdout" 2 "exactly one of" "${W[@]}" --stdout -s 1G
 expect "write: --stdout without size" 2 "--stdout needs --size" "$NDX" write-infoblock --stdout
 expect "write: new file without size" 2 "does not exist: give --size" "$NDX" write-infoblock -o "$TMP/new.img"

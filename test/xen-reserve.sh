@@ -171,6 +171,54 @@ expect "bad dataoff: restored" grep -q "restored to its previous state" /tmp/e
 expect "bad dataoff: old layout back" provisioned "$ns1" /tmp/c1
 expect "bad dataoff: data intact" rigfill check "$(data_dev "$ns1")" 0 "$K_DEVSIZE" DX01
 
+echo "== previews and the infoblock commands on live namespaces"
+# --dry-run reads sysfs only: no namespace, label or byte changes (the
+# host checks every kept namespace's block, reserve and data afterwards)
+ndctl list -N -r "$R" > /tmp/pv-before
+$XEN create-namespace -r "$R" -s 64M -M mem --reserve=4M --dry-run > /tmp/pv1 2>/tmp/e
+expect "create --dry-run on a live region: previewed" grep -q '^areas: |' /tmp/pv1
+expect "create --dry-run: says nothing written" grep -q 'dry run: nothing written' /tmp/e
+expect "create --dry-run: Xen's check shown" grep -q '^xen: check_mgmt_size' /tmp/pv1
+$XEN create-namespace -e "$ns1" -f -M mem --reserve=8M --dry-run > /tmp/pv2 2>/dev/null
+expect "create -e --dry-run on an active namespace: previewed" grep -q "^dev: $ns1\$" /tmp/pv2
+ndctl list -N -r "$R" > /tmp/pv-after
+expect "create --dry-run: the region's namespaces as they were" cmp -s /tmp/pv-before /tmp/pv-after
+expect "create --dry-run: $ns1 keeps its layout" provisioned "$ns1" /tmp/c1
+
+# an active namespace: ndctl refuses both commands, and so do we (exit 1)
+expect "ndctl read-infoblock refuses active $ns1" sh -c "! ndctl read-infoblock $ns1 -j > /tmp/nd-act 2>&1"
+expect "ndctl write-infoblock refuses active $ns1" sh -c "! ndctl write-infoblock $ns1 > /dev/null 2>&1"
+rc=0; $XEN read-infoblock "$ns1" -j > /dev/null 2>/tmp/e || rc=$?
+expect "read-infoblock NAMESPACE: active refused (exit 1)" test "$rc" = 1
+expect "read-infoblock: says active" grep -q "$ns1 is active" /tmp/e
+rc=0; $XEN write-infoblock "$ns1" --reserve=4M -f 2>/tmp/e || rc=$?
+expect "write-infoblock NAMESPACE: active refused (exit 1)" test "$rc" = 1
+expect "active refusals: $ns1 keeps its layout" provisioned "$ns1" /tmp/c1
+
+# a disabled namespace: previewed, written (adopted), read back
+ndctl create-namespace -r "$R" -s 64M -m raw > /tmp/r10
+ns10=$(jq -r .dev /tmp/r10)
+ndctl disable-namespace "$ns10" > /dev/null
+$XEN write-infoblock "$ns10" -M mem --reserve=4M --dry-run > /tmp/pv10 2>/dev/null
+expect "write-infoblock NAMESPACE --dry-run leaves it disabled" test "$(ndctl list -N -n "$ns10" -i | jq -r '.[0].state // "enabled"')" = disabled
+$XEN write-infoblock "$ns10" -M mem --reserve=4M
+kernel_result "$ns10" $((64 << 20))
+expect "write-infoblock NAMESPACE: the kernel adopted it" test "$K_RESULT" = adopted
+ndctl disable-namespace "$ns10" > /dev/null
+$XEN read-infoblock "$ns10" > /tmp/rd10
+expect "read-infoblock NAMESPACE: the dataoff the kernel used" grep -q "^dataoff: $K_DATAOFF\$" /tmp/rd10
+expect "the preview showed what was written (but the new uuid and checksum)" \
+	sh -c "diff <(grep -v -e '^uuid:' -e '^checksum:' /tmp/pv10) <(grep -v -e '^uuid:' -e '^checksum:' /tmp/rd10)"
+expect "read-infoblock NAMESPACE leaves it disabled" test "$(ndctl list -N -n "$ns10" -i | jq -r '.[0].state // "enabled"')" = disabled
+ndctl read-infoblock "$ns10" -j > /tmp/nd10.json 2>/dev/null
+$XEN read-infoblock "$ns10" -j > /tmp/x10.json
+expect "read-infoblock NAMESPACE -j: ndctl's keys, types and values" test \
+	"$(jq -cS '.[0]' /tmp/nd10.json)" = "$(jq -cS --argjson nd "$(jq -cS '.[0]' /tmp/nd10.json)" '.[0] | with_entries(select(.key as $k | $nd | has($k)))' /tmp/x10.json)"
+ndctl read-infoblock "$ns10" -o /tmp/nd10.raw 2>/dev/null
+$XEN read-infoblock "$ns10" -o /tmp/x10.raw
+expect "read-infoblock NAMESPACE -o: ndctl's raw 8 KiB" cmp -s /tmp/nd10.raw /tmp/x10.raw
+ndctl destroy-namespace -f "$ns10" > /dev/null
+
 echo "== one provisioning at a time"
 lock=/run/ndctl-xen.lock
 # the holder keeps the lock until this test lets it go (no fixed sleep):

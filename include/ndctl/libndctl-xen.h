@@ -364,6 +364,20 @@ uint64_t ndctl_xen_layout_get_kernel_dataoff(struct ndctl_xen_layout *l);
 int ndctl_xen_namespace_remember(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, char *why, size_t why_len);
 
+/*
+ * LIBNDCTL_XEN_3.  The first NDCTL_XEN_HEAD_SIZE bytes of ndns (a
+ * disabled namespace) into buf, through a raw view under the provisioning
+ * lock; the namespace is left disabled, as it was.  A valid info block
+ * read is kept in this host's block store, as every other media read.
+ * An enabled namespace is refused (-EBUSY), as ndctl read-infoblock
+ * refuses it: its block is behind the kernel's device.  0 or -errno,
+ * with why.
+ */
+#define NDCTL_XEN_HEAD_SIZE 8192
+int ndctl_xen_namespace_read_head(struct ndctl_xen_ctx *ctx,
+		struct ndctl_namespace *ndns, uint8_t *buf, char *why,
+		size_t why_len) NDCTL_XEN_MUST_CHECK;
+
 /* What a namespace byte offset holds, and where that area ends. */
 enum ndctl_xen_area {
 	NDCTL_XEN_AREA_INFOBLOCK = 1, /* [0, 8K) */
@@ -396,6 +410,16 @@ int ndctl_xen_layout_reserve_fits(struct ndctl_xen_layout *l,
 int ndctl_xen_layout_get_xen_mgmt(struct ndctl_xen_layout *l, uint64_t *smfn, uint64_t *emfn);
 int ndctl_xen_layout_get_xen_data(struct ndctl_xen_layout *l, uint64_t *smfn, uint64_t *emfn);
 int ndctl_xen_layout_xen_mgmt_fits(struct ndctl_xen_layout *l, uint64_t *required_mfns);
+/*
+ * LIBNDCTL_XEN_3: the same check for a Xen whose sizeof(struct page_info)
+ * is page_info_size (32 on x86-64, 48 with CONFIG_BIGMEM; the call above
+ * uses 32); -EINVAL for 0.
+ */
+#define NDCTL_XEN_XEN_PAGE_INFO_SIZE 32
+#define NDCTL_XEN_XEN_BIGMEM_PAGE_INFO_SIZE 48
+#define NDCTL_XEN_XEN_M2P_ENTRY_SIZE 8
+int ndctl_xen_layout_xen_mgmt_fits_page_info(struct ndctl_xen_layout *l,
+		uint32_t page_info_size, uint64_t *required_mfns);
 
 /* ==================================================================== */
 /*
