@@ -771,7 +771,8 @@ static void print_text(FILE *out, struct json_object *j, const char *prefix)
 			/* the areas: drawn after the keys */
 			continue;
 		} else {
-			fprintf(out, "%s%s: %s\n", prefix, key, json_object_get_string(val));
+			/* JSON null (no policy problem, say) */
+			fprintf(out, "%s%s: %s\n", prefix, key, val ? json_object_get_string(val) : "none");
 		}
 	}
 }
