@@ -205,10 +205,10 @@ $XEN write-infoblock "$ns10" -M mem --reserve=4M
 kernel_result "$ns10" $((64 << 20))
 expect "write-infoblock NAMESPACE: the kernel adopted it" test "$K_RESULT" = adopted
 ndctl disable-namespace "$ns10" > /dev/null
-$XEN read-infoblock "$ns10" > /tmp/rd10
+$XEN read-infoblock "$ns10" --xen > /tmp/rd10
 expect "read-infoblock NAMESPACE: the dataoff the kernel used" grep -q "^dataoff: $K_DATAOFF\$" /tmp/rd10
 expect "the preview showed what was written (but the new uuid and checksum)" \
-	sh -c "diff <(grep -v -e '^uuid:' -e '^checksum:' /tmp/pv10) <(grep -v -e '^uuid:' -e '^checksum:' /tmp/rd10)"
+	bash -c "diff <(grep -v -e ^uuid: -e ^checksum: /tmp/pv10) <(grep -v -e ^uuid: -e ^checksum: /tmp/rd10)"
 expect "read-infoblock NAMESPACE leaves it disabled" test "$(ndctl list -N -n "$ns10" -i | jq -r '.[0].state // "enabled"')" = disabled
 ndctl read-infoblock "$ns10" -j > /tmp/nd10.json 2>/dev/null
 $XEN read-infoblock "$ns10" -j > /tmp/x10.json
