@@ -89,7 +89,8 @@ setup() {
 build() { local dir=$1; shift; setup "$dir" "$@" && ninja -C "$dir"; }
 # the kernel suite of one kernel from one build dir (meson test by name)
 kernel() { meson test -C "$1" --verbose "rig-$2"; }
-valgrind_offline() { meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 2; }
+# one test at a time: it runs beside the two QEMUs, which are the long pole
+valgrind_offline() { meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 1; }
 fuzz() { meson test -C build-fuzz --suite fuzz --print-errorlogs; }
 
 stage deps bash scripts/install-deps.sh
