@@ -46,7 +46,10 @@ static size_t seal_v3(uint8_t *file, size_t len)
 	h.nowned = get64(file + 40);
 	if (h.ckpt_end > len || ndx_pm_v3_parse(file, h.ckpt_end, &h))
 		return len;
-	for (c = 0; c < h.nchunks; c++) {
+	/* the parsed header is the fuzzer's: seal only chunks inside ckpt_end */
+	for (c = 0; c < h.nchunks && h.body_at <= h.ckpt_end &&
+			c < (h.ckpt_end - h.body_at + PM_CHUNK - 1) / PM_CHUNK &&
+			h.sums_at + 8 * (c + 1) <= len; c++) {
 		n = h.ckpt_end - h.body_at - c * PM_CHUNK;
 		put64(file + h.sums_at + 8 * c, ndx_fletcher64(file + h.body_at + c * PM_CHUNK,
 					n < PM_CHUNK ? n : PM_CHUNK));
