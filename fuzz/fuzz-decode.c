@@ -49,8 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == 0) {
 			uint64_t dataoff = ndctl_xen_layout_get_dataoff(l);
 
+			/* the data starts at dataoff from the namespace base + start_pad */
 			if (dataoff % 4096 || dataoff >= ndctl_xen_layout_get_size(l) ||
-					ndctl_xen_layout_get_data_offset(l) != dataoff)
+					ndctl_xen_layout_get_data_offset(l) != dataoff +
+					ndctl_xen_infoblock_get_start_pad(ib))
 				abort();
 			if (ndctl_xen_layout_get_reserve_size(l) &&
 					ndctl_xen_layout_get_reserve_offset(l) +

@@ -79,6 +79,9 @@ int ndx_pm_v3_parse(const uint8_t *buf, uint64_t len, struct ndx_pm_header *h)
 			h->nowned > h->nranges)
 		return -EBADMSG;
 	h->nchunks = get64(buf + 88);
+	/* one sum per chunk of the body, no more (a larger count would wrap below) */
+	if (h->nchunks != (v3_body_len(h->nranges, h->nowned) + PM_CHUNK - 1) / PM_CHUNK)
+		return -EBADMSG;
 	h->head_len = ndx_pm_v3_head_len(h->nareas, h->nranges, h->nowned);
 	h->areas_at = PM_HEADER_3;
 	h->sums_at = h->areas_at + h->nareas * PM_AREA;
@@ -364,10 +367,58 @@ static int insert(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint64_t
 	return rc;
 }
 
+static uint64_t area_bound(const struct ndx_sparse *sp, uint64_t k, int end)
+{
+	return get64(sp->base + sp->h.areas_at + k * PM_AREA + (end ? 8 : 0));
+}
+
+/*
+ * Checkpoint range i (its record rec) and the next meet: the next starts
+ * where it ends, or it ends its area and the next starts the following
+ * one; the first starts the first area and the last ends the last.  The
+ * trees trust that the ranges tile the areas (a frame inside an area is
+ * in a range); a whole load checks it for every range, a sparse one for
+ * every pair of ranges it loads, so a checkpoint that breaks it is
+ * damaged wherever a change looks.
+ */
+static int joined(struct ndx_sparse *sp, uint64_t i, const struct ndx_pm_rec *rec)
+{
+	uint64_t end = rec->mfn + rec->nframes, na = sp->h.nareas, lo = 0, hi = na;
+	struct ndx_pm_rec next;
+	int rc;
+
+	if (i == 0 && (!na || rec->mfn != area_bound(sp, 0, 0)))
+		goto bad;
+	if (i + 1 == sp->h.nranges) {
+		if (na && end == area_bound(sp, na - 1, 1))
+			return 0;
+		goto bad;
+	}
+	rc = get_range(sp, i + 1, &next);
+	if (rc || next.mfn == end)
+		return rc;
+	/* the area that ends where range i does, if any */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (area_bound(sp, mid, 1) < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo + 1 < na && area_bound(sp, lo, 1) == end && next.mfn == area_bound(sp, lo + 1, 0))
+		return 0;
+bad:
+	snprintf(sp->why, sizeof(sp->why), "range %llu (frame %#llx) leaves a gap or overlaps "
+			"a neighbour", (unsigned long long)i, (unsigned long long)rec->mfn);
+	return -EBADMSG;
+}
+
 /* every checkpoint range of [s, e), and one on each side */
 static int need_span(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint64_t s,
 		uint64_t e)
 {
+	struct ndx_pm_rec rec;
 	uint64_t first, last, i;
 	int rc;
 
@@ -381,7 +432,11 @@ static int need_span(struct ndctl_xen_pagemap *map, struct ndx_sparse *sp, uint6
 	first = first == NONE || first == 0 ? 0 : first - 1;
 	last = last == NONE ? 0 : last + 1;
 	for (i = first; i <= last && i < sp->h.nranges; i++) {
-		rc = insert(map, sp, i);
+		rc = get_range(sp, i, &rec);
+		if (!rc)
+			rc = joined(sp, i, &rec);
+		if (!rc)
+			rc = insert(map, sp, i);
 		if (rc)
 			return rc;
 	}
@@ -636,6 +691,12 @@ int ndx_sparse_open(struct ndctl_xen_pagemap *map, const char *path, int fd,
 	}
 	rc = ndx_pm_sparse_begin(map, areas, h->nareas, h->frames, h->ranges, sp->why,
 			sizeof(sp->why));
+	if (!rc && h->nranges < h->nareas) {
+		/* every area is one range at least */
+		snprintf(sp->why, sizeof(sp->why), "%llu ranges cannot cover %llu areas",
+				(unsigned long long)h->nranges, (unsigned long long)h->nareas);
+		rc = -EBADMSG;
+	}
 	if (rc) {
 		ndx_pm_fail(map, rc, "%s: damaged: %s", path, sp->why);
 		goto err;
