@@ -15,6 +15,7 @@
 U=(-u 11111111-2222-3333-4444-555555555555 -p 66666666-7777-8888-9999-aaaaaaaaaaaa)
 K4=4096 M2=$((2 << 20))
 align_up() { echo $(( ($1 + $2 - 1) / $2 * $2 )); }
+file_state() { stat -c '%s bytes, %b blocks, modified %y' "$1"; }
 
 # --- the preview writes nothing and shows what is then written
 while read -r size opts; do
@@ -22,14 +23,16 @@ while read -r size opts; do
 	img=$TMP/p.img
 	rm -f "$img"
 	truncate -s "$size" "$img"
-	before=$(sha256sum < "$img")
+	# a new sparse file: any write (even of zeros) allocates blocks and moves
+	# its mtime; hashing gigabytes of holes three times a case told no more
+	before=$(file_state "$img")
 	# shellcheck disable=SC2086
 	"$NDX" write-infoblock -o "$img" $opts "${U[@]}" --dry-run > "$TMP/dry" 2> "$TMP/dry.err"
-	check "$case: --dry-run leaves the image as it was" test "$(sha256sum < "$img")" = "$before"
+	check "$case: --dry-run leaves the image as it was" test "$(file_state "$img")" = "$before"
 	check "$case: --dry-run says so" grep -q 'dry run: nothing written' "$TMP/dry.err"
 	# shellcheck disable=SC2086
 	"$NDX" write-infoblock -o "$img" $opts "${U[@]}" 2>/dev/null
-	check "$case: the real write changed it" test "$(sha256sum < "$img")" != "$before"
+	check "$case: the real write changed it" test "$(file_state "$img")" != "$before"
 	xen=--xen
 	case $opts in *xen-bigmem*) xen=--xen=xen-bigmem ;; esac
 	"$NDX" read-infoblock -i "$img" $xen > "$TMP/read"
