@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Wall time of `ndctl-xen list` against `ndctl list -N` over 1, 8 and 32
 # namespaces in the same guest (Debian's kernel under QEMU, test/rig),
-# median of 7 runs each, as ratios (target: at most 1.2x), and the system
+# median of 15 runs each, as ratios (target: at most 1.1x), and the system
 # calls per namespace: the growth of ndctl-xen list's strace count from 1
 # to 32 namespaces, divided by 31.
 #   bench/list.sh [--kernel 6.1|6.12] [--build DIR]
