@@ -336,23 +336,6 @@ static int list_region(struct list_walk *lw, struct ndctl_region *region)
 }
 
 /* What ndctl-xen does not list itself (buses, DIMMs, regions, ...) is ndctl's. */
-static int run_ndctl_list(int argc, char **argv)
-{
-	char **args = calloc((size_t)argc + 2, sizeof(*args));
-	int i;
-
-	if (!args)
-		return EXIT_FAILED;
-	args[0] = (char *)"ndctl";
-	for (i = 0; i < argc; i++)
-		args[i + 1] = argv[i];
-	fflush(stdout);
-	execvp(args[0], args);
-	cmd_error("list", "cannot run ndctl for this listing: %s", strerror(errno));
-	free(args);
-	return EXIT_FAILED;
-}
-
 static void list_usage(FILE *f)
 {
 	fprintf(f,
@@ -488,7 +471,7 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 					"buses, DIMMs, regions and -vv are ndctl's own listing");
 			return EXIT_USAGE;
 		}
-		return run_ndctl_list(argc, argv);
+		return run_ndctl(argc, argv);
 	}
 	rc = ndctl_new(&nctx);
 	if (rc < 0) {

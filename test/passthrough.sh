@@ -46,6 +46,8 @@ check "create-namespace -m raw -e" passes 0 create-namespace -e namespace0.0 -f 
 check "create-namespace -m memory (ndctl's old name)" passes 0 create-namespace -m memory
 check "create-namespace -t blk" passes 0 create-namespace -t blk
 check "create-namespace --no-autorecover without a reservation" passes 0 create-namespace --no-autorecover -s 32M
+check "list of regions and DIMMs (ndctl's own listing)" passes 0 list -R -D -b ACPI.NFIT
+check "list -vv" passes 0 list -vv -N
 
 # what stays ndctl-xen's: its commands, a reservation, its checks first
 nofake() {
