@@ -170,12 +170,18 @@ static struct json_object *map_json(struct ndctl_xen_pagemap *map, unsigned int 
 	return j;
 }
 
+/* the library's error: a refusal (1), or a failure while doing it (3) */
 static int refused(struct ndctl_xen_pagemap *map, int rc)
 {
 	const char *msg = ndctl_xen_pagemap_get_error(map);
 
 	cmd_error(p.cmd, "%s", msg[0] ? msg : strerror(-rc));
-	return EXIT_REFUSED;
+	switch (rc) {
+	case -EIO: case -ENOMEM: case -EROFS: case -EDQUOT: case -EFBIG:
+		return EXIT_FAILED;
+	default:
+		return EXIT_REFUSED;
+	}
 }
 
 static struct json_object *domains_json(const uint32_t *d, size_t n)

@@ -250,4 +250,19 @@ M release --state="$V2" --domain=77 > /dev/null
 eq "with its log and the change in (then undone)" "$before" \
 	"$(M show --state="$V2" | jq -c '[.totals, .ranges]')"
 
+# a write that fails (here the file-size limit: EFBIG) is exit 3, not a
+# refusal, and leaves the map as before the call
+F=$TMP/full.state
+M create --state="$F" --range=0x100000-0x200000 > /dev/null
+rc=0 i=0
+while [ $rc = 0 ] && [ $i -lt 200 ]; do
+	i=$((i + 1))
+	bash -c 'ulimit -f 1; trap "" XFSZ; exec "$@"' sh "$NDX" map assign --state="$F" \
+		--domain=1 --gfn=$i --frames=1 > /dev/null 2> "$TMP/err" || rc=$?
+done
+eq "assign past the file-size limit: exit 3" 3 "$rc"
+check "it says why ($(head -n1 "$TMP/err"))" grep -q 'cannot write: File too large' "$TMP/err"
+eq "the calls before it kept, that one not" $((i - 1)) \
+	"$(M show --state="$F" | jq '.totals.assigned.frames')"
+
 finish
