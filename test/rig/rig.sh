@@ -20,10 +20,11 @@
 # The guest reaches the host through a second serial port (/dev/ttyS1,
 # helpers in guest/common): "SUM DIMM OFFSET LENGTH" answers the sha256 of
 # that range of a backing file, "CRC DIMM OFFSET LENGTH" its CRC-32 and
-# length (cksum: ten times faster, for "did any byte change" checks over
-# hundreds of MiB, which no guest process could forge); "SYNC MARK" answers "OK" once the console
-# log holds the line "RIG-SYNC <MARK>" (a barrier: everything the guest
-# printed before it has reached the host); "CUT MAX_MS" answers "OK DELAY"
+# length (cksum: ten times faster, for "did a byte change by mistake"
+# checks over hundreds of MiB; not a defence against a deliberate
+# collision); "SYNC MARK" answers "OK" once the console log holds the
+# line "RIG-SYNC <MARK>" (a barrier: everything the guest printed before
+# it has reached the host); "CUT MAX_MS" answers "OK DELAY"
 # and kills QEMU (SIGKILL: a power cut) DELAY ms later, DELAY uniform in
 # 0..MAX_MS.  The guest syncs before every cut and before powering off, so
 # nothing it printed is lost to the kill.  A boot cut that way passes if the

@@ -74,6 +74,13 @@ device_sum() {
 		"$(host_crc plain 0 $((128 << 20)))"
 }
 LAST_SUM=
+# sums_before, then the case, then sums_after: sets bytes to unchanged or
+# CHANGED
+sums_before() { [ -n "$LAST_SUM" ] || LAST_SUM=$(device_sum); BEFORE=$LAST_SUM; }
+sums_after() {
+	LAST_SUM=$(device_sum)
+	[ "$BEFORE" = "$LAST_SUM" ] && bytes=unchanged || bytes=CHANGED
+}
 
 N=0
 echo "RIG-TABLE bad-input"
@@ -81,14 +88,12 @@ printf '%-3s %-58s %-4s %-9s %s\n' "#" INPUT EXIT BYTES ERROR
 # case NAME CODE PATTERN CMD...: exits CODE, one line of stderr matching
 # PATTERN, the device's bytes unchanged
 case_() {
-	local name=$1 code=$2 pattern=$3 rc=0 before after bytes lines
+	local name=$1 code=$2 pattern=$3 rc=0 bytes lines
 	shift 3
 	N=$((N + 1))
-	[ -n "$LAST_SUM" ] || LAST_SUM=$(device_sum)
-	before=$LAST_SUM
+	sums_before
 	"$@" > /tmp/out 2> /tmp/err || rc=$?
-	after=$(device_sum) LAST_SUM=$after
-	[ "$before" = "$after" ] && bytes=unchanged || bytes=CHANGED
+	sums_after
 	lines=$(wc -l < /tmp/err)
 	printf '%-3s %-58s %-4s %-9s %s\n' "$N" "$name" "$rc" "$bytes" "$(head -n1 /tmp/err)"
 	if [ "$rc" = "$code" ] && [ "$lines" = 1 ] && grep -Eq -- "$pattern" /tmp/err &&
@@ -157,15 +162,13 @@ case_ "list: unknown option" 2 "unknown option" $XEN list --frobnicate
 # command of ndctl-xen): ndctl's answer exactly, and still a clear error
 # and no write
 like_ndctl() {
-	local name=$1 rc1=0 rc2=0 before after bytes
+	local name=$1 rc1=0 rc2=0 bytes
 	shift
 	N=$((N + 1))
-	[ -n "$LAST_SUM" ] || LAST_SUM=$(device_sum)
-	before=$LAST_SUM
+	sums_before
 	ndctl "$@" > /tmp/out1 2> /tmp/err1 || rc1=$?
 	$XEN "$@" > /tmp/out2 2> /tmp/err2 || rc2=$?
-	after=$(device_sum) LAST_SUM=$after
-	[ "$before" = "$after" ] && bytes=unchanged || bytes=CHANGED
+	sums_after
 	printf '%-3s %-58s %-4s %-9s %s\n' "$N" "$name (as ndctl)" "$rc2" "$bytes" "$(head -n1 /tmp/err2)"
 	if [ "$rc1" = "$rc2" ] && [ "$rc2" != 0 ] && [ -s /tmp/err2 ] && cmp -s /tmp/err1 /tmp/err2 &&
 			cmp -s /tmp/out1 /tmp/out2 && [ $bytes = unchanged ]; then
