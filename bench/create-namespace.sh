@@ -3,11 +3,11 @@
 # Wall time of `ndctl-xen create-namespace --reserve=64M` against
 # `ndctl create-namespace`, same mode (fsdax, devdax) and size (256 MiB),
 # in the same guest (Debian's kernel under QEMU, test/rig).  Prints the
-# median of 7 runs each and the ratio; the target is at most 1.5x.
-#   bench/create-namespace.sh [--kernel 6.1|6.12] [--build DIR]
-# (7 runs each: RUNS in test/rig/guest/bench-create.sh)
+# median of 7 runs each (2 with --short) and the ratio; the target is at
+# most 1.1x.
+#   bench/create-namespace.sh [--kernel 6.1|6.12] [--build DIR] [--short]
 . "$(dirname "$0")/common.sh"
-run_guest bench-create
+run_guest bench-create 7 2
 
 printf '%-8s %-10s %8s %8s %8s\n' mode tool runs median_s ratio
 for mode in fsdax devdax; do

@@ -3,11 +3,14 @@
 # Fuzz every libFuzzer target (decoder, size/option parsers, layout engine, page map loader)
 # for SECONDS each (default 200: about 13 minutes in all) and print executions,
 # coverage and crashes per target.  Builds build-fuzz with clang if needed.
-#   bench/fuzz.sh [SECONDS]
+#   bench/fuzz.sh [--short] [SECONDS]
+# --short: 5 s per target (CI's check that the benchmark still works)
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
-secs=${1:-200}
+secs=200
+[ "${1:-}" != --short ] || { secs=5; shift; }
+secs=${1:-$secs}
 [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Ddocs=disabled >&2
 ninja -C build-fuzz >&2
 work=$(mktemp -d /tmp/ndx-fuzz.XXXXXX)

@@ -20,8 +20,11 @@
 #   valgrind      the offline suite with every ndctl-xen run under memcheck
 #   fuzz          libFuzzer smoke runs
 #   dist          the release tarball (scripts/test-dist.sh)
+#   bench         every benchmark under bench/ once in its short mode
+#                 (bench/all.sh): a broken benchmark fails CI; the figures
+#                 are printed in the stage log, never asserted
 # The two kernel stages run side by side (one QEMU per core); deb, valgrind,
-# fuzz and dist run one after another beside them (deb first: it mostly
+# fuzz, dist and bench run one after another beside them (deb first: it mostly
 # waits on apt and debootstrap).  Each stage's output goes to
 # $NDX_CI_LOGS/STAGE.log (default ci-logs/) and is printed when the stage
 # ends.  At the end: a table of stages with their wall times, a line
@@ -102,8 +105,8 @@ stage unit-offline meson test -C build --suite unit --suite offline --suite docs
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	stage unit-asan meson test -C build-asan --suite unit --suite offline --print-errorlogs --num-processes 2
 
-ORDER+=(kernel-6.1 kernel-6.12 deb valgrind fuzz dist)
-echo "=== stages kernel-6.1, kernel-6.12 and deb, valgrind, fuzz, dist (in turn) run side by side from $((SECONDS - T0)) s"
+ORDER+=(kernel-6.1 kernel-6.12 deb valgrind fuzz dist bench)
+echo "=== stages kernel-6.1, kernel-6.12 and deb, valgrind, fuzz, dist, bench (in turn) run side by side from $((SECONDS - T0)) s"
 bg_stage kernel-6.1 kernel build 6.1 &
 bg_stage kernel-6.12 kernel build-asan 6.12 &
 {
@@ -111,5 +114,6 @@ bg_stage kernel-6.12 kernel build-asan 6.12 &
 	bg_stage valgrind valgrind_offline
 	bg_stage fuzz fuzz
 	bg_stage dist bash scripts/test-dist.sh
+	bg_stage bench bash bench/all.sh
 } &
 wait

@@ -1,11 +1,13 @@
 #!/bin/bash
 # bench-create: wall time of ndctl-xen create-namespace --reserve=64M against
 # ndctl create-namespace for the same mode and size, in the same guest,
-# RUNS times each (alternating), destroying the namespace after each run.
+# BENCH_RUNS times each (from /rig/config; alternating), destroying the
+# namespace after each run.
 # Prints one "BENCH tool mode seconds" line per run.
 set -euo pipefail
 . /rig/common
-RUNS=7
+mkdir -p /run
+RUNS=${BENCH_RUNS:-7}
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench-list: wall time of `ndctl-xen list` against `ndctl list -N` with 1,
-# 8 and 32 namespaces in the same guest (15 runs each, alternating), and the
+# 8 and 32 namespaces in the same guest (BENCH_RUNS each, default 15,
+# alternating), and the
 # system calls ndctl-xen list makes (strace -c -f) at each count.
 # Prints "BENCH-LIST N tool seconds" and "BENCH-SYSCALLS N total" lines.
 set -euo pipefail
@@ -24,7 +25,7 @@ grow() {
 for n in 1 8 32; do
 	grow $n
 	[ "$(ndctl-xen list -N -r "$R" | jq length)" = "$n" ]
-	for i in $(seq 15); do
+	for i in $(seq "${BENCH_RUNS:-15}"); do
 		t0=$(now); ndctl list -N -r "$R" > /dev/null; t1=$(now)
 		echo "BENCH-LIST $n ndctl $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
 		t0=$(now); ndctl-xen list -N -r "$R" > /dev/null; t1=$(now)
