@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: ndctl-xen developers
-# GNU General Public License v2.0 or later (see LICENSE or https://www.gnu.org/licenses/old-licenses/gpl-2.0.txt)
+# GNU General Public License v2.0 or later, and so also version 3 or later at the
+# recipient's choice (see LICENSE or https://www.gnu.org/licenses/old-licenses/gpl-2.0.txt)
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Ansible module: NVDIMM namespaces with a reserved area, through ndctl-xen apply."""
 

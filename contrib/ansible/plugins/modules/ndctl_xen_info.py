@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: ndctl-xen developers
-# GNU General Public License v2.0 or later (see LICENSE or https://www.gnu.org/licenses/old-licenses/gpl-2.0.txt)
+# GNU General Public License v2.0 or later, and so also version 3 or later at the
+# recipient's choice (see LICENSE or https://www.gnu.org/licenses/old-licenses/gpl-2.0.txt)
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Ansible module: the host's NVDIMM namespaces, reservations and Xen frame ranges."""
 
@@ -183,9 +184,8 @@ def main():
     except ValueError:
         namespaces = None
     if rc != 0 or not isinstance(namespaces, list):
-        module.fail_json(msg='ndctl-xen list failed: %s' % (err.strip() or out.strip() or
-                                                           'exit status %d' % rc),
-                         stdout=out, stderr=err)
+        why = err.strip() or out.strip() or 'exit status %d' % rc
+        module.fail_json(msg='ndctl-xen list failed: %s' % why, stdout=out, stderr=err)
     module.exit_json(changed=False, namespaces=namespaces,
                      reservations=reservations_of(namespaces), xen=xen_of(namespaces))
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ndctl-xen developers
-# GNU General Public License v2.0 or later (see LICENSE or https://www.gnu.org/licenses/old-licenses/gpl-2.0.txt)
+# GNU General Public License v2.0 or later, and so also version 3 or later at the
+# recipient's choice (see LICENSE or https://www.gnu.org/licenses/old-licenses/gpl-2.0.txt)
 # SPDX-License-Identifier: GPL-2.0-or-later
 """
 Unit tests of the modules ndctl_xen and ndctl_xen_info, offline: each
@@ -26,7 +27,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = os.environ.get('NDCTL_XEN_MODULES') or os.path.join(
     HERE, '..', '..', '..', '..', 'plugins', 'modules')
-FAKE = os.path.join(HERE, 'fake-ndctl-xen')
+FAKE = os.path.join(HERE, 'fake_ndctl_xen.py')
 # the modules run on the Python that has ansible-core (Debian's: /usr/bin/python3)
 PYTHON = os.environ.get('NDCTL_XEN_PYTHON') or sys.executable
 
@@ -76,7 +77,9 @@ class ModuleCase(unittest.TestCase):
         os.mkdir(self.fake)
         self.exe = os.path.join(self.dir, 'bin', 'ndctl-xen')
         os.mkdir(os.path.dirname(self.exe))
-        shutil.copy(FAKE, self.exe)
+        with open(self.exe, 'w') as f:
+            f.write('#!/bin/sh\nexec "%s" "%s" "$@"\n' % (PYTHON, FAKE))
+        os.chmod(self.exe, 0o755)
 
     def answer(self, command, stdout='', rc=0, stderr=''):
         """The fake's answer to COMMAND ("apply", or "list.2" for the second list)."""

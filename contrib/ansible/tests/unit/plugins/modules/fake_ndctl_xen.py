@@ -1,10 +1,13 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A stand-in for ndctl-xen in the modules' unit tests.  $FAKE_NDCTL_XEN is
+# A stand-in for ndctl-xen in the modules' unit tests (run through a
+# shell wrapper the tests write).  $FAKE_NDCTL_XEN is
 # a directory: every call is appended to its "calls" (one JSON array of
 # the arguments a line, then the standard input if any); the answer to
 # the Nth call of COMMAND is the file COMMAND.N, else COMMAND (JSON:
 # stdout, stderr, rc); a command with neither file is an error (exit 99).
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
 import json
 import os
 import sys
