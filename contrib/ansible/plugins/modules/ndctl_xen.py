@@ -298,6 +298,8 @@ class NdctlXen(object):
     def listed(self):
         """Every namespace, disabled ones too, by dev (ndctl-xen list -v -i)."""
         rc, doc, out, err = self.run_json(['list', '-v', '-i'])
+        if rc == 0 and not out.strip():
+            doc = []  # no namespaces: list prints nothing, as ndctl list does
         if rc != 0 or not isinstance(doc, list):
             self.module.fail_json(msg='ndctl-xen list failed: %s' % (err.strip() or out.strip()),
                                   stdout=out, stderr=err, changed=False)

@@ -162,6 +162,16 @@ class TestPresent(ModuleCase):
         self.assertEqual(diff['before']['name=xen0'], diff['after']['name=xen0'])
         self.assertEqual(diff['after']['name=xen0']['reserve']['per_page_bytes'], 40)
 
+    def test_diff_with_no_namespaces_yet(self):
+        # ndctl-xen list prints nothing at all when there is no namespace
+        self.answer('list.1', '')
+        self.answer('list.2', [OS0])
+        self.answer('apply', report(True, entry(0, 'os0', 'namespace0.1', 'create', 'created')), rc=5)
+        result, rc = self.run_module(namespaces=WANT[1:], diff=True)
+        self.assertEqual((rc, result['changed']), (0, True))
+        self.assertIsNone(result['diff']['before']['name=os0'])
+        self.assertEqual(result['diff']['after']['name=os0']['dev'], 'namespace0.1')
+
     def test_recovery_alone_is_a_change(self):
         rep = report(True, entry(0, 'xen0', 'namespace0.0', 'none', 'unchanged'))
         rep['recovered'] = [{'dev': 'namespace0.0', 'action': 'journal'}]
