@@ -296,8 +296,8 @@ class NdctlXen(object):
         return rc, doc, out, err
 
     def listed(self):
-        """Every namespace, disabled ones too, by dev (ndctl-xen list -v -i)."""
-        rc, doc, out, err = self.run_json(['list', '-v', '-i'])
+        """Every namespace, disabled ones too, by dev (ndctl-xen list -N -v -i)."""
+        rc, doc, out, err = self.run_json(['list', '-N', '-v', '-i'])
         if rc == 0 and not out.strip():
             doc = []  # no namespaces: list prints nothing, as ndctl list does
         if rc != 0 or not isinstance(doc, list):
@@ -375,10 +375,23 @@ def present(module, tool):
     module.exit_json(**result)
 
 
+def chardev_of(ns):
+    """A devdax namespace's dax device: ndctl's chardev, or with -v its daxregion's."""
+    if ns.get('chardev'):
+        return ns['chardev']
+    for dev in (ns.get('daxregion') or {}).get('devices') or []:
+        if dev.get('chardev'):
+            return dev['chardev']
+    return None
+
+
 def busy_reason(ns):
     """Why a namespace cannot be destroyed now (mounted, held, open), or None."""
     blockdev = ns.get('blockdev')
-    chardev = ns.get('chardev')
+    chardev = chardev_of(ns)
+    if ns.get('mode') == 'devdax' and ns.get('enabled', True) and not chardev:
+        return '%s is devdax but ndctl names no dax device: cannot tell whether it is in use' % (
+            ns.get('dev'))
     if blockdev:
         path = '/dev/' + blockdev
         try:

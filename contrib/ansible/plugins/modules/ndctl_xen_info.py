@@ -61,7 +61,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 namespaces:
-  description: Each namespace as C(ndctl-xen list -v -i --xen) prints it.
+  description: Each namespace as C(ndctl-xen list -N -v -i --xen) prints it.
   returned: always
   type: list
   elements: dict
@@ -173,7 +173,7 @@ def main():
         supports_check_mode=True,
     )
     exe = module.params['executable'] or module.get_bin_path('ndctl-xen', required=True)
-    cmd = [exe, 'list', '-v', '-i', '--xen']
+    cmd = [exe, 'list', '-N', '-v', '-i', '--xen']
     if module.params['region']:
         cmd += ['-r', module.params['region']]
     if module.params['namespace']:

@@ -31,7 +31,7 @@ FAKE = os.path.join(HERE, 'fake_ndctl_xen.py')
 # the modules run on the Python that has ansible-core (Debian's: /usr/bin/python3)
 PYTHON = os.environ.get('NDCTL_XEN_PYTHON') or sys.executable
 
-# what ndctl-xen list -v -i prints of two namespaces (trimmed to what the modules read)
+# what ndctl-xen list -N -v -i prints of two namespaces (trimmed to what the modules read)
 XEN0 = {
     'dev': 'namespace0.0', 'name': 'xen0', 'raw_uuid': '0f0e0d0c-0b0a-0908-0706-050403020100',
     'mode': 'fsdax', 'blockdev': 'pmem-fake0', 'region': 'region0', 'enabled': True,
@@ -47,7 +47,8 @@ XEN0 = {
 }
 OS0 = {
     'dev': 'namespace0.1', 'name': 'os0', 'raw_uuid': '11111111-2222-3333-4444-555555555555',
-    'mode': 'devdax', 'chardev': 'dax-fake0.1', 'region': 'region0', 'enabled': True,
+    'mode': 'devdax', 'daxregion': {'id': 0, 'devices': [{'chardev': 'dax-fake0.1'}]},
+    'region': 'region0', 'enabled': True,
     'raw_size': 33554432, 'resource': 4362076160,
     'layout': {'map': 'dev', 'align': 2097152, 'page_struct_size': 64, 'dataoff': 8388608,
                'reserve': None, 'data': {'offset': 8388608, 'size': 25165824}},
@@ -290,7 +291,7 @@ class TestAbsent(ModuleCase):
                                      force=True, diff=True)
         self.assertEqual((rc, result['changed']), (0, True))
         self.assertEqual([c['args'] for c in self.calls()],
-                         [['list', '-v', '-i'], ['destroy-namespace', '-f', 'namespace0.1']])
+                         [['list', '-N', '-v', '-i'], ['destroy-namespace', '-f', 'namespace0.1']])
         self.assertEqual([n['result'] for n in result['namespaces']], ['destroyed', 'absent'])
         self.assertEqual(result['diff']['before']['name=os0']['mode'], 'devdax')
         self.assertIsNone(result['diff']['after']['name=os0'])
@@ -321,13 +322,20 @@ class TestAbsent(ModuleCase):
         # a character device this test holds open stands for a dax device in use
         held = open('/dev/null')
         self.addCleanup(held.close)
-        busy = dict(OS0, chardev='null')
+        busy = dict(OS0, daxregion={'id': 0, 'devices': [{'chardev': 'null'}]})
         self.answer('list', [XEN0, busy])
         result, rc = self.run_module(namespaces=[{'name': 'xen0'}, {'name': 'os0'}], state='absent',
                                      force=True)
         self.assertEqual((rc, result.get('failed'), result['changed']), (1, True, False))
         self.assertRegex(result['msg'], r'namespaces\[1\] namespace0.1: refused: /dev/null is open by process \d+')
         self.assertIn('nothing was destroyed', result['msg'])
+        self.assertEqual([c['args'][0] for c in self.calls()], ['list'])
+
+    def test_devdax_without_a_dax_device_refused(self):
+        self.answer('list', [dict(OS0, daxregion=None)])
+        result, rc = self.run_module(namespaces=[{'name': 'os0'}], state='absent', force=True)
+        self.assertEqual((rc, result['changed']), (1, False))
+        self.assertIn('ndctl names no dax device', result['msg'])
         self.assertEqual([c['args'][0] for c in self.calls()], ['list'])
 
     def test_mounted_fsdax_refused(self):
@@ -371,7 +379,7 @@ class TestInfo(ModuleCase):
         self.answer('list', [XEN0, OS0])
         result, rc = self.run_module(region='region0')
         self.assertEqual((rc, result['changed']), (0, False))
-        self.assertEqual(self.calls()[0]['args'], ['list', '-v', '-i', '--xen', '-r', 'region0'])
+        self.assertEqual(self.calls()[0]['args'], ['list', '-N', '-v', '-i', '--xen', '-r', 'region0'])
         self.assertEqual([n['dev'] for n in result['namespaces']], ['namespace0.0', 'namespace0.1'])
         self.assertEqual(result['reservations'], [
             {'dev': 'namespace0.0', 'name': 'xen0', 'offset': 3538944, 'size': 655360,
