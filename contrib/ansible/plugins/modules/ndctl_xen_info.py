@@ -16,7 +16,7 @@ short_description: The host's NVDIMM namespaces, their reserved areas and Xen fr
 version_added: "0.2.0"
 description:
   - Returns what C(ndctl-xen list --xen) (ndctl-xen-list(1)) says of the host's
-    namespaces, disabled ones included; each namespace's layout, its reserved area
+    namespaces, disabled ones included (not a region's empty seed); each namespace's layout, its reserved area
     (offset, size, physical range, owner, bytes a page) and the machine frame ranges
     Xen's C(xen-ndctl setup-mgmt) and C(setup-data) take.
   - Changes nothing.
@@ -186,6 +186,8 @@ def main():
     if rc != 0 or not isinstance(namespaces, list):
         why = err.strip() or out.strip() or 'exit status %d' % rc
         module.fail_json(msg='ndctl-xen list failed: %s' % why, stdout=out, stderr=err)
+    # -i lists a region's empty seed namespace too (size 0): not a namespace to report
+    namespaces = [ns for ns in namespaces if ns.get('raw_size') != 0]
     module.exit_json(changed=False, namespaces=namespaces,
                      reservations=reservations_of(namespaces), xen=xen_of(namespaces))
 

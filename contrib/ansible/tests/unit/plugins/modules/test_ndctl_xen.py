@@ -376,7 +376,9 @@ class TestInfo(ModuleCase):
     module = 'ndctl_xen_info'
 
     def test_facts(self):
-        self.answer('list', [XEN0, OS0])
+        seed = {'dev': 'namespace0.2', 'mode': 'raw', 'size': 0, 'raw_size': 0, 'region': 'region0',
+                'enabled': False, 'layout': None}
+        self.answer('list', [XEN0, OS0, seed])
         result, rc = self.run_module(region='region0')
         self.assertEqual((rc, result['changed']), (0, False))
         self.assertEqual(self.calls()[0]['args'], ['list', '-N', '-v', '-i', '--xen', '-r', 'region0'])
