@@ -36,6 +36,8 @@ now_ms() { local t; t=$(< /proc/uptime); t=${t%% *}; echo $((${t%.*} * 1000 + 10
 T0=$(now_ms)
 
 backing() { echo "$(host_sum label 0 $((160 << 20))) $(host_sum label $((LABEL_FILE - (128 << 10))) $((128 << 10)))"; }
+# the host's own state (block store, intent records): a dry run writes none of it
+statesum() { find "$RIG_STATE_DIR" -type f -exec sha256sum {} + | sort | sha256sum | cut -c1-16; }
 # spec XEN0_PER_PAGE [ENTRY...]: the desired state as JSON
 spec() {
 	local extra="" e
@@ -84,7 +86,7 @@ module() {
 }
 
 boot1() {
-	local before
+	local before state
 	echo "== apply from empty"
 	run "$(spec 40)"
 	expect "from empty: exit 0 (changed)" test "$RC" = 0
@@ -133,7 +135,7 @@ boot1() {
 	expect "after --force, again, --detailed-exitcode: exit 0" test "$RC:$(results)" = '0:["unchanged","unchanged"]'
 
 	echo "== the Ansible module"
-	before=$(backing)
+	before=$(backing) state=$(statesum)
 	module "$(spec 56 "$ANS0")" true
 	expect "check mode: changed, ans0 planned" test \
 		"$MRC:$(jq -c '[.changed, .exit_status, [.namespaces[].action]]' /tmp/mod)" = '0:[true,5,["none","none","create"]]'
@@ -143,6 +145,7 @@ boot1() {
 	expect "check mode: the diff shows xen0 as it is" test \
 		"$(jq -c '[.diff.before["name=xen0"] == .diff.after["name=xen0"], .diff.after["name=xen0"].reserve.size]' /tmp/mod)" = '[true,917504]'
 	expect "check mode: backing files identical" test "$(backing)" = "$before"
+	expect "check mode: the host's state files identical" test "$(statesum)" = "$state"
 	module "$(spec 56 "$ANS0")" false
 	expect "first run: changed, ans0 created" test \
 		"$MRC:$(jq -c '[.changed, [.namespaces[].result]]' /tmp/mod)" = '0:[true,["unchanged","unchanged","created"]]'
