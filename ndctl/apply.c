@@ -185,17 +185,131 @@ static struct ndctl_region *pick_region(struct ndctl_ctx *nctx, const struct app
 static void apply_usage(FILE *f)
 {
 	fprintf(f,
-"usage: ndctl-xen apply [--dry-run] [-f] FILE|-\n\n"
+"usage: ndctl-xen apply [--dry-run [-j]] [-f] [--detailed-exitcode] FILE|-\n\n"
 "Converge this host's namespaces on the desired state in FILE (JSON):\n"
 "create what is missing, leave what matches, refuse what differs (or\n"
 "reconfigure it with --force, never a mounted or busy one).\n\n"
 "      --dry-run            print the plan; write nothing\n"
+"  -j, --json               with --dry-run: the plan as a JSON array, one object\n"
+"                           an entry with its planned layout (numbers in bytes)\n"
 "  -f, --force              reconfigure namespaces that differ\n"
+"      --detailed-exitcode  exit 5 when something changed (or, with --dry-run,\n"
+"                           would change), 0 only when nothing did\n"
 "  -v, --verbose            library messages on stderr\n"
 "  -h, --help               this text\n\n"
-"Exit status: 0 changed (every change kept), 4 nothing to do, 5 --dry-run with\n"
-"changes planned, 1 refused by a rule (nothing written), 2 usage or a malformed\n"
-"file, 3 failed while doing it (what was done before is kept and listed).\n");
+"Exit status: 0 success (converged: changed or already so; with --dry-run,\n"
+"nothing refused), 1 refused by a rule (nothing written), 2 usage or a\n"
+"malformed file, 3 failed while doing it (what was done before is kept and\n"
+"listed); with --detailed-exitcode, 5 instead of 0 when changes were made or\n"
+"(--dry-run) are planned.\n");
+}
+
+/*
+ * The exit status: the error class if any, else 0; with --detailed-exitcode
+ * 5 when something was changed (or, dry, is planned), so that a caller
+ * tells "converged already" from "converged now" (terraform plan's idea).
+ */
+static int apply_status(int rc, int refused, int dry, int changes, int changed, int detailed)
+{
+	if (refused)
+		return EXIT_REFUSED;
+	if (rc)
+		return rc;
+	if (detailed && (dry ? changes : changed))
+		return EXIT_APPLY_CHANGES;
+	return 0;
+}
+
+/* An entry's planned layout for --dry-run -j, numbers in bytes; NULL if none fits. */
+static struct json_object *planned_layout(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
+		const struct apply_want *w, const struct live *lv)
+{
+	struct ndctl_xen_layout *l = NULL;
+	struct ndctl_region *region;
+	struct json_object *j = NULL, *r;
+	uint64_t size = w->size;
+	enum ndctl_xen_owner owner;
+	char where[64];
+
+	if (lv) {
+		size = lv->h.raw_size;
+	} else if (w->rest) {
+		region = pick_region(nctx, w);
+		size = region ? ndctl_region_get_max_available_extent(region) : 0;
+	}
+	snprintf(where, sizeof(where), "apply: namespaces[%d]", w->index);
+	if (!size || ndctl_xen_layout_new(ctx, &l) < 0 || apply_layout_opts(where, &w->o, l))
+		goto out;
+	ndctl_xen_layout_set_size(l, size);
+	if (lv)
+		ndctl_xen_layout_set_phys_start(l, lv->h.resource);
+	if (ndctl_xen_layout_compute(l))
+		goto out;
+	j = json_object_new_object();
+	json_object_object_add(j, "size", json_u64(size));
+	json_object_object_add(j, "resource", lv ? json_u64(lv->h.resource) : NULL);
+	json_object_object_add(j, "mode", json_object_new_string(
+			ndctl_xen_layout_get_mode(l) == NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax"));
+	json_object_object_add(j, "map", json_object_new_string(
+			ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV ? "dev" : "mem"));
+	json_object_object_add(j, "align", json_u64(ndctl_xen_layout_get_align(l)));
+	json_object_object_add(j, "page_struct_size",
+			json_u64(ndctl_xen_layout_get_page_struct_size(l)));
+	json_object_object_add(j, "dataoff", json_u64(ndctl_xen_layout_get_dataoff(l)));
+	r = NULL;
+	if (ndctl_xen_layout_get_reserve_size(l)) {
+		owner = ndctl_xen_layout_get_reserve_owner(l);
+		r = json_object_new_object();
+		json_object_object_add(r, "offset", json_u64(ndctl_xen_layout_get_reserve_offset(l)));
+		json_object_object_add(r, "size", json_u64(ndctl_xen_layout_get_reserve_size(l)));
+		json_object_object_add(r, "owner", json_object_new_string(owner_str(owner,
+				ndctl_xen_layout_get_reserve_owner_name(l))));
+		json_object_object_add(r, "per_page_bytes",
+				json_u64(ndctl_xen_layout_get_reserve_per_page(l)));
+	}
+	json_object_object_add(j, "reserve", r);
+	r = json_object_new_object();
+	json_object_object_add(r, "offset", json_u64(ndctl_xen_layout_get_data_offset(l)));
+	json_object_object_add(r, "size", json_u64(ndctl_xen_layout_get_data_size(l)));
+	json_object_object_add(j, "data", r);
+out:
+	ndctl_xen_layout_unref(l);
+	return j;
+}
+
+/*
+ * --dry-run -j: the plan as an array a script reads, one object an entry:
+ * what it names, the namespace it matched, the action, why, what differs
+ * and the layout the library would give it.
+ */
+static struct json_object *plan_json(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
+		const struct apply_want *w, size_t n, const enum apply_action *act,
+		struct json_object **differs, char (*why)[512], const int *target,
+		const struct lives *ls)
+{
+	struct json_object *arr = json_object_new_array(), *e;
+	struct ndctl_region *region;
+	const struct live *lv;
+	const char *where;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		lv = target[i] >= 0 ? &ls->v[target[i]] : NULL;
+		region = !lv && act[i] == APPLY_CREATE ? pick_region(nctx, &w[i]) : NULL;
+		where = lv ? lv->region : region ? ndctl_region_get_devname(region) : w[i].region;
+		e = json_object_new_object();
+		json_object_object_add(e, "index", json_object_new_int((int)i));
+		json_object_object_add(e, "name", w[i].name ? json_object_new_string(w[i].name) : NULL);
+		json_object_object_add(e, "uuid", w[i].uuid ? json_object_new_string(w[i].uuid) : NULL);
+		json_object_object_add(e, "region", where ? json_object_new_string(where) : NULL);
+		json_object_object_add(e, "dev", lv ? json_object_new_string(lv->dev) : NULL);
+		json_object_object_add(e, "action", json_object_new_string(apply_action_name(act[i])));
+		json_object_object_add(e, "reason", why[i][0] ? json_object_new_string(why[i]) : NULL);
+		json_object_object_add(e, "differs", json_object_get(differs[i]));
+		json_object_object_add(e, "layout", planned_layout(ctx, nctx, &w[i], lv));
+		json_object_array_add(arr, e);
+	}
+	return arr;
 }
 
 static char *read_text(const char *path)
@@ -229,6 +343,8 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "detailed-exitcode", no_argument, NULL, 'X' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -243,14 +359,17 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	char (*why)[512] = NULL;
 	int *target = NULL;
 	int c, rc, dry = 0, force = 0, verbose = 0, refused = 0, changes = 0, changed = 0;
+	int json = 0, detailed = 0;
 	size_t n = 0, i;
 	char *text;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "fvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fjvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D': dry = 1; break;
+		case 'j': json = 1; break;
+		case 'X': detailed = 1; break;
 		case 'f': force = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': apply_usage(stdout); return 0;
@@ -261,6 +380,10 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				cmd_error(CMD, "unknown option '%s'; see --help", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
+	}
+	if (json && !dry) {
+		cmd_error(CMD, "-j goes with --dry-run (apply's report is JSON already); see --help");
+		return EXIT_USAGE;
 	}
 	if (argc - optind != 1) {
 		cmd_error(CMD, "%s; see --help", optind < argc ? "one FILE, not more" :
@@ -345,6 +468,17 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		changes += act[i] == APPLY_CREATE || act[i] == APPLY_RECONFIGURE;
 	}
 
+	if (json) {
+		arr = plan_json(ctx, nctx, w, n, act, differs, why, target, &ls);
+		printf("%s\n", json_object_to_json_string_ext(arr,
+					JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(arr);
+		for (i = 0; i < n; i++)
+			if (act[i] == APPLY_REFUSE)
+				cmd_error(CMD, "namespaces[%zu]: refused: %s", i, why[i]);
+		rc = apply_status(0, refused, dry, changes, 0, detailed);
+		goto out;
+	}
 	out = json_object_new_object();
 	arr = json_object_new_array();
 	rc = 0;
@@ -414,11 +548,7 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	printf("%s\n", json_object_to_json_string_ext(out,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(out);
-	if (refused)
-		rc = EXIT_REFUSED;
-	else if (!rc)
-		rc = dry ? (changes ? EXIT_APPLY_PENDING : EXIT_APPLY_UNCHANGED) :
-			changed ? 0 : EXIT_APPLY_UNCHANGED;
+	rc = apply_status(rc, refused, dry, changes, changed, detailed);
 out:
 	if (!dry)
 		ndctl_xen_unlock(ctx);

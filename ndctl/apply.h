@@ -14,9 +14,12 @@
 
 #include "layout-opts.h"
 
-/* Exit status of apply beside the shared classes 1-3 (ndctl-xen-apply(1)) */
-#define EXIT_APPLY_UNCHANGED 4	/* everything matched: nothing written */
-#define EXIT_APPLY_PENDING 5	/* --dry-run: changes planned, nothing written */
+/*
+ * apply --detailed-exitcode's status beside 0 and the shared classes 1-3
+ * (ndctl-xen-apply(1)): changes made, or with --dry-run planned.  (4, the
+ * old "nothing to do", is 0 now and not reused.)
+ */
+#define EXIT_APPLY_CHANGES 5
 
 /* create-namespace's work for one namespace (xen-reserve.c) */
 struct create_request {

@@ -10,6 +10,7 @@ PKGS=(
 	ndctl daxctl jq xxd asciidoctor groff-base valgrind strace
 	qemu-system-x86 busybox-static kmod cpio xz-utils git e2fsprogs util-linux
 	python3 ansible-core
+	python3-venv python3-voluptuous python3-pycodestyle yamllint
 )
 
 missing=()

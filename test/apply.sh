@@ -59,6 +59,7 @@ expect "no FILE" 2 "no FILE" "$NDX" apply
 expect "two FILEs" 2 "one FILE, not more" "$NDX" apply "$SPEC" "$SPEC"
 expect "missing FILE" 2 "No such file" "$NDX" apply "$TMP/none.json"
 expect "unknown option" 2 "unknown option '--dryrun'" "$NDX" apply --dryrun "$SPEC"
+expect "-j without --dry-run" 2 "-j goes with --dry-run" "$NDX" apply -j "$SPEC"
 printf '{"namespaces":[]}\0' > "$SPEC"
 expect "NUL byte" 2 "holds a NUL byte" "$NDX" apply "$SPEC"
 check "no intent record was written" test -z "$(ls -A "$STATE")"
@@ -69,8 +70,14 @@ if [ -d /sys/bus/nd/devices ] && ls /sys/bus/nd/devices | grep -q '^region'; the
 else
 	ns '' > "$SPEC"
 	rc=0; "$NDX" apply "$SPEC" > "$TMP/out" 2> "$TMP/err" || rc=$?
-	check "empty desired state: exit 4 (nothing to do)" test "$rc" = 4
+	check "empty desired state: exit 0 (converged)" test "$rc" = 0
 	check "empty desired state: changed false" test "$(jq .changed "$TMP/out")" = false
+	rc=0; "$NDX" apply --detailed-exitcode "$SPEC" > /dev/null 2>&1 || rc=$?
+	check "empty desired state, --detailed-exitcode: 0 (nothing changed)" test "$rc" = 0
+	rc=0; "$NDX" apply --dry-run --detailed-exitcode "$SPEC" > /dev/null 2>&1 || rc=$?
+	check "empty desired state, --dry-run --detailed-exitcode: 0 (nothing planned)" test "$rc" = 0
+	rc=0; "$NDX" apply --dry-run -j "$SPEC" > "$TMP/out" 2>&1 || rc=$?
+	check "empty desired state, --dry-run -j: exit 0, an empty array" test "$rc:$(jq -c . "$TMP/out")" = "0:[]"
 	ns '{"name":"a","size":"64M","map":"mem","reserve_per_page":40},{"region":"region7","size":"rest"}' > "$SPEC"
 	rc=0; "$NDX" apply --dry-run "$SPEC" > "$TMP/out" 2> "$TMP/err" || rc=$?
 	check "dry run, nowhere to create: exit 1" test "$rc" = 1
@@ -78,6 +85,17 @@ else
 		'["refused","no writable pmem region with room for it","refused","no writable pmem region region7 with room for it"]'
 	check "dry run: changed false, two planned" test "$(jq -c '[.dry_run, .changed]' "$TMP/out")" = '[true,false]'
 	check "dry run: one error line per refusal" test "$(wc -l < "$TMP/err")" = 2
+	rc=0; "$NDX" apply --dry-run --json "$SPEC" > "$TMP/out" 2> "$TMP/err" || rc=$?
+	check "dry run -j: exit 1, an array of two plans" test "$rc:$(jq -c 'type, length' "$TMP/out" | tr '\n' ' ')" = '1:"array" 2 '
+	check "dry run -j: snake_case keys" test "$(jq -c '.[0] | keys' "$TMP/out")" = \
+		'["action","dev","differs","index","layout","name","reason","region","uuid"]'
+	# 64 MiB, map=mem, 40 bytes a page: 16384 pages x 40 = 640 KiB reserved
+	# below a 2 MiB-aligned dataoff of 4 MiB (the library's layout, as numbers)
+	check "dry run -j: the planned layout, numbers as numbers" test \
+		"$(jq -c '.[0] | [.action, .layout.size, .layout.map, .layout.dataoff, .layout.reserve.size, .layout.reserve.per_page_bytes, .layout.reserve.owner, .layout.resource]' "$TMP/out")" = \
+		'["refuse",67108864,"mem",4194304,655360,40,"hypervisor",null]'
+	check "dry run -j: a rest entry with no region has no layout" test "$(jq -c '.[1].layout' "$TMP/out")" = null
+	check "dry run -j: one error line per refusal" test "$(wc -l < "$TMP/err")" = 2
 fi
 check "still no intent record" test -z "$(ls -A "$STATE")"
 finish
