@@ -54,6 +54,7 @@ static const char *source_name(enum ndctl_xen_source s)
 	switch (s) {
 	case NDCTL_XEN_SOURCE_INFOBLOCK: return "media";
 	case NDCTL_XEN_SOURCE_STORE: return "store";
+	case NDCTL_XEN_SOURCE_KERNEL: return "kernel";
 	case NDCTL_XEN_SOURCE_SYSFS: return "sysfs";
 	default: return "computed";
 	}
@@ -104,6 +105,7 @@ static struct json_object *layout_json(struct ndctl_xen_layout *l, int consisten
 #define ADD(k, v) json_object_object_add(j, k, v)
 	ADD("source", json_object_new_string(source_name(ndctl_xen_layout_get_source(l))));
 	ADD("verified", json_object_new_boolean(ndctl_xen_layout_get_verified(l)));
+	ADD("store_disagrees", json_object_new_boolean(ndctl_xen_layout_get_store_disagrees(l)));
 	ADD("unknown", unknown_json(unknown));
 	ADD("consistent", json_object_new_boolean(consistent));
 	if (!consistent)
