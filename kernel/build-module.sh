@@ -84,7 +84,7 @@ kbuild_deb=$(fetch "$kbuild_pkg" "$version")
 src_deb=$(fetch "linux-source-$line" "$version")
 
 # one build per kernel release and patch series
-key=$(cat "${patches[@]}" "$0" | sha256sum | cut -c1-12)
+key=$(cat "${patches[@]}" "$0" "$KDIR/prepare-source.sh" | sha256sum | cut -c1-12)
 dest=$cache/kmod/$kver-$key
 if [ -f "$dest/libnvdimm.ko" ]; then
 	say "reusing $dest/libnvdimm.ko"
@@ -99,21 +99,9 @@ else
 	sed -i "s|^include /usr/src/|include $work/root/usr/src/|" "$hdr/Makefile"
 	grep -q "^include $work/root/" "$hdr/Makefile" ||
 		die "$hdr/Makefile does not include the common headers as expected"
-	# only drivers/nvdimm and the files the series touches
-	say "unpacking drivers/nvdimm from linux-source-$line $version"
-	dpkg-deb --fsys-tarfile "$src_deb" |
-		tar -xO "./usr/src/linux-source-$line.tar.xz" | xz -dc |
-		tar -x -C "$work/src" --strip-components=1 --wildcards \
-			"linux-source-$line/drivers/nvdimm/*" \
-			"linux-source-$line/Documentation/ABI/testing/sysfs-bus-nvdimm"
-	for p in "${patches[@]}"; do
-		say "applying $(basename "$p")"
-		patch -p1 -s -f --no-backup-if-mismatch -d "$work/src" < "$p" ||
-			die "$(basename "$p") does not apply to linux-source-$line $version"
-	done
-	# drivers/nvdimm/Makefile's object lists, and libnvdimm as a module
+	say "unpacking drivers/nvdimm from linux-source-$line $version, applying kernel/patches"
+	bash "$KDIR/prepare-source.sh" "$src_deb" "$work/src"
 	m=$work/src/drivers/nvdimm
-	{ grep -v '^obj-' "$m/Makefile"; echo 'obj-m += libnvdimm.o'; } > "$m/Kbuild"
 	btf=()
 	if [ -f "$hdr/vmlinux" ] && ! command -v pahole >/dev/null; then
 		say "no pahole (package dwarves): building without module BTF"

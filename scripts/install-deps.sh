@@ -10,6 +10,7 @@ PKGS=(
 	ndctl daxctl jq xxd asciidoctor groff-base valgrind strace
 	qemu-system-x86 busybox-static kmod cpio xz-utils git e2fsprogs util-linux
 	python3 ansible-core
+	make patch gcc-12 bc flex bison libelf-dev dwarves
 )
 
 missing=()

@@ -30,6 +30,11 @@ if [ "${RIG_PATCHED_LIBNVDIMM:-0}" != 1 ]; then
 	exit 1
 fi
 
+# an out-of-tree (O, 4096), unsigned (E, 8192) module taints the kernel
+t=$(< /proc/sys/kernel/tainted)
+echo "kpatch: /proc/sys/kernel/tainted $t"
+expect "the patched module taints the kernel O and E" test $((t & 12288)) = 12288
+
 declare -a NSS
 new() { local j; j=$("$@"); NSS+=("$(echo "$j" | jq -r .dev)"); }
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M dev --reserve=16M
