@@ -5,11 +5,9 @@
  * as the root-only binary attribute "info_block": the copy nd_pfn_init()
  * keeps while the device is bound, ENXIO when it is not.  A stock kernel
  * has no such attribute, and query.c falls back to the block store and
- * sysfs.  A disabled namespace's pfn/dax device keeps the uuid of the
- * block it last adopted, which leads to this host's copy of the block.
+ * sysfs.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -138,48 +136,18 @@ static int stored_block_of(const char *dev, const unsigned char ns_uuid[16],
 int ndx_disabled_block(const char *ns, const unsigned char ns_uuid[16], uint64_t ns_res,
 		uint8_t block[NDX_SB_SIZE])
 {
-	char holder[64], prefix[32], claim[64], *dot;
-	uint8_t found[NDX_SB_SIZE];
-	struct dirent *e;
-	int matches = 0;
-	DIR *dir;
+	char holder[64];
 
 	/* the block this host last saw on the namespace */
 	if (ndx_store_get_ns(ns_uuid, ns_res, block) == 0)
 		return 0;
-	/* the device that still claims it keeps the adopted block's uuid */
+	/*
+	 * A device that still claims it, unbound, keeps the adopted block's
+	 * uuid.  (ndctl disable-namespace clears the claim, and the kernel's
+	 * nd_detach_and_reset() deletes the device or resets its uuid.)
+	 */
 	if (ndx_sysfs_read(ns, "holder", holder, sizeof(holder)) == 0 && holder[0] &&
 			strncmp(holder, "btt", 3) != 0)
 		return stored_block_of(holder, ns_uuid, block);
-	/*
-	 * ndctl disable-namespace drops the claim (ndctl_pfn_delete() clears
-	 * the device's namespace) but the device keeps its uuid: one pfn/dax
-	 * device of the namespace's region, claiming nothing, whose stored
-	 * block names this namespace as its parent.
-	 */
-	if (strncmp(ns, "namespace", 9) != 0 || !(dot = strchr(ns, '.')))
-		return -ENOENT;
-	snprintf(prefix, sizeof(prefix), "%.*s", (int)(dot - ns - 9), ns + 9);
-	dir = opendir(ndx_sysfs_devices());
-	if (!dir)
-		return -ENOENT;
-	while ((e = readdir(dir))) {
-		const char *name = e->d_name;
-		size_t plen = strlen(prefix);
-
-		if ((strncmp(name, "pfn", 3) && strncmp(name, "dax", 3)) ||
-				strncmp(name + 3, prefix, plen) || name[3 + plen] != '.')
-			continue;
-		if (ndx_sysfs_read(name, "namespace", claim, sizeof(claim)) == 0 && claim[0] &&
-				strcmp(claim, ns) != 0)
-			continue;
-		if (stored_block_of(name, ns_uuid, found) != 0 ||
-				(matches && memcmp(block, found, NDX_SB_SIZE) == 0))
-			continue;
-		if (matches++ == 0)
-			memcpy(block, found, NDX_SB_SIZE);
-	}
-	closedir(dir);
-	/* two candidates: no way to tell which one the namespace adopted */
-	return matches == 1 ? 0 : -ENOENT;
+	return -ENOENT;
 }
