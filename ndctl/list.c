@@ -371,9 +371,11 @@ static void list_usage(FILE *f)
 "                           raw for the read and disables it again\n"
 "  -h, --help               this text\n\n"
 "Nothing changes state unless --read-disabled is given.  \"source\" says where\n"
-"each layout came from: \"media\" (read now), \"store\" (this host's copy of\n"
-"the block, matched against sysfs when \"verified\"), or \"sysfs\" (geometry\n"
-"only: the fields named in \"unknown\" are null).\n");
+"each layout came from: \"kernel\" (the block the kernel adopted, where a\n"
+"patched libnvdimm shows it; \"store_disagrees\" flags a differing stored\n"
+"copy), \"media\" (read now), \"store\" (this host's copy of the block,\n"
+"matched against sysfs when \"verified\"), or \"sysfs\" (geometry only: the\n"
+"fields named in \"unknown\" are null).\n");
 }
 
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
