@@ -76,3 +76,10 @@ answer_layout() {
 		per_page_bytes: (.reserve.per_page_bytes // null),
 		data_offset: .data.offset, data_size: .data.size}'
 }
+# boot_facts TEST: this boot's RIG-FACT objects, one a line; fails (with
+# a message) when the guest reported none
+boot_facts() {
+	local facts=$RIG_WORK/facts.json.boot
+	[ "$(jq length "$facts")" -gt 0 ] || { echo "host/$1: the guest reported no namespaces"; return 1; }
+	jq -cM '.[]' "$facts"
+}

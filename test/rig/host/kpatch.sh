@@ -5,28 +5,22 @@
 # reservation's offset, size, owner, owner name and per-page bytes, the
 # data area.
 set -euo pipefail
-err() { echo "host/kpatch: failed at line $1" >&2; exit 1; }
-trap 'err $LINENO' ERR
+trap 'echo "host/kpatch: failed at line $LINENO" >&2; exit 1' ERR
 . "$RIG_DIR/host.sh"
 
-XEN=$RIG_BUILD/ndctl/ndctl-xen
-facts=$RIG_WORK/facts.json.boot
-n=$(jq length "$facts")
-[ "$n" -gt 0 ] || { echo "host/kpatch: the guest reported no namespaces"; exit 1; }
-bad=0
-for i in $(seq 0 $((n - 1))); do
-	f=$(jq -cM ".[$i]" "$facts")
-	ns=$(echo "$f" | jq -r .ns)
-	truth=$(file_layout "$XEN" "$f")
+facts=$(boot_facts kpatch)
+n=0 bad=0
+while read -r f; do
+	n=$((n + 1)) ns=$(echo "$f" | jq -r .ns) source=$(echo "$f" | jq -r .live.source)
+	truth=$(file_layout "$RIG_BUILD/ndctl/ndctl-xen" "$f")
 	kernel=$(answer_layout "$(echo "$f" | jq -cM .live)")
-	if [ "$(echo "$f" | jq -r .live.source)" != kernel ]; then
-		echo "host: $ns: the answer came from $(echo "$f" | jq -r .live.source), not the kernel"
-		bad=$((bad + 1))
-	elif [ "$truth" = "$kernel" ]; then
-		echo "host: $ns: the kernel's answer equals the backing file: $truth"
-	else
+	if [ "$source" != kernel ]; then
+		echo "host: $ns: the answer came from $source, not the kernel"; bad=$((bad + 1))
+	elif [ "$truth" != "$kernel" ]; then
 		echo "host: $ns: MISMATCH: file $truth, kernel's answer $kernel"; bad=$((bad + 1))
+	else
+		echo "host: $ns: the kernel's answer equals the backing file: $truth"
 	fi
-done
+done <<< "$facts"
 echo "host: $n namespaces, $((n - bad)) of $n answers from the kernel agree with the backing files"
 [ $bad -eq 0 ]
