@@ -15,8 +15,11 @@
 #     (source "kernel", verified) and host/kpatch.sh checks every answer
 #     against the backing file; a store copy that differs from the kernel's
 #     is reported, not used;
-#   - a namespace disabled with ndctl disable-namespace is answered from the
-#     store (unverified), found through its pfn/dax device's uuid.
+#   - a namespace disabled with ndctl disable-namespace (the kernel then
+#     deletes its pfn device) is answered from the store, unverified; one
+#     whose pfn device is only unbound is answered from the store's copy
+#     of the block whose uuid that device still shows, even without the
+#     store's record of the namespace.
 set -euo pipefail
 . /rig/common
 
@@ -155,6 +158,21 @@ expect "$ns disabled: owner freebsd, the same layout as from the kernel" test \
 	"$(jq -c 'del(.source, .verified, .store_disagrees)' /tmp/dis)" = \
 	"$(jq -c --arg n "$ns" '.[$n].layout | del(.source, .verified, .store_disagrees)' /tmp/kernel)"
 ndctl enable-namespace "$ns" > /dev/null 2>&1
+
+# only unbound: the pfn device still claims the namespace and keeps the
+# adopted block's uuid, which finds the block in the store even without
+# the store's record of the namespace
+ns=${NSS[0]} h=$(ns_holder "${NSS[0]}")
+u=$(< "$NDBUS/$h/uuid") drv=$(readlink -f "$NDBUS/$h/driver")
+echo "$h" > "$drv/unbind"
+expect "$ns: unbound $h still claims it and shows the block's uuid" test \
+	"$(ns_holder "$ns") $(< "$NDBUS/$h/uuid") $([ -e "$NDBUS/$h/driver" ] && echo bound || echo unbound)" = "$h $u unbound"
+rm "$STORE/ns-$(ns_uuid "$ns")"
+$XEN list -i -n "$ns" | jq -cM '.[0].layout' > /tmp/unbound
+expect "$ns unbound, the store without its record: the copy of $h's block, not verified" test \
+	"$(jq -c 'del(.verified)' /tmp/unbound)/$(jq -c .verified /tmp/unbound)" = \
+	"$(jq -c --arg n "$ns" '.[$n].layout | del(.verified) | .source = "store"' /tmp/kernel)/false"
+echo "$h" > "$drv/bind"
 
 echo "kpatch: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
