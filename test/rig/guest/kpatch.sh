@@ -79,7 +79,7 @@ done
 
 # reads racing unbind and bind, on a pfn and a dax device
 race() {
-	local ns=$1 h drv want i reader
+	local ns=$1 h drv want reader
 	h=$(ns_holder "$ns")
 	drv=$(readlink -f "$NDBUS/$h/driver")
 	want=$(attr_sum "$h")
@@ -93,7 +93,7 @@ race() {
 		fi
 	done ) &
 	reader=$!
-	for i in $(seq 1 25); do
+	for _ in $(seq 1 25); do
 		echo "$h" > "$drv/unbind"
 		echo "$h" > "$drv/bind"
 	done
@@ -120,7 +120,8 @@ for ns in "${NSS[@]}"; do
 		'.[$n] | {case: .dev, ns: .dev, dimm: $dimm, resource, region_resource: $rr,
 		size: .raw_size, mode, live: .layout}' /tmp/kernel)"
 done
-expect "the kernel's answers refilled the store" test "$(ls "$STORE" | grep -c '^ns-\|^res-' || true)" = "${#NSS[@]}"
+records() { local f n=0; for f in "$STORE"/ns-* "$STORE"/res-*; do [ ! -e "$f" ] || n=$((n + 1)); done; echo $n; }
+expect "the kernel's answers refilled the store" test "$(records)" = "${#NSS[@]}"
 
 # a store copy that disagrees with the kernel: reported, not used
 ns=${NSS[0]} h=$(ns_holder "${NSS[0]}")
