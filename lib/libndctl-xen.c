@@ -120,7 +120,7 @@ int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/%s", dev, attr);
+	snprintf(path, sizeof(path), "%s/%s/%s", ndx_sysfs_devices(), dev, attr);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

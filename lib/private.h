@@ -29,6 +29,7 @@ struct ndctl_xen_layout {
 	unsigned int unknown;   /* NDCTL_XEN_UNKNOWN_* */
 	int verified;           /* checked against the live device, or read now */
 	struct ndx_fault policy; /* a rule of ndctl-xen's (not the kernel's) broken */
+	int store_disagrees;    /* source KERNEL: the store's copy differs (query-kernel.c) */
 };
 
 /* The layout a decoded block gives for a namespace (libndctl-xen.c). */
@@ -37,6 +38,16 @@ int ndx_layout_from_block(struct ndctl_xen_layout *l, const struct ndx_pfn_info 
 		uint64_t size, uint64_t phys_start);
 
 int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len);
+
+/* query-kernel.c: the kernel's info_block attribute (kernel/patches/) */
+const char *ndx_sysfs_devices(void);
+/* 0 or -EINVAL with l filled from the kernel; -ENOENT on a stock kernel */
+int ndx_layout_from_kernel(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l,
+		const char *holder, const unsigned char ns_uuid[16], uint64_t ns_res,
+		uint64_t ns_size);
+/* A disabled namespace's block from the store: 0 or -ENOENT. */
+int ndx_disabled_block(const char *ns, const unsigned char ns_uuid[16], uint64_t ns_res,
+		uint8_t block[4096]);
 
 void ndx_log(struct ndctl_xen_ctx *ctx, int priority, const char *file,
 		int line, const char *fn, const char *fmt, ...)

@@ -199,6 +199,10 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		rc = ndctl_xen_layout_new(ctx, out);
 		if (rc)
 			return rc;
+		/* the kernel's own copy, where it shows one (query-kernel.c) */
+		rc = ndx_layout_from_kernel(ctx, *out, holder, ns_uuid, ns_res, ns_size);
+		if (rc == 0 || rc == -EINVAL)
+			return rc;
 		rc = layout_from_store(*out, &d, ns_uuid, ns_res, ns_size);
 		if (rc == 0 || rc == -EINVAL)
 			return rc;
@@ -224,7 +228,8 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		return rc;
 	}
 	/* disabled, read-only: the block this host last saw there, unverified */
-	if (ndx_store_get_ns(ns_uuid, ns_res, block) || ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
+	if (ndx_disabled_block(ns, ns_uuid, ns_res, block) ||
+			ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
 		return -ENXIO;
 	rc = ndctl_xen_layout_new(ctx, out);
 	if (rc)

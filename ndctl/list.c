@@ -54,6 +54,7 @@ static const char *source_name(enum ndctl_xen_source s)
 	switch (s) {
 	case NDCTL_XEN_SOURCE_INFOBLOCK: return "media";
 	case NDCTL_XEN_SOURCE_STORE: return "store";
+	case NDCTL_XEN_SOURCE_KERNEL: return "kernel";
 	case NDCTL_XEN_SOURCE_SYSFS: return "sysfs";
 	default: return "computed";
 	}
@@ -104,6 +105,7 @@ static struct json_object *layout_json(struct ndctl_xen_layout *l, int consisten
 #define ADD(k, v) json_object_object_add(j, k, v)
 	ADD("source", json_object_new_string(source_name(ndctl_xen_layout_get_source(l))));
 	ADD("verified", json_object_new_boolean(ndctl_xen_layout_get_verified(l)));
+	ADD("store_disagrees", json_object_new_boolean(ndctl_xen_layout_get_store_disagrees(l)));
 	ADD("unknown", unknown_json(unknown));
 	ADD("consistent", json_object_new_boolean(consistent));
 	if (!consistent)
@@ -369,9 +371,11 @@ static void list_usage(FILE *f)
 "                           raw for the read and disables it again\n"
 "  -h, --help               this text\n\n"
 "Nothing changes state unless --read-disabled is given.  \"source\" says where\n"
-"each layout came from: \"media\" (read now), \"store\" (this host's copy of\n"
-"the block, matched against sysfs when \"verified\"), or \"sysfs\" (geometry\n"
-"only: the fields named in \"unknown\" are null).\n");
+"each layout came from: \"kernel\" (the block the kernel adopted, where a\n"
+"patched libnvdimm shows it; \"store_disagrees\" flags a differing stored\n"
+"copy), \"media\" (read now), \"store\" (this host's copy of the block,\n"
+"matched against sysfs when \"verified\"), or \"sysfs\" (geometry only: the\n"
+"fields named in \"unknown\" are null).\n");
 }
 
 int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)

@@ -11,6 +11,7 @@ PKGS=(
 	qemu-system-x86 busybox-static kmod cpio xz-utils git e2fsprogs util-linux
 	python3 ansible-core
 	python3-venv python3-voluptuous python3-pycodestyle yamllint
+	make patch gcc-12 bc flex bison libelf-dev dwarves
 )
 
 missing=()

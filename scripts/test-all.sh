@@ -7,7 +7,9 @@
 #   build-fuzz    clang with libFuzzer
 #   kernels       the rig's packages and Debian's newest 6.1 and 6.12 kernel
 #                 packages (apt-get download; before test-deb's apt runs
-#                 beside the rig)
+#                 beside the rig), and libnvdimm.ko with kernel/patches/
+#                 built for each (kernel/build-module.sh, cached); it runs
+#                 beside the unit stages, which wait for nothing from it
 #   unit-offline  the unit, offline, docs and collection (Ansible) suites (gcc build)
 #   unit-asan     the unit and offline suites under ASan/UBSan
 #   kernel-6.1    the whole kernel suite (test/rig/suite.sh) on Debian's 6.1
@@ -100,11 +102,14 @@ stage deps bash scripts/install-deps.sh
 stage build build build -Dtest-hooks=true
 stage build-asan build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled -Dtest-hooks=true
 CC=clang stage build-fuzz build build-fuzz -Dfuzz=true -Ddocs=disabled
-stage kernels sh -c 'for k in 6.1 6.12; do bash test/rig/rig.sh --kernel $k --build build --fetch-only || exit 1; done'
+ORDER+=(kernels)
+bg_stage kernels sh -c 'for k in 6.1 6.12; do bash test/rig/rig.sh --kernel $k --build build --fetch-only --patched-libnvdimm || exit 1; done' &
+KERNELS_PID=$!
 stage unit-offline meson test -C build --suite unit --suite offline --suite docs --suite collection --print-errorlogs --num-processes 2
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	stage unit-asan meson test -C build-asan --suite unit --suite offline --print-errorlogs --num-processes 2
 
+wait "$KERNELS_PID"
 ORDER+=(kernel-6.1 kernel-6.12 deb valgrind fuzz dist bench)
 echo "=== stages kernel-6.1, kernel-6.12 and deb, valgrind, fuzz, dist, bench (in turn) run side by side from $((SECONDS - T0)) s"
 bg_stage kernel-6.1 kernel build 6.1 &

@@ -316,6 +316,7 @@ enum ndctl_xen_source {
 	NDCTL_XEN_SOURCE_INFOBLOCK = 1, /* read from the media: the block and its record */
 	NDCTL_XEN_SOURCE_SYSFS = 2,     /* sysfs alone: geometry, see get_unknown() */
 	NDCTL_XEN_SOURCE_STORE = 3,     /* this host's copy of the block (LIBNDCTL_XEN_3) */
+	NDCTL_XEN_SOURCE_KERNEL = 4,    /* the kernel's adopted block (info_block, LIBNDCTL_XEN_4) */
 };
 /* Fields an answer does not know (their getters return 0). */
 #define NDCTL_XEN_UNKNOWN_RESERVE (1u << 0)          /* reserve offset and size */
@@ -344,8 +345,14 @@ enum ndctl_xen_source ndctl_xen_layout_get_source(struct ndctl_xen_layout *l);
 unsigned int ndctl_xen_layout_get_derived(struct ndctl_xen_layout *l);
 /* LIBNDCTL_XEN_3 */
 unsigned int ndctl_xen_layout_get_unknown(struct ndctl_xen_layout *l);
-/* 1: read from the media now, or checked against the live device's sysfs */
+/* 1: read from the media or the kernel now, or checked against the live device's sysfs */
 int ndctl_xen_layout_get_verified(struct ndctl_xen_layout *l);
+/*
+ * LIBNDCTL_XEN_4.  1 when the answer came from the kernel (source KERNEL)
+ * and this host's stored copy of the same block differs from it: the copy
+ * is not used, and a warning is logged.
+ */
+int ndctl_xen_layout_get_store_disagrees(struct ndctl_xen_layout *l);
 /* A rule of ndctl-xen's own (not the kernel's) the block breaks, or NONE */
 enum ndctl_xen_rule ndctl_xen_layout_get_policy_rule(struct ndctl_xen_layout *l);
 const char *ndctl_xen_layout_get_policy_error(struct ndctl_xen_layout *l);

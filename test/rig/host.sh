@@ -53,3 +53,33 @@ rigfill_host() {
 
 # check_pattern IMG OFFSET LENGTH TAG: the guest's rigfill pattern is there
 check_pattern() { "$(rigfill_host)" check "$1" "$2" "$3" "$4"; }
+
+# file_layout XEN FACT-JSON: what the namespace's info block in the backing
+# file says, in the fields ndctl-xen list answers (answer_layout)
+file_layout() {
+	local img
+	img=$(backing_file "$RIG_WORK" "$(echo "$2" | jq -r .dimm)")
+	read_infoblock "$img" "$(ns_file_offset "$2")" |
+		"$1" read-infoblock -V -s "$(echo "$2" | jq .size)" -i - -j | jq -cM '.[0] |
+		(.reserve.owner // null) as $o | {
+		dataoff, map, align, page_struct_size,
+		reserve_offset: (.reserve.offset // null), reserve_size: (.reserve.size // null),
+		owner: $o, owner_name: (if $o == null or $o == "os" or $o == "hypervisor" then null else $o end),
+		per_page_bytes: (.reserve.per_page_bytes // null),
+		data_offset: .layout.data_offset, data_size: .layout.data_size}'
+}
+# answer_layout LAYOUT-JSON: the same fields of a list answer's layout
+answer_layout() {
+	echo "$1" | jq -cM '{dataoff, map, align, page_struct_size,
+		reserve_offset: (.reserve.offset // null), reserve_size: (.reserve.size // null),
+		owner: (.reserve.owner // null), owner_name: (.reserve.owner_name // null),
+		per_page_bytes: (.reserve.per_page_bytes // null),
+		data_offset: .data.offset, data_size: .data.size}'
+}
+# boot_facts TEST: this boot's RIG-FACT objects, one a line; fails (with
+# a message) when the guest reported none
+boot_facts() {
+	local facts=$RIG_WORK/facts.json.boot
+	[ "$(jq length "$facts")" -gt 0 ] || { echo "host/$1: the guest reported no namespaces"; return 1; }
+	jq -cM '.[]' "$facts"
+}

@@ -16,6 +16,9 @@
 # --seed N      seed for the random power-cut delays (default: random)
 # --fetch-only  install the rig's packages and fetch the kernel, then exit
 #               (CI does this before anything else runs apt beside the rig)
+# --patched-libnvdimm  boot with libnvdimm.ko built with kernel/patches/ (the
+#               info_block attribute) in place of Debian's, built by
+#               kernel/build-module.sh (cached; with --fetch-only: build it)
 #
 # The guest reaches the host through a second serial port (/dev/ttyS1,
 # helpers in guest/common): "SUM DIMM OFFSET LENGTH" answers the sha256 of
@@ -68,9 +71,9 @@ err() { echo "rig: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 say() { echo "rig: $*" >&2; }
 die() { echo "rig: $*" >&2; exit 1; }
-usage() { sed -n '3,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,41p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM fetch_only=0
+kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM fetch_only=0 patched=0
 tests=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -82,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--env) envs+=("$2"); shift 2 ;;
 	--seed) seed=$2; shift 2 ;;
 	--fetch-only) fetch_only=1; shift ;;
+	--patched-libnvdimm) patched=1; shift ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) tests+=("$1"); shift ;;
@@ -111,6 +115,9 @@ fi
 work=${work:-$build/rig-work-$kernel}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+
+# what kernel/build-module.sh needs besides apt-get download
+[ "$patched" = 0 ] || PACKAGES+=(make patch gcc-12 bc flex bison libelf-dev dwarves)
 
 ensure_packages() {
 	local missing=() p
@@ -232,6 +239,10 @@ build_initramfs() {
 		echo "$t" >> "$root/rig/modules.list"
 	done
 	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$KVER/" 2>/dev/null || true
+	if [ -n "${PATCHED_KO:-}" ]; then
+		cp "$PATCHED_KO" "$root/lib/modules/$KVER/kernel/drivers/nvdimm/libnvdimm.ko"
+		envs+=(RIG_PATCHED_LIBNVDIMM=1)
+	fi
 	depmod -b "$root" "$KVER"
 	# tests and their configuration
 	cp "$RIG_DIR/guest/init" "$root/init"
@@ -374,6 +385,9 @@ check_kernel_log() {
 # nosoftlockup keeps the soft-lockup watchdog from reporting a vCPU that
 # the host did not run (seen with five CPU-bound jobs on two cores).
 KARGS="no_timer_check nosoftlockup"
+# with the patched libnvdimm: poison freed slab objects, so that a read of
+# the info block copy after its device let it go returns 0x6b bytes
+[ "$patched" = 0 ] || KARGS+=" slub_debug=FZP"
 
 # one console log per boot, named after its first test; console.log links
 # to the latest
@@ -387,6 +401,13 @@ main() {
 	flock 9
 	ensure_packages
 	fetch_kernel
+	if [ "$patched" = 1 ]; then
+		local t0=$SECONDS
+		PATCHED_KO=$(bash "$RIG_DIR/../../kernel/build-module.sh" --cache "$CACHE" \
+			--stock "$KROOT/lib/modules/$KVER/kernel/drivers/nvdimm/libnvdimm.ko" "$KVER") ||
+			die "cannot build the patched libnvdimm.ko for $KVER"
+		say "patched libnvdimm.ko for $KVER ready in $((SECONDS - t0))s: $PATCHED_KO"
+	fi
 	flock -u 9
 	if [ "$fetch_only" = 1 ]; then say "kernel $KVER ready in $KROOT"; return 0; fi
 	say "kernel $KVER, work dir $work"

@@ -19,6 +19,9 @@
 #                        forced change, the Ansible module (check, changed,
 #                        unchanged), ending in a power cut mid-apply
 #  11. apply-cut         the same backing files: the next apply finishes
+#  12. kpatch            the patched libnvdimm.ko (kernel/, rig.sh
+#                        --patched-libnvdimm): its info_block against the
+#                        backing files, unbind/bind races, list from it
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]
 #
@@ -32,7 +35,7 @@ err() { echo "suite: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut
+STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut,kpatch
 usage() { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]" >&2; echo "steps: $STEPS" >&2; exit 2; }
 kernel= build=build work= only=$STEPS
 while [ $# -gt 0 ]; do
@@ -79,6 +82,8 @@ step bad-input --work "$work/bad-input" bad-input
 # first boot ends in a power cut, the second finishes the job
 step apply --work "$work/apply" apply
 reboot_step apply-cut apply --work "$work/apply" --reuse-work apply
+# the kernel's info_block (kernel/patches/) and list's answers from it
+step kpatch --work "$work/kpatch" --patched-libnvdimm kpatch
 if wanted powercut; then
 	t0=$SECONDS r=0
 	bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?

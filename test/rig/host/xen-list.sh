@@ -18,25 +18,10 @@ n=$(jq length "$facts")
 bad=0
 for i in $(seq 0 $((n - 1))); do
 	f=$(jq -cM ".[$i]" "$facts")
-	img=$(backing_file "$RIG_WORK" "$(echo "$f" | jq -r .dimm)")
-	truth=$(read_infoblock "$img" "$(ns_file_offset "$f")" |
-		"$XEN" read-infoblock -V -s "$(echo "$f" | jq .size)" -i - -j | jq -cM '.[0] |
-		(.reserve.owner // null) as $o | {
-		dataoff, map, align, page_struct_size,
-		reserve_offset: (.reserve.offset // null), reserve_size: (.reserve.size // null),
-		owner: $o, owner_name: (if $o == null or $o == "os" or $o == "hypervisor" then null else $o end),
-		per_page_bytes: (.reserve.per_page_bytes // null),
-		data_offset: .layout.data_offset, data_size: .layout.data_size}')
-	live=$(echo "$f" | jq -cM '.live | {dataoff, map, align, page_struct_size,
-		reserve_offset: (.reserve.offset // null), reserve_size: (.reserve.size // null),
-		owner: (.reserve.owner // null), owner_name: (.reserve.owner_name // null),
-		per_page_bytes: (.reserve.per_page_bytes // null),
-		data_offset: .data.offset, data_size: .data.size}')
+	truth=$(file_layout "$XEN" "$f")
+	live=$(answer_layout "$(echo "$f" | jq -cM .live)")
 	# sysfs: the geometry equal, everything else null
-	sysfs=$(echo "$f" | jq -cM '.sysfs | {dataoff, map, align, page_struct_size,
-		reserve_offset: .reserve.offset, reserve_size: .reserve.size, owner: .reserve.owner,
-		owner_name: .reserve.owner_name, per_page_bytes: .reserve.per_page_bytes,
-		data_offset: .data.offset, data_size: .data.size}')
+	sysfs=$(answer_layout "$(echo "$f" | jq -cM .sysfs)")
 	want_sysfs=$(echo "$truth" | jq -cM '.page_struct_size = null | .reserve_offset = null |
 		.reserve_size = null | .owner = null | .owner_name = null | .per_page_bytes = null')
 	ns=$(echo "$f" | jq -r .ns)

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The kernel's answer (lib/query-kernel.c) against a fake sysfs: the
+ * info_block attribute of a patched libnvdimm, a stock kernel without it,
+ * a kernel copy normalised for an old minor version, a store copy that
+ * disagrees, and a disabled namespace whose unbound pfn device still
+ * claims it.  The fake sysfs needs a test build (-Dtest-hooks=true).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "harness.h"
+#include "pfn-sb.h"
+#include "config.h"
+#include "private.h"
+#include "store.h"
+
+#define M (1024ull * 1024)
+#define NS_SIZE (128 * M)
+#define NS_RES 0x240000000ull
+
+static char root[] = "/tmp/ndx-test-ksrc.XXXXXX";
+static char sysdir[300];
+
+/* A map=mem fsdax block of a 128 MiB namespace, by uuid and parent byte */
+static void block(uint8_t b[NDX_SB_SIZE], uint8_t uuid, uint8_t parent, uint64_t dataoff)
+{
+	struct ndx_pfn_info in;
+
+	memset(&in, 0, sizeof(in));
+	in.version_major = 1;
+	in.version_minor = 4;
+	in.dataoff = dataoff;
+	in.npfns = (NS_SIZE - dataoff) / 4096;
+	in.mode = NDX_PFN_MODE_RAM;
+	in.align = 2 * M;
+	in.page_size = 4096;
+	in.page_struct_size = 64;
+	memset(in.uuid, uuid, 16);
+	memset(in.parent_uuid, parent, 16);
+	ndx_pfn_sb_encode(&in, 0, b);
+}
+
+static void put(const char *dev, const char *attr, const void *buf, size_t len)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", sysdir, dev);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/%s", sysdir, dev, attr);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, buf, len) == (ssize_t)len, "write %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void put_text(const char *dev, const char *attr, const char *text)
+{
+	put(dev, attr, text, strlen(text));
+}
+
+static void put_uuid(const char *dev, uint8_t byte)
+{
+	unsigned char u[16];
+	char text[40];
+
+	memset(u, byte, 16);
+	uuid_unparse_lower(u, text);
+	put_text(dev, "uuid", text);
+}
+
+static void test_kernel(struct ndctl_xen_ctx *ctx)
+{
+	uint8_t kb[NDX_SB_SIZE], other[NDX_SB_SIZE], got[NDX_SB_SIZE];
+	struct ndctl_xen_layout *l;
+	unsigned char ns[16], u[16];
+
+	memset(ns, 0x22, 16);
+	memset(u, 0x11, 16);
+	block(kb, 0x11, 0x22, 4 * M);
+	CHECK(ndctl_xen_layout_new(ctx, &l) == 0, "layout");
+
+	/* a stock kernel: no attribute, the caller falls back */
+	CHECK_EQ(ndx_layout_from_kernel(ctx, l, "pfn0.1", ns, NS_RES, NS_SIZE), -ENOENT);
+
+	/* the patched kernel's copy: the answer, verified, and kept */
+	put("pfn0.1", "info_block", kb, sizeof(kb));
+	CHECK_EQ(ndx_store_get(u, got), -ENOENT);
+	CHECK_EQ(ndx_layout_from_kernel(ctx, l, "pfn0.1", ns, NS_RES, NS_SIZE), 0);
+	CHECK_EQ(ndctl_xen_layout_get_source(l), NDCTL_XEN_SOURCE_KERNEL);
+	CHECK_EQ(ndctl_xen_layout_get_verified(l), 1);
+	CHECK_EQ(ndctl_xen_layout_get_unknown(l), 0);
+	CHECK_EQ(ndctl_xen_layout_get_dataoff(l), 4 * M);
+	CHECK_EQ(ndctl_xen_layout_get_store_disagrees(l), 0);
+	CHECK(ndx_store_get(u, got) == 0 && memcmp(got, kb, sizeof(kb)) == 0,
+			"the kernel's block is kept in the store");
+	CHECK(ndx_store_get_ns(ns, NS_RES, got) == 0 && memcmp(got, kb, sizeof(kb)) == 0,
+			"as the namespace's last seen block");
+
+	/* a store copy of the same uuid that differs: flagged, not used */
+	block(other, 0x11, 0x22, 6 * M);
+	{
+		char path[600], text[40];
+		int fd;
+
+		uuid_unparse_lower(u, text);
+		snprintf(path, sizeof(path), "%s/state/blocks/%s", root, text);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		CHECK(fd >= 0 && write(fd, other, sizeof(other)) == (ssize_t)sizeof(other),
+				"replace the stored copy");
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK_EQ(ndx_layout_from_kernel(ctx, l, "pfn0.1", ns, NS_RES, NS_SIZE), 0);
+	CHECK_EQ(ndctl_xen_layout_get_store_disagrees(l), 1);
+	CHECK_EQ(ndctl_xen_layout_get_dataoff(l), 4 * M);
+	CHECK(ndx_store_get(u, got) == 0 && memcmp(got, other, sizeof(other)) == 0,
+			"a disagreeing copy is reported, not overwritten");
+
+	/* a copy nd_pfn_validate() normalised (its checksum no longer matches) */
+	memcpy(other, kb, sizeof(other));
+	other[84] ^= 1;
+	put("pfn0.1", "info_block", other, sizeof(other));
+	CHECK_EQ(ndx_layout_from_kernel(ctx, l, "pfn0.1", ns, NS_RES, NS_SIZE), -ESTALE);
+	/* another namespace's block */
+	block(other, 0x11, 0x44, 4 * M);
+	put("pfn0.1", "info_block", other, sizeof(other));
+	CHECK_EQ(ndx_layout_from_kernel(ctx, l, "pfn0.1", ns, NS_RES, NS_SIZE), -ESTALE);
+	/* short */
+	put("pfn0.1", "info_block", kb, 100);
+	CHECK_EQ(ndx_layout_from_kernel(ctx, l, "pfn0.1", ns, NS_RES, NS_SIZE), -EIO);
+	ndctl_xen_layout_unref(l);
+}
+
+static void test_disabled(void)
+{
+	uint8_t b1[NDX_SB_SIZE], b2[NDX_SB_SIZE], got[NDX_SB_SIZE];
+	unsigned char ns[16];
+	char path[600];
+
+	memset(ns, 0x55, 16);
+	block(b1, 0x66, 0x55, 4 * M);
+	/* a copy of the block, but no record of it on the namespace */
+	CHECK(ndx_store_put(b1, ns, 0) == 0, "put");
+	snprintf(path, sizeof(path), "%s/state/blocks/ns-55555555-5555-5555-5555-555555555555", root);
+	CHECK(unlink(path) == 0, "drop the namespace's record");
+	CHECK_EQ(ndx_store_get_ns(ns, 0, got), -ENOENT);
+
+	/* no device keeps the uuid: nothing */
+	put_text("namespace1.2", "holder", "\n");
+	CHECK_EQ(ndx_disabled_block("namespace1.2", ns, 0, got), -ENOENT);
+	/* a device still claims it, unbound */
+	put_text("namespace1.2", "holder", "pfn1.2\n");
+	put_uuid("pfn1.2", 0x66);
+	memset(got, 0, sizeof(got));
+	CHECK(ndx_disabled_block("namespace1.2", ns, 0, got) == 0 &&
+			memcmp(got, b1, sizeof(b1)) == 0, "through the holder's uuid");
+	/* a device that claims it but shows another namespace's block */
+	put_uuid("pfn1.2", 0x77);
+	block(b2, 0x77, 0x99, 6 * M);
+	CHECK(ndx_store_put(b2, ns, 0) == 0, "put another");
+	CHECK(unlink(path) == 0, "drop the namespace's record again");
+	CHECK_EQ(ndx_disabled_block("namespace1.2", ns, 0, got), -ENOENT);
+	/* ndctl disable-namespace: no holder */
+	put_text("namespace1.2", "holder", "\n");
+	CHECK_EQ(ndx_disabled_block("namespace1.2", ns, 0, got), -ENOENT);
+	/* the namespace's own record comes before its holder's uuid */
+	put_text("namespace1.2", "holder", "pfn1.2\n");
+	CHECK(ndx_store_put(b1, ns, 0) == 0, "record b1");
+	CHECK(ndx_disabled_block("namespace1.2", ns, 0, got) == 0 &&
+			memcmp(got, b1, sizeof(b1)) == 0, "the namespace's record first");
+}
+
+int main(void)
+{
+	struct ndctl_xen_ctx *ctx;
+	char path[600], cmd[700];
+
+	if (!NDX_TEST_HOOKS) {
+		printf("SKIP: the fake sysfs (NDCTL_XEN_SYSFS_DEVICES) needs -Dtest-hooks=true\n");
+		return 77;
+	}
+	CHECK(mkdtemp(root) != NULL, "mkdtemp");
+	snprintf(sysdir, sizeof(sysdir), "%s/sys", root);
+	CHECK(mkdir(sysdir, 0755) == 0, "mkdir");
+	snprintf(path, sizeof(path), "%s/state", root);
+	CHECK(mkdir(path, 0700) == 0, "mkdir");
+	setenv("NDCTL_XEN_SYSFS_DEVICES", sysdir, 1);
+	setenv("NDCTL_XEN_STATE_DIR", path, 1);
+	CHECK(ndctl_xen_new(&ctx) == 0, "ctx");
+	test_kernel(ctx);
+	test_disabled();
+	ndctl_xen_unref(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK(system(cmd) == 0, "cleanup");
+	return h_report();
+}
