@@ -19,6 +19,12 @@
 #                        forced change, the Ansible module (check, changed,
 #                        unchanged), ending in a power cut mid-apply
 #  11. apply-cut         the same backing files: the next apply finishes
+#  12. cxl               the CXL machine (rig.sh --machine cxl, guest/cxl.sh):
+#                        create-namespace --reserve in fsdax dev/mem and
+#                        devdax, apply, list --xen, ending in a power cut
+#                        in a new namespace's info block
+#  13. cxl-reboot        the same backing files and state disk, the region
+#                        assembled again: recover, the same answers and data
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]
 #
@@ -32,7 +38,7 @@ err() { echo "suite: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut
+STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut,cxl,cxl-reboot
 usage() { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]" >&2; echo "steps: $STEPS" >&2; exit 2; }
 kernel= build=build work= only=$STEPS
 while [ $# -gt 0 ]; do
@@ -79,6 +85,10 @@ step bad-input --work "$work/bad-input" bad-input
 # first boot ends in a power cut, the second finishes the job
 step apply --work "$work/apply" apply
 reboot_step apply-cut apply --work "$work/apply" --reuse-work apply
+# the CXL Type 3 pmem machine (test/rig/guest/cxl.sh): the first boot ends
+# in a power cut, the second assembles the region again and recovers
+step cxl --work "$work/cxl" --machine cxl cxl
+reboot_step cxl-reboot cxl --work "$work/cxl" --machine cxl --reuse-work cxl
 if wanted powercut; then
 	t0=$SECONDS r=0
 	bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?
