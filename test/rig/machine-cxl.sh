@@ -61,5 +61,10 @@ cxl_machine_args() {
 	DISK_BUS=,bus=pcie.0
 }
 
-# what the initramfs needs besides the NVDIMM machine's: Debian's cxl tool
-cxl_initramfs() { copy_with_libs "$1" /usr/bin/cxl /usr/bin/cxl; }
+# what the initramfs needs besides the NVDIMM machine's: Debian's cxl tool,
+# and the udev rule that starts recover on a new region, which
+# guest/cxl.sh matches against the kernel's uevents
+cxl_initramfs() {
+	copy_with_libs "$1" /usr/bin/cxl /usr/bin/cxl
+	cp "$RIG_DIR/../../contrib/udev/90-ndctl-xen-recover.rules" "$1/rig/"
+}

@@ -16,7 +16,8 @@
 # Boot 2 (--reuse-work): the region assembled again brings the namespaces
 # back with the same uuids; recover on the region (what the boot unit or
 # the region's udev rule runs once the region is there) removes the
-# half-made one and nothing else; every answer equals boot 1's, from the
+# half-made one and nothing else (boot 1 checks that the region's add
+# uevent matches contrib/udev's rule, which starts recover on it); every answer equals boot 1's, from the
 # store on the state disk; the kernel adopts each at the same dataoff; the
 # data are intact.
 # Each boot prints its namespaces as RIG-FACTs; host/cxl.sh checks every
@@ -68,6 +69,32 @@ frames_agree() {
 		"[{\"smfn\":$(((res + off) >> 12)),\"emfn\":$(((res + off + size) >> 12))},{\"smfn\":$(((res + doff) >> 12)),\"emfn\":$(((res + doff + dsize) >> 12))}]" ]
 }
 
+# The instance of ndctl-xen-recover@.service that contrib/udev's rule asks
+# systemd for, from the uevents the kernel sent while guest/init assembled
+# the region (/tmp/uevents: ACTION SUBSYSTEM KERNEL): what the rule's
+# ACTION, SUBSYSTEM and KERNEL (a glob, as udev's) keys match.
+rule_instances() {
+	local rule want_a want_s want_k unit ev_a ev_s ev_k
+	rule=$(grep -v '^#' /rig/90-ndctl-xen-recover.rules)
+	[[ $rule =~ ACTION==\"([^\"]*)\".*SUBSYSTEM==\"([^\"]*)\".*KERNEL==\"([^\"]*)\".*SYSTEMD_WANTS\}\+=\"([^\"]*)\" ]] || return 0
+	want_a=${BASH_REMATCH[1]} want_s=${BASH_REMATCH[2]} want_k=${BASH_REMATCH[3]} unit=${BASH_REMATCH[4]}
+	while read -r ev_a ev_s ev_k; do
+		# shellcheck disable=SC2053
+		[ "$ev_a" = "$want_a" ] && [ "$ev_s" = "$want_s" ] && [[ $ev_k == $want_k ]] && echo "${unit//%k/$ev_k}"
+	done < /tmp/uevents
+	return 0
+}
+# recover as that instance runs it (ExecStart=ndctl-xen recover -r %I)
+udev_recover() {
+	local units
+	units=$(rule_instances)
+	expect "the region's add uevent starts ndctl-xen-recover@$R.service (contrib/udev's rule)" \
+		test "$units" = "ndctl-xen-recover@$R.service"
+	units=${units#ndctl-xen-recover@}
+	$XEN recover -r "${units%.service}" > /tmp/recover
+	cat /tmp/recover
+}
+
 # facts: every kept namespace's answers (store and sysfs), for host/cxl.sh
 report() {
 	local u one
@@ -88,6 +115,8 @@ report() {
 boot1() {
 	local lsa rc j spec n
 	echo "== the region: $R (CXL $RIG_CXL_REGION)"
+	udev_recover
+	expect "recover on the new region: nothing to do" test "$(jq -c . /tmp/recover)" = '[]'
 	expect "region align 16 MiB" test $(($(< $NDBUS/$R/align))) = $((16 << 20))
 	# an align above the region's: sizes are multiples of it, and a layout
 	# must leave data pages at it; refused before anything is written
@@ -158,8 +187,7 @@ boot2() {
 	for u in $(jq -r 'keys[]' /tmp/prev); do TAG[$u]=$(jq -r --arg u "$u" '.[$u].case' /tmp/prev); done
 	expect "the half-made cut0 is there before recover, not adopted" test \
 		"$(ndctl list -N -r "$R" | jq -c '[.[] | select(.name == "ndctl-xen:pending") | .mode]')" = '["raw"]'
-	$XEN recover -r "$R" > /tmp/recover
-	cat /tmp/recover
+	udev_recover
 	expect "recover on the region: cut0 removed, every other block already in the store" test \
 		"$(jq -c '[.[] | .action]' /tmp/recover)" = '["removed"]'
 	expect "no half-made namespace left" test \
