@@ -4,8 +4,10 @@
 # cxl; test/rig/suite.sh steps cxl and cxl-reboot: two boots on the same
 # backing files and state disk).  guest/init assembled the region with
 # `cxl create-region` before this runs, at both boots.
-# Boot 1 (fresh files): the region's align is 16 MiB and an align above it
-# is refused with nothing written; create-namespace --reserve in fsdax
+# Boot 1 (fresh files): the region's add uevent matches contrib/udev's
+# rule, whose recover finds nothing to do; the region's align is 16 MiB; a
+# size below it (refused naming the region's align) and an align above it
+# are refused with nothing written; create-namespace --reserve in fsdax
 # map=dev, fsdax map=mem and devdax, each adopted by the kernel with the
 # dataoff the tool gives; the reserve (through a raw view) and the data
 # device are filled with position-tagged patterns; apply creates one more
@@ -16,8 +18,7 @@
 # Boot 2 (--reuse-work): the region assembled again brings the namespaces
 # back with the same uuids; recover on the region (what the boot unit or
 # the region's udev rule runs once the region is there) removes the
-# half-made one and nothing else (boot 1 checks that the region's add
-# uevent matches contrib/udev's rule, which starts recover on it); every answer equals boot 1's, from the
+# half-made one and nothing else; every answer equals boot 1's, from the
 # store on the state disk; the kernel adopts each at the same dataoff; the
 # data are intact.
 # Each boot prints its namespaces as RIG-FACTs; host/cxl.sh checks every
@@ -129,7 +130,14 @@ boot1() {
 		expect "$args: refused (exit 1), naming the align" \
 			test "$rc:$(grep -c 'multiple of 1073741824\|align 0x40000000' /tmp/err || true)" = 1:1
 	done
-	expect "-a 1G: no namespace, no label written" test \
+	# a size that --align 2M allows but the region's align does not:
+	# the message names the region's align, the one that rules here
+	rc=0
+	$XEN create-namespace -r "$R" -s 24M -m fsdax --reserve=4M > /tmp/out 2> /tmp/err || rc=$?
+	cat /tmp/err
+	expect "-s 24M: refused (exit 1), naming the region's align 16 MiB" test \
+		"$rc:$(grep -c "must be a multiple of 16777216: the larger of $R's align 16777216 and --align 2097152" /tmp/err || true)" = 1:1
+	expect "-a 1G, -s 24M: no namespace, no label written" test \
 		"$(ndctl list -N -r "$R")/$(host_sum lsa 0 $LSA_SIZE)" = "/$lsa"
 
 	echo "== create-namespace --reserve"
