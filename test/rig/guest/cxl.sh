@@ -33,6 +33,8 @@ mkdir -p /run
 R=$RIG_LABEL_REGION
 now_ms() { local t; t=$(< /proc/uptime); t=${t%% *}; echo $((${t%.*} * 1000 + 10#${t#*.} * 10)); }
 T0=$(now_ms)
+# a section's title and when it starts, for the boot's time budget
+section() { echo "== $* (at $(($(now_ms) - T0)) ms)"; }
 # the namespaces this test keeps, by uuid (names can change across boots)
 declare -A TAG
 answers() { $XEN list "$@" | jq -cM 'map(select(.raw_size > 0) | {key: .uuid, value: .}) | from_entries'; }
@@ -115,7 +117,7 @@ report() {
 
 boot1() {
 	local lsa rc j spec n
-	echo "== the region: $R (CXL $RIG_CXL_REGION)"
+	section "the region: $R (CXL $RIG_CXL_REGION)"
 	udev_recover
 	expect "recover on the new region: nothing to do" test "$(jq -c . /tmp/recover)" = '[]'
 	expect "region align 16 MiB" test $(($(< $NDBUS/$R/align))) = $((16 << 20))
@@ -140,7 +142,7 @@ boot1() {
 	expect "-a 1G, -s 24M: no namespace, no label written" test \
 		"$(ndctl list -N -r "$R")/$(host_sum lsa 0 $LSA_SIZE)" = "/$lsa"
 
-	echo "== create-namespace --reserve"
+	section "create-namespace --reserve"
 	$XEN create-namespace -r "$R" -s 256M -m fsdax -M dev --reserve=64M > /tmp/c1
 	$XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve=16M > /tmp/c2
 	$XEN create-namespace -r "$R" -s 128M -m devdax -M dev -a 2M --reserve=32M > /tmp/c3
@@ -152,7 +154,7 @@ boot1() {
 		keep "$(jq -r .dev $j)" $j "CX0$n"
 	done
 
-	echo "== apply"
+	section "apply"
 	spec="{\"namespaces\":[{\"name\":\"app0\",\"region\":\"$R\",\"size\":\"64M\",\"map\":\"mem\",\"reserve\":\"8M\"}]}"
 	echo "$spec" > /tmp/spec.json
 	rc=0; $XEN apply /tmp/spec.json > /tmp/apply || rc=$?
@@ -166,12 +168,12 @@ boot1() {
 	expect "apply again: unchanged (exit 4), no label written" \
 		test "$rc:$(jq -c '[.namespaces[].result]' /tmp/apply):$(host_sum lsa 0 $LSA_SIZE)" = "4:[\"unchanged\"]:$lsa"
 
-	echo "== list --xen"
+	section "list --xen"
 	report
 	expect "every answer from the store, verified against sysfs" test \
 		"$(jq -c '[.[] | .layout | [.source, .verified, .consistent]] | unique' /tmp/live)" = '[["store",true,true]]'
 
-	echo "== a power cut in the middle of a new namespace's info block"
+	section "a power cut in the middle of a new namespace's info block"
 	expect "no sanitizer report so far" sanitizer_clean
 	NDCTL_XEN_FAULT=stop:torn $XEN create-namespace -r "$R" -s 64M -m fsdax -M mem --reserve=4M -n cut0 > /dev/null 2>&1 &
 	local pid=$! st=
@@ -190,16 +192,18 @@ boot1() {
 
 boot2() {
 	local prev=/rig/prev-facts.json u ns
-	echo "== the region assembled again: $R (CXL $RIG_CXL_REGION)"
+	section "the region assembled again: $R (CXL $RIG_CXL_REGION)"
 	jq -c '[.[] | select(.uuid != null)] | map({key: .uuid, value: .}) | from_entries' $prev > /tmp/prev
 	for u in $(jq -r 'keys[]' /tmp/prev); do TAG[$u]=$(jq -r --arg u "$u" '.[$u].case' /tmp/prev); done
 	expect "the half-made cut0 is there before recover, not adopted" test \
 		"$(ndctl list -N -r "$R" | jq -c '[.[] | select(.name == "ndctl-xen:pending") | .mode]')" = '["raw"]'
+	section "recover on the region"
 	udev_recover
 	expect "recover on the region: cut0 removed, every other block already in the store" test \
 		"$(jq -c '[.[] | .action]' /tmp/recover)" = '["removed"]'
 	expect "no half-made namespace left" test \
 		"$(ndctl list -N -r "$R" | jq -c '[.[] | select(.name == "ndctl-xen:pending")]')" = '[]'
+	section "the answers after the reboot"
 	answers --xen > /tmp/live
 	expect "the same $(jq length /tmp/prev) namespaces (uuids), enabled" test \
 		"$(jq -c '[keys[]] | sort' /tmp/prev)" = "$(jq -c '[to_entries[] | select(.value.enabled) | .key] | sort' /tmp/live)"
@@ -213,6 +217,7 @@ boot2() {
 			"adopted $(jq --arg u "$u" '.[$u].live.dataoff' /tmp/prev)"
 		expect "$ns: its data as written in boot 1" rigfill check "$(data_dev "$ns")" 0 $((4 << 20)) "D${TAG[$u]}"
 	done
+	section "list --xen"
 	report
 	echo "boot 2 took $(($(now_ms) - T0)) ms (boot 1: $(jq '[.[] | select(.kind == "boot1")][0].ms' $prev) ms)"
 }
