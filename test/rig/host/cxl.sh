@@ -5,10 +5,10 @@
 # - every namespace's info block in the file equals the live answer (from
 #   the store) and the sysfs answer gives its geometry and nulls
 #   (host/xen-list.sh's checks);
-# - the frames list --xen gave are where the bytes are: the reserve's
-#   pattern R<tag> starts at mgmt.smfn's file offset and covers
-#   mgmt.emfn - mgmt.smfn frames; the data device's pattern D<tag> (its
-#   first 4 MiB) starts at data.smfn's.
+# - the frames list --xen gave are where the bytes are: the guest marked
+#   the first and last 2 MiB of the reserve (R<tag>, S<tag>) and of the data
+#   device (D<tag>, E<tag>); they must start at mgmt.smfn's file offset
+#   and end at mgmt.emfn's, start at data.smfn's and end at data.emfn's.
 set -euo pipefail
 err() { echo "host/cxl: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
@@ -25,12 +25,14 @@ bad=0
 for i in $(seq 0 $((n - 1))); do
 	f=$(jq -cM ".[$i]" "$facts")
 	ns=$(jq -r .ns <<< "$f") rr=$(jq .region_resource <<< "$f")
-	moff=$(($(jq .xen.mgmt.smfn <<< "$f") * 4096 - rr))
-	mlen=$((($(jq '.xen.mgmt.emfn - .xen.mgmt.smfn' <<< "$f")) * 4096))
-	doff=$(($(jq .xen.data.smfn <<< "$f") * 4096 - rr))
-	if check_pattern "$img" "$moff" "$mlen" "$(jq -r .rsv_tag <<< "$f")" > /dev/null &&
-			check_pattern "$img" "$doff" $((4 << 20)) "$(jq -r .data_tag <<< "$f")" > /dev/null; then
-		echo "host: $ns: the reserve is at mgmt frames $(jq -c .xen.mgmt <<< "$f") (file offset $moff), the data at data.smfn (file offset $doff)"
+	tag=$(jq -r .tag <<< "$f") mark=$((2 << 20))
+	moff=$(($(jq .xen.mgmt.smfn <<< "$f") * 4096 - rr)) mend=$(($(jq .xen.mgmt.emfn <<< "$f") * 4096 - rr))
+	doff=$(($(jq .xen.data.smfn <<< "$f") * 4096 - rr)) dend=$(($(jq .xen.data.emfn <<< "$f") * 4096 - rr))
+	if check_pattern "$img" "$moff" $mark "R$tag" > /dev/null &&
+			check_pattern "$img" $((mend - mark)) $mark "S$tag" > /dev/null &&
+			check_pattern "$img" "$doff" $mark "D$tag" > /dev/null &&
+			check_pattern "$img" $((dend - mark)) $mark "E$tag" > /dev/null; then
+		echo "host: $ns: the reserve at mgmt frames $(jq -c .xen.mgmt <<< "$f") (file $moff..$mend), the data at $(jq -c .xen.data <<< "$f") (file $doff..$dend)"
 	else
 		echo "host: $ns: MISMATCH: the patterns are not at the frames list --xen gave: $(jq -c .xen <<< "$f")"
 		bad=$((bad + 1))
