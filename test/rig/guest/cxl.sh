@@ -69,14 +69,13 @@ keep() {
 }
 
 # the frames list --xen gives for NS (one answer of answers()), worked
-# out here from the namespace's physical address and its layout
+# out here from the namespace's physical address and its layout (one jq:
+# each costs 0.1-0.3 s under TCG; addresses below 2^53 are exact in jq)
 frames_agree() {
-	local one=$1 res off size doff dsize
-	res=$(jq .resource <<< "$one")
-	off=$(jq .layout.reserve.offset <<< "$one") size=$(jq .layout.reserve.size <<< "$one")
-	doff=$(jq .layout.data.offset <<< "$one") dsize=$(jq .layout.data.size <<< "$one")
-	[ "$(jq -c '[.xen.mgmt, .xen.data]' <<< "$one")" = \
-		"[{\"smfn\":$(((res + off) >> 12)),\"emfn\":$(((res + off + size) >> 12))},{\"smfn\":$(((res + doff) >> 12)),\"emfn\":$(((res + doff + dsize) >> 12))}]" ]
+	jq -e '.resource as $r | .layout as $l |
+		def frames(off; size): {smfn: (($r + off) / 4096 | floor), emfn: (($r + off + size) / 4096 | floor)};
+		.xen.mgmt == frames($l.reserve.offset; $l.reserve.size) and
+		.xen.data == frames($l.data.offset; $l.data.size)' <<< "$1" > /dev/null
 }
 
 # The instance of ndctl-xen-recover@.service that contrib/udev's rule asks
