@@ -204,17 +204,24 @@ static int sector_size_supported(struct ndctl_namespace *ndns, uint64_t lbasize)
 static uint64_t new_size(struct ndctl_region *region, uint64_t size, uint64_t align,
 		char *why, size_t len)
 {
-	uint64_t size_align = ndctl_region_get_align(region);
+	uint64_t region_align = ndctl_region_get_align(region);
+	uint64_t size_align = align > region_align ? align : region_align;
 	uint64_t avail = ndctl_region_get_max_available_extent(region);
+	unsigned int ways = ndctl_region_get_interleave_ways(region);
 
-	if (align > size_align)
-		size_align = align;
-	size_align *= ndctl_region_get_interleave_ways(region);
+	size_align *= ways;
 	if (!size)
 		size = avail / size_align * size_align;
+	/*
+	 * The region's align is the kernel's (nd_region align: 16 MiB on a
+	 * CXL region, where --align 2M is below it): say which one rules.
+	 */
 	if (size % size_align) {
-		snprintf(why, len, "--size=%llu must be a multiple of %llu (align x interleave ways)",
-				(unsigned long long)size, (unsigned long long)size_align);
+		snprintf(why, len, "--size=%llu must be a multiple of %llu: the larger of "
+				"%s's align %llu and --align %llu, times %u interleave ways",
+				(unsigned long long)size, (unsigned long long)size_align,
+				ndctl_region_get_devname(region), (unsigned long long)region_align,
+				(unsigned long long)align, ways);
 		return 0;
 	}
 	if (!size || size > avail) {

@@ -41,6 +41,24 @@ if [ -n "$unit" ]; then
 		echo "install: systemd-analyze not installed: the unit's syntax not verified"
 	fi
 fi
+# a region that appears after boot (CXL, after cxl create-region): the
+# udev rule starts recover on that region (ndctl-xen-recover@REGION)
+tmpl=$(find "$TMP/root" -path '*/systemd/system/ndctl-xen-recover@.service' -print -quit)
+rule=$(find "$TMP/root" -path '*/udev/rules.d/90-ndctl-xen-recover.rules' -print -quit)
+check "the per-region unit ndctl-xen-recover@.service installed" test -n "$tmpl"
+check "the udev rule 90-ndctl-xen-recover.rules installed" test -n "$rule"
+if [ -n "$tmpl" ] && [ -n "$rule" ]; then
+	check "the per-region unit runs the installed ndctl-xen recover on its region" grep -qx \
+		"ExecStart=${bin#"$TMP/root"} recover -r %I" "$tmpl"
+	check "the rule starts it for every nd region added" grep -qx \
+		'ACTION=="add", SUBSYSTEM=="nd", KERNEL=="region\[0-9\]\*", TAG+="systemd", ENV{SYSTEMD_WANTS}+="ndctl-xen-recover@%k.service"' "$rule"
+	check "the per-region unit runs after the boot unit" grep -q '^After=ndctl-xen-recover.service' "$tmpl"
+	if command -v systemd-analyze > /dev/null; then
+		sed "s|^ExecStart=.*|ExecStart=$bin recover -r %I|; /^Documentation=/d" "$tmpl" > "$TMP/ndctl-xen-recover@.service"
+		check "systemd-analyze verify accepts an instance of the per-region unit" sh -c \
+			"cd '$TMP' && systemd-analyze verify 'ndctl-xen-recover@region0.service' 2>&1 | grep -v 'not found\|No such file' | grep . && exit 1 || exit 0"
+	fi
+fi
 
 # a man page for the tool, the library, the format and every command of
 # the command table: ndctl-xen-CMD(1), or ndctl-CMD-xen(1) as ndctl names it

@@ -17,7 +17,7 @@ facts_from_console() { sed -n 's/^RIG-FACT //p' "$1" | tr -d '\r' | jq -s .; }
 
 # backing_file WORK DIMM: the image behind the label-backed or label-less DIMM
 backing_file() {
-	case $2 in label) echo "$1/label.img" ;; plain) echo "$1/plain.img" ;;
+	case $2 in label) echo "$1/label.img" ;; plain) echo "$1/plain.img" ;; cxl) echo "$1/cxl.img" ;;
 	*) echo "host.sh: unknown dimm $2" >&2; return 1 ;; esac
 }
 

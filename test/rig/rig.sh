@@ -3,8 +3,11 @@
 # emulated NVDIMMs and run guest tests from test/rig/guest/.
 #
 #   test/rig/rig.sh --kernel 6.1|6.12 [--build DIR] [--work DIR]
-#                   [--reuse-work] [--timeout SECONDS] TEST...
+#                   [--reuse-work] [--timeout SECONDS] [--machine cxl] TEST...
 #
+# --machine cxl a CXL Type 3 persistent-memory device instead of the two
+#               NVDIMMs (machine-cxl.sh; backing files cxl.img and lsa.img,
+#               DIMM name "cxl" on the control channel)
 # --build DIR   meson build dir holding ndctl/ndctl-xen, lib/libndctl-xen.so*
 #               and test/forge-infoblock (default: build)
 # --work DIR    where the backing files, initramfs and console log go
@@ -73,7 +76,7 @@ say() { echo "rig: $*" >&2; }
 die() { echo "rig: $*" >&2; exit 1; }
 usage() { sed -n '3,41p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM fetch_only=0 patched=0
+kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM fetch_only=0 patched=0 machine=nvdimm
 tests=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -86,12 +89,14 @@ while [ $# -gt 0 ]; do
 	--seed) seed=$2; shift 2 ;;
 	--fetch-only) fetch_only=1; shift ;;
 	--patched-libnvdimm) patched=1; shift ;;
+	--machine) machine=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) tests+=("$1"); shift ;;
 	esac
 done
 case $kernel in 6.1|6.12) ;; *) usage ;; esac
+case $machine in nvdimm) ;; cxl) . "$RIG_DIR/machine-cxl.sh" ;; *) usage ;; esac
 [ ${#tests[@]} -gt 0 ] || [ "$fetch_only" = 1 ] || usage
 for t in "${tests[@]}"; do
 	[ -f "$RIG_DIR/guest/$t.sh" ] || die "no guest test $RIG_DIR/guest/$t.sh"
@@ -223,6 +228,7 @@ build_initramfs() {
 		[ -e "$f" ] && cp -a "$f" "$root/usr/lib/"
 	done
 	cc -static -O2 -o "$root/usr/bin/rigfill" "$RIG_DIR/rigfill.c"
+	[ "$machine" = nvdimm ] || "${machine}_initramfs" "$root"
 	# what a test adds to the initramfs: guest/TEST.initramfs, sourced here
 	for t in "${tests[@]}"; do
 		[ ! -f "$RIG_DIR/guest/$t.initramfs" ] || . "$RIG_DIR/guest/$t.initramfs"
@@ -254,6 +260,7 @@ build_initramfs() {
 	RIG_KERNEL=$kernel
 	RIG_KVER=$KVER
 	RIG_REUSE=$reuse
+	RIG_MACHINE=$machine
 	EOF
 	printf '%s\n' "${envs[@]}" >> "$root/rig/config"
 	[ "$reuse" = 1 ] && cp "$work/facts.json" "$root/rig/prev-facts.json"
@@ -280,7 +287,8 @@ ctl_server() {
 	while read -r -u 5 cmd a b c; do
 		case $cmd in
 		SUM|CRC)
-			case $a in label) img=$work/label.img ;; plain) img=$work/plain.img ;; *) img= ;; esac
+			case $machine:$a in nvdimm:label) img=$work/label.img ;; nvdimm:plain) img=$work/plain.img ;;
+			nvdimm:*) img= ;; *) img=$("${machine}_image" "$a") ;; esac
 			if [ -n "$img" ] && [[ $b =~ ^[0-9]+$ && $c =~ ^[0-9]+$ ]]; then
 				reply=$(dd if="$img" bs=64K iflag=skip_bytes,count_bytes skip="$b" \
 					count="$c" status=none | if [ "$cmd" = SUM ]; then sha256sum | cut -c1-64
@@ -307,29 +315,37 @@ ctl_server() {
 boot() {
 	local qpid deadline status=0
 	if [ "$reuse" = 0 ]; then
-		rm -f "$work/label.img" "$work/plain.img"
-		truncate -s "$LABEL_DIMM_SIZE" "$work/label.img"
-		truncate -s "$PLAIN_DIMM_SIZE" "$work/plain.img"
+		if [ "$machine" = nvdimm ]; then
+			rm -f "$work/label.img" "$work/plain.img"
+			truncate -s "$LABEL_DIMM_SIZE" "$work/label.img"
+			truncate -s "$PLAIN_DIMM_SIZE" "$work/plain.img"
+		else
+			"${machine}_new_backing_files"
+		fi
 		rm -f "$work/state.img"
 		truncate -s "$STATE_DISK_SIZE" "$work/state.img"
 		mke2fs -q -F -t ext4 -L rig-state "$work/state.img"
 	fi
-	[ -f "$work/label.img" ] && [ -f "$work/plain.img" ] && [ -f "$work/state.img" ] ||
-		die "no backing files in $work"
+	if [ "$machine" = nvdimm ]; then
+		[ -f "$work/label.img" ] && [ -f "$work/plain.img" ]
+	else
+		"${machine}_have_backing_files"
+	fi && [ -f "$work/state.img" ] || die "no backing files in $work"
 	: > "$console"
 	ln -sf "$(basename "$console")" "$work/console.log"
 	rm -f "$work/ctl.in" "$work/ctl.out" "$work/cut.log"
 	mkfifo "$work/ctl.in" "$work/ctl.out"
-	qemu-system-x86_64 -machine pc,nvdimm=on -cpu max -smp 2 \
-		-m 1G,slots=4,maxmem=8G -nographic -no-reboot \
+	local MACHINE_ARGS=(-machine pc,nvdimm=on -cpu max -smp 2 -m 1G,slots=4,maxmem=8G
+		-object memory-backend-file,id=m1,share=on,mem-path="$work/label.img",size=$LABEL_DIMM_SIZE,align=2M
+		-device nvdimm,memdev=m1,id=nv1,label-size=$LABEL_SIZE
+		-object memory-backend-file,id=m2,share=on,mem-path="$work/plain.img",size=$PLAIN_DIMM_SIZE,align=2M
+		-device nvdimm,memdev=m2,id=nv2) KARGS=$KARGS DISK_BUS=
+	[ "$machine" = nvdimm ] || "${machine}_machine_args"
+	qemu-system-x86_64 "${MACHINE_ARGS[@]}" -nographic -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio" \
 		-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init $KARGS" \
-		-object memory-backend-file,id=m1,share=on,mem-path="$work/label.img",size=$LABEL_DIMM_SIZE,align=2M \
-		-device nvdimm,memdev=m1,id=nv1,label-size=$LABEL_SIZE \
-		-object memory-backend-file,id=m2,share=on,mem-path="$work/plain.img",size=$PLAIN_DIMM_SIZE,align=2M \
-		-device nvdimm,memdev=m2,id=nv2 \
 		-drive file="$work/state.img",format=raw,if=none,id=state,cache=writeback \
-		-device virtio-blk-pci,drive=state \
+		-device virtio-blk-pci,drive=state$DISK_BUS \
 		-serial mon:stdio -serial pipe:"$work/ctl" \
 		< /dev/null > "$console" 2>&1 &
 	qpid=$!

@@ -22,6 +22,12 @@
 #  12. kpatch            the patched libnvdimm.ko (kernel/, rig.sh
 #                        --patched-libnvdimm): its info_block against the
 #                        backing files, unbind/bind races, list from it
+#  13. cxl               the CXL machine (rig.sh --machine cxl, guest/cxl.sh):
+#                        create-namespace --reserve in fsdax dev/mem and
+#                        devdax, apply, list --xen, ending in a power cut
+#                        in a new namespace's info block
+#  14. cxl-reboot        the same backing files and state disk, the region
+#                        assembled again: recover, the same answers and data
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]
 #
@@ -35,7 +41,7 @@ err() { echo "suite: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut,kpatch
+STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut,kpatch,cxl,cxl-reboot
 usage() { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]" >&2; echo "steps: $STEPS" >&2; exit 2; }
 kernel= build=build work= only=$STEPS
 while [ $# -gt 0 ]; do
@@ -84,6 +90,10 @@ step apply --work "$work/apply" apply
 reboot_step apply-cut apply --work "$work/apply" --reuse-work apply
 # the kernel's info_block (kernel/patches/) and list's answers from it
 step kpatch --work "$work/kpatch" --patched-libnvdimm kpatch
+# the CXL Type 3 pmem machine (test/rig/guest/cxl.sh): the first boot ends
+# in a power cut, the second assembles the region again and recovers
+step cxl --work "$work/cxl" --machine cxl cxl
+reboot_step cxl-reboot cxl --work "$work/cxl" --machine cxl --reuse-work cxl
 if wanted powercut; then
 	t0=$SECONDS r=0
 	bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?

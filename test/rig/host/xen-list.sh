@@ -12,7 +12,8 @@ trap 'err $LINENO' ERR
 . "$RIG_DIR/host.sh"
 
 XEN=$RIG_BUILD/ndctl/ndctl-xen
-facts=$RIG_WORK/facts.json.boot
+# (host/cxl.sh hands its own in RIG_FACTS)
+facts=${RIG_FACTS:-$RIG_WORK/facts.json.boot}
 n=$(jq length "$facts")
 [ "$n" -gt 0 ] || { echo "host/xen-list: the guest reported no namespaces"; exit 1; }
 bad=0
