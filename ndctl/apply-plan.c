@@ -324,6 +324,19 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 		diff_str(d, "map", map_name(ndctl_xen_layout_get_map(l)), map_name(h->map));
 		diff_u64(d, "align", ndctl_xen_layout_get_align(l), h->align);
 		diff_u64(d, "dataoff", ndctl_xen_layout_get_dataoff(l), h->dataoff);
+		/* the same dataoff with fewer pages (a larger end_trunc) is another block */
+		diff_u64(d, "data_size", ndctl_xen_layout_get_data_size(l), h->data_size);
+		/*
+		 * map=dev: the kernel sizes the memmap by it; map=mem: nothing
+		 * reads it (ndctl writes 0 there), so only when the entry asks
+		 */
+		if ((ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV || w->o.page_struct_size) &&
+				(h->unknown & NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE))
+			differ(d, "page_struct_size", json_u64(ndctl_xen_layout_get_page_struct_size(l)),
+					json_object_new_string("unknown (sysfs does not show it)"));
+		else if (ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV || w->o.page_struct_size)
+			diff_u64(d, "page_struct_size", ndctl_xen_layout_get_page_struct_size(l),
+					h->page_struct_size);
 		if (h->unknown & (NDCTL_XEN_UNKNOWN_RESERVE | NDCTL_XEN_UNKNOWN_OWNER |
 					NDCTL_XEN_UNKNOWN_PER_PAGE)) {
 			/* sysfs alone cannot confirm a reservation: never "unchanged" on a guess */

@@ -33,6 +33,8 @@ static struct apply_have have_for(const struct apply_want *w, uint64_t size)
 	h.map = ndctl_xen_layout_get_map(l);
 	h.align = ndctl_xen_layout_get_align(l);
 	h.dataoff = ndctl_xen_layout_get_dataoff(l);
+	h.data_size = ndctl_xen_layout_get_data_size(l);
+	h.page_struct_size = ndctl_xen_layout_get_page_struct_size(l);
 	h.reserve_offset = ndctl_xen_layout_get_reserve_offset(l);
 	h.reserve_size = ndctl_xen_layout_get_reserve_size(l);
 	h.per_page = ndctl_xen_layout_get_reserve_per_page(l);
@@ -123,6 +125,15 @@ int main(void)
 	h2.align = 4096;
 	plan(&w[0], &h2, 0, keys, sizeof(keys));
 	CHECK(strcmp(keys, "mode,align") == 0, "mode, align: %s", keys);
+	/* the same dataoff with fewer data pages (end_trunc) is not the same block */
+	h2 = h;
+	h2.data_size -= 2 << 20;
+	CHECK_EQ(plan(&w[0], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+	CHECK(strcmp(keys, "data_size") == 0, "data size: %s", keys);
+	/* map=mem: page_struct_size is nobody's (ndctl writes 0), unless asked for */
+	h2 = h;
+	h2.page_struct_size = 0;
+	CHECK_EQ(plan(&w[0], &h2, 0, keys, sizeof(keys)), APPLY_NONE);
 	/* never unchanged on a guess: sysfs alone does not know the reservation */
 	h2 = h;
 	h2.unknown = NDCTL_XEN_UNKNOWN_RESERVE | NDCTL_XEN_UNKNOWN_OWNER | NDCTL_XEN_UNKNOWN_PER_PAGE;
@@ -145,6 +156,35 @@ int main(void)
 	h2 = h;
 	h2.name = NDCTL_XEN_PENDING_NAME;
 	CHECK_EQ(plan(&w[0], &h2, 1, keys, sizeof(keys)), APPLY_REFUSE);
+	/* map=dev: page_struct_size 64 live, 72 wanted (the same dataoff at 256M) */
+	{
+		struct json_object *doc2;
+		struct apply_want *w2;
+		size_t n2;
+
+		CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"os1\",\"size\":\"256M\","
+					"\"page_struct_size\":72},{\"name\":\"os2\",\"size\":\"256M\"}]}",
+					&doc2, &w2, &n2), 0);
+		h2 = have_for(&w2[0], 256ull << 20);
+		CHECK_EQ(h2.page_struct_size, 72);
+		CHECK_EQ(plan(&w2[0], &h2, 0, keys, sizeof(keys)), APPLY_NONE);
+		h2.page_struct_size = 64;
+		CHECK_EQ(plan(&w2[0], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "page_struct_size") == 0, "64 live, 72 wanted: %s", keys);
+		CHECK_EQ(plan(&w2[0], &h2, 1, keys, sizeof(keys)), APPLY_RECONFIGURE);
+		/* and the default (64) against a live 72 */
+		h2.page_struct_size = 72;
+		h2.name = "os2";
+		CHECK_EQ(plan(&w2[1], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "page_struct_size") == 0, "72 live, default wanted: %s", keys);
+		/* a sysfs-only answer does not know it: never unchanged on a guess */
+		h2.page_struct_size = 0;
+		h2.unknown = NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE;
+		CHECK_EQ(plan(&w2[1], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "page_struct_size") == 0, "unknown: %s", keys);
+		free(w2);
+		json_object_put(doc2);
+	}
 	/* a layout this namespace cannot hold */
 	h2 = have_for(&w[1], 16ull << 20);
 	free(w);
