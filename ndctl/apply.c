@@ -128,7 +128,6 @@ static int recover_ns(struct ndctl_namespace *ndns, void *arg)
 static int match(const struct apply_want *w, struct lives *ls)
 {
 	int found = -1;
-	uuid_t u;
 	size_t i;
 
 	for (i = 0; i < ls->n; i++) {
@@ -138,7 +137,7 @@ static int match(const struct apply_want *w, struct lives *ls)
 					ndctl_region_get_id(ndctl_namespace_get_region(ls->v[i].ndns))))
 			continue;
 		if (w->uuid) {
-			if (uuid_parse(w->uuid, u) || uuid_compare(u, h->uuid))
+			if (uuid_compare(w->uuid_bin, h->uuid))
 				continue;
 		} else if (w->name) {
 			if (strcmp(w->name, h->name))

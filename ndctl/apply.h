@@ -39,6 +39,7 @@ int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 struct apply_want {
 	int index;			/* in the file's "namespaces" array */
 	const char *name, *uuid, *region;	/* identity: name, uuid, or the region's only one */
+	unsigned char uuid_bin[16];	/* uuid parsed (with uuid) */
 	uint64_t size;			/* raw size; 0 with rest */
 	int rest;			/* "size": "rest": the rest of the region */
 	struct layout_opts o;		/* mode, map, align, reserve*, page_struct_size */

@@ -200,6 +200,27 @@ int main(void)
 	CHECK(doc == NULL, "no document after a refusal");
 	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\"},{\"name\":\"a\",\"size\":\"64M\"}]}",
 				&doc, &w, &n), EXIT_USAGE);
+	/* duplicates, however far apart and however a uuid is written */
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\"},{\"name\":\"b\",\"size\":\"64M\"},"
+				"{\"name\":\"c\",\"size\":\"64M\"},{\"name\":\"b\",\"size\":\"64M\"}]}",
+				&doc, &w, &n), EXIT_USAGE);
+	CHECK_EQ(parse("{\"namespaces\":[{\"uuid\":\"0f3c1a2b-0000-4000-8000-00000000abcd\",\"size\":\"64M\"},"
+				"{\"name\":\"b\",\"size\":\"64M\"},"
+				"{\"uuid\":\"0F3C1A2B-0000-4000-8000-00000000ABCD\",\"size\":\"64M\"}]}",
+				&doc, &w, &n), EXIT_USAGE);
+	CHECK_EQ(parse("{\"namespaces\":[{\"region\":\"region1\",\"size\":\"rest\"},"
+				"{\"region\":\"region1\",\"name\":\"x\",\"size\":\"64M\"},"
+				"{\"region\":\"region1\",\"size\":\"rest\"}]}", &doc, &w, &n), EXIT_USAGE);
+	/* the same region with a name, or different names and uuids: fine */
+	CHECK_EQ(parse("{\"namespaces\":[{\"region\":\"region1\",\"size\":\"rest\"},"
+				"{\"region\":\"region1\",\"name\":\"x\",\"size\":\"64M\"},"
+				"{\"region\":\"region2\",\"size\":\"rest\"},"
+				"{\"uuid\":\"0f3c1a2b-0000-4000-8000-00000000abcd\",\"size\":\"64M\"},"
+				"{\"uuid\":\"0f3c1a2b-0000-4000-8000-00000000abce\",\"name\":\"y\",\"size\":\"64M\"}]}",
+				&doc, &w, &n), 0);
+	CHECK_EQ(n, 5);
+	free(w);
+	json_object_put(doc);
 	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\",\"reserve\":\"1G\"}]}",
 				&doc, &w, &n), EXIT_USAGE);
 	ndctl_xen_unref(ctx);
