@@ -49,6 +49,28 @@ static int read_exact(const char *path, void *buf, size_t len, size_t *got)
 	return rc;
 }
 
+/* blocks/KEY.UUID: the copy of block UUID read from the namespace KEY names */
+static int block_path(char *buf, size_t len, const unsigned char ns_uuid[16], uint64_t res,
+		const unsigned char uuid[16])
+{
+	char key[64], u[40], name[120];
+
+	ns_key(ns_uuid, res, key, sizeof(key));
+	uuid_unparse_lower(uuid, u);
+	snprintf(name, sizeof(name), "%s.%s", key, u);
+	return store_path(buf, len, name);
+}
+
+/*
+ * The kernel adopts a block only on the namespace its parent_uuid names
+ * (all zero: a label-less one), so a block whose parent_uuid is another
+ * namespace's is never this one's, whatever its uuid says.
+ */
+static int block_of(const struct ndx_pfn_info *info, const unsigned char ns_uuid[16])
+{
+	return memcmp(info->parent_uuid, ns_uuid, 16) == 0;
+}
+
 int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
 		uint64_t ns_resource)
 {
@@ -56,7 +78,7 @@ int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[
 	struct ndx_pfn_info info;
 	int rc;
 
-	if (ndx_pfn_sb_decode(block, &info) != NDX_SB_OK)
+	if (ndx_pfn_sb_decode(block, &info) != NDX_SB_OK || !block_of(&info, ns_uuid))
 		return -EINVAL;
 	rc = ndx_state_mkdir(ndx_intent_dir());
 	if (!rc)
@@ -65,8 +87,7 @@ int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[
 		rc = ndx_state_mkdir(dir);
 	if (rc)
 		return rc;
-	uuid_unparse_lower(info.uuid, u);
-	rc = store_path(path, sizeof(path), u);
+	rc = block_path(path, sizeof(path), ns_uuid, ns_resource, info.uuid);
 	if (!rc)
 		rc = ndx_write_atomic(dir, path, block, NDX_SB_SIZE);
 	if (rc)
@@ -75,28 +96,29 @@ int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[
 	rc = store_path(path, sizeof(path), key);
 	if (rc)
 		return rc;
+	uuid_unparse_lower(info.uuid, u);
 	memcpy(line, u, 36);
 	line[36] = '\n';
 	line[37] = '\0';
 	return ndx_write_atomic(dir, path, line, strlen(line));
 }
 
-int ndx_store_get(const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
+int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
+		const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
 {
 	uint8_t buf[NDX_SB_SIZE + 1];
 	struct ndx_pfn_info info;
-	char path[4200], u[40];
+	char path[4200];
 	size_t got;
 	int rc;
 
-	uuid_unparse_lower(uuid, u);
-	rc = store_path(path, sizeof(path), u);
+	rc = block_path(path, sizeof(path), ns_uuid, ns_resource, uuid);
 	if (!rc)
 		rc = read_exact(path, buf, sizeof(buf), &got);
 	if (rc)
 		return rc;
 	if (got != NDX_SB_SIZE || ndx_pfn_sb_decode(buf, &info) != NDX_SB_OK ||
-			memcmp(info.uuid, uuid, 16) != 0)
+			memcmp(info.uuid, uuid, 16) != 0 || !block_of(&info, ns_uuid))
 		return -EINVAL;
 	memcpy(block, buf, NDX_SB_SIZE);
 	return 0;
@@ -121,5 +143,5 @@ int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
 	line[36] = '\0';
 	if (uuid_parse(line, u))
 		return -EINVAL;
-	return ndx_store_get(u, block);
+	return ndx_store_get(ns_uuid, ns_resource, u, block);
 }

@@ -32,11 +32,12 @@ struct live {
 
 struct lives {
 	struct ndctl_xen_ctx *ctx;
+	int dry;
 	struct live *v;
 	size_t n;
 };
 
-static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv)
+static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv, int dry)
 {
 	struct ndctl_namespace *ndns = lv->ndns;
 	struct apply_have *h = &lv->h;
@@ -52,7 +53,8 @@ static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv)
 	h->raw_size = ndctl_namespace_get_size(ndns);
 	h->resource = ndctl_namespace_get_resource(ndns);
 	h->active = ndctl_namespace_is_active(ndns);
-	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, 0, &l);
+	/* a dry run writes nothing on the host, the block store included */
+	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, dry ? NDCTL_XEN_QUERY_NO_STORE : 0, &l);
 	if (rc == 0) {
 		h->known = 1;
 		h->mode = ndctl_xen_layout_get_mode(l);
@@ -87,7 +89,7 @@ static int collect(struct ndctl_namespace *ndns, void *arg)
 	memset(&v[ls->n], 0, sizeof(*v));
 	v[ls->n].ndns = ndns;
 	v[ls->n].claimed = -1;
-	have_fill(ls->ctx, &v[ls->n]);
+	have_fill(ls->ctx, &v[ls->n], ls->dry);
 	ls->n++;
 	return 0;
 }
@@ -275,6 +277,7 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	free(text);
 	if (rc)
 		return rc;
+	ls.dry = dry;
 	if (verbose && getenv("NDCTL_XEN_LOG") == NULL)
 		ndctl_xen_set_log_priority(ctx, LOG_INFO);
 
