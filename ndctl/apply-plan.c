@@ -15,6 +15,7 @@
 
 #include "builtin.h"
 #include "apply.h"
+#include "json-strict.h"
 #include "util/size.h"
 
 static const char *const entry_keys[] = {
@@ -237,6 +238,8 @@ int apply_parse(struct ndctl_xen_ctx *ctx, const char *cmd, const char *text, st
 	*doc = NULL;
 	if (!tok)
 		return EXIT_FAILED;
+	/* strict: no trailing commas, leading zeros...; text after the value is told apart below */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	*doc = json_tokener_parse_ex(tok, text, (int)strlen(text));
 	if (!*doc || json_tokener_get_error(tok) != json_tokener_success ||
 			(size_t)json_tokener_get_parse_end(tok) != strlen(text)) {
@@ -254,6 +257,11 @@ int apply_parse(struct ndctl_xen_ctx *ctx, const char *cmd, const char *text, st
 			goto out;
 		}
 	}
+	/* what json-c resolved silently: duplicate keys, NULs, clamped numbers */
+	rc = json_strict_check(cmd, text);
+	if (rc)
+		goto out;
+	rc = EXIT_USAGE;
 	if (!json_object_is_type(*doc, json_type_object)) {
 		cmd_error(cmd, "the desired state is an object {\"namespaces\": [...]}");
 		goto out;

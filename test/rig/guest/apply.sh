@@ -11,7 +11,8 @@
 # with --force (exit 0, reconfigured); the Ansible module, run as Ansible
 # runs it (python3 MODULE ARGS.json), in check mode (changed, nothing
 # written), for real (changed: ans0 created), again (not changed, backing
-# files identical); then an apply that creates cut0 and reconfigures xen0
+# files identical); the block store's keying and a dry run that writes
+# nothing (guest/store-keying.sh); then an apply that creates cut0 and reconfigures xen0
 # back to 40, stopped (NDCTL_XEN_FAULT=stop:torn) in the middle of cut0's
 # info block, and the host cuts the power.
 # Boot 2: before recover cut0 is unfinished and xen0 still the old one;
@@ -135,6 +136,10 @@ boot1() {
 	expect "a size apply does not change: failed with the tool's message" test \
 		"$MRC:$(jq -c '[.failed, (.msg | test("refused: .* raw size 16777216, 33554432 wanted"))]' /tmp/mod)" = '1:[true,true]'
 	expect "failed: backing files identical" test "$(backing)" = "$before"
+
+	# the block store's keying and a dry run's hands-off (store-keying.sh)
+	. /rig/tests/store-keying.sh
+	store_keying
 
 	echo "== a power cut in the middle of an apply"
 	fact "{\"kind\":\"apply\",\"xen0_dataoff\":$(jq '.[0].layout.dataoff' <(ndctl-xen list -n "$(dev_of xen0)")),\"boot1_ms\":$(($(now_ms) - T0))}"
