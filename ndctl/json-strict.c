@@ -127,6 +127,23 @@ static int key_cmp(const void *pa, const void *pb)
 
 static int value(struct walk *w, int depth);
 
+/* A member's value (its path already set), then a ',' or the closing one */
+static int member(struct walk *w, int depth, size_t path_len, char close)
+{
+	int rc = value(w, depth + 1);
+
+	w->path[path_len] = '\0';
+	if (rc)
+		return rc;
+	skip_ws(w);
+	if (*w->p == ',') {
+		w->p++;
+		skip_ws(w);
+		return 0;
+	}
+	return *w->p == close ? 0 : not_json(w);
+}
+
 static int object(struct walk *w, int depth)
 {
 	size_t path_len = strlen(w->path), n = 0, cap = 0, i;
@@ -162,17 +179,7 @@ static int object(struct walk *w, int depth)
 			break;
 		}
 		w->p++;
-		rc = value(w, depth + 1);
-		w->path[path_len] = '\0';
-		if (rc)
-			break;
-		skip_ws(w);
-		if (*w->p == ',') {
-			w->p++;
-			skip_ws(w);
-		} else if (*w->p != '}') {
-			rc = not_json(w);
-		}
+		rc = member(w, depth, path_len, '}');
 	}
 	if (!rc) {
 		w->p++;
@@ -202,17 +209,7 @@ static int array(struct walk *w, int depth)
 	skip_ws(w);
 	while (!rc && *w->p != ']') {
 		snprintf(w->path + path_len, sizeof(w->path) - path_len, "[%zu]", i++);
-		rc = value(w, depth + 1);
-		w->path[path_len] = '\0';
-		if (rc)
-			break;
-		skip_ws(w);
-		if (*w->p == ',') {
-			w->p++;
-			skip_ws(w);
-		} else if (*w->p != ']') {
-			rc = not_json(w);
-		}
+		rc = member(w, depth, path_len, ']');
 	}
 	if (!rc)
 		w->p++;

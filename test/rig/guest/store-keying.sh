@@ -58,6 +58,7 @@ store_keying() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
 	. /rig/common
+	mkdir -p /run
 	store_keying
 	echo "RIG-SUMMARY-STORE-KEYING: $PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
