@@ -41,8 +41,10 @@ store_keying() {
 	# a valid block of B's own (parent B), which the store has not seen
 	ndctl-xen write-infoblock -o "/dev/$b_blk" -s 16M -m fsdax -M mem -p "$b_uuid" \
 		-O "$b_res" -f > /dev/null
-	state() { (cd "$RIG_STATE_DIR" && find . -printf '%p %y %s %m %T@\n' | sort &&
-		find . -type f -exec sha256sum {} + | sort); }
+	# every name, its type, size, mode and inode (an atomic rewrite is a new
+	# inode), and every file's bytes (busybox: no find -printf)
+	state() { (cd "$RIG_STATE_DIR" && find . | sort | xargs stat -c '%n %F %s %a %i %Y' &&
+		find . -type f | sort | xargs sha256sum); }
 	state=$(state)
 	echo "{\"namespaces\":[{\"uuid\":\"$b_uuid\",\"size\":\"16M\",\"map\":\"mem\"}]}" > /tmp/spec-b.json
 	rc=0
