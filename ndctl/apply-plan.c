@@ -398,7 +398,11 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 		diff_str(d, "map", map_name(ndctl_xen_layout_get_map(l)), map_name(h->map));
 		diff_u64(d, "align", ndctl_xen_layout_get_align(l), h->align);
 		diff_u64(d, "dataoff", ndctl_xen_layout_get_dataoff(l), h->dataoff);
-		/* the same dataoff with fewer pages (a larger end_trunc) is another block */
+		/*
+		 * the same dataoff after another start_pad, or with fewer pages
+		 * (a larger end_trunc), is another block
+		 */
+		diff_u64(d, "data_offset", ndctl_xen_layout_get_data_offset(l), h->data_offset);
 		diff_u64(d, "data_size", ndctl_xen_layout_get_data_size(l), h->data_size);
 		/*
 		 * map=dev: the kernel sizes the memmap by it; map=mem: nothing

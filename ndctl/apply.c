@@ -61,6 +61,7 @@ static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv, int dry)
 		h->map = ndctl_xen_layout_get_map(l);
 		h->align = ndctl_xen_layout_get_align(l);
 		h->dataoff = ndctl_xen_layout_get_dataoff(l);
+		h->data_offset = ndctl_xen_layout_get_data_offset(l);
 		h->data_size = ndctl_xen_layout_get_data_size(l);
 		h->page_struct_size = ndctl_xen_layout_get_page_struct_size(l);
 		h->reserve_offset = ndctl_xen_layout_get_reserve_offset(l);

@@ -55,7 +55,7 @@ struct apply_have {
 	const char *why_unknown;	/* with !known */
 	enum ndctl_xen_mode mode;
 	enum ndctl_xen_map map;
-	uint64_t align, dataoff, data_size, reserve_offset, reserve_size, per_page;
+	uint64_t align, dataoff, data_offset, data_size, reserve_offset, reserve_size, per_page;
 	uint32_t page_struct_size;	/* as recorded (0 in an old map=mem block) */
 	unsigned int unknown;		/* NDCTL_XEN_UNKNOWN_* */
 	enum ndctl_xen_owner owner;

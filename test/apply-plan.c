@@ -33,6 +33,7 @@ static struct apply_have have_for(const struct apply_want *w, uint64_t size)
 	h.map = ndctl_xen_layout_get_map(l);
 	h.align = ndctl_xen_layout_get_align(l);
 	h.dataoff = ndctl_xen_layout_get_dataoff(l);
+	h.data_offset = ndctl_xen_layout_get_data_offset(l);
 	h.data_size = ndctl_xen_layout_get_data_size(l);
 	h.page_struct_size = ndctl_xen_layout_get_page_struct_size(l);
 	h.reserve_offset = ndctl_xen_layout_get_reserve_offset(l);
@@ -130,6 +131,11 @@ int main(void)
 	h2.data_size -= 2 << 20;
 	CHECK_EQ(plan(&w[0], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
 	CHECK(strcmp(keys, "data_size") == 0, "data size: %s", keys);
+	/* the same dataoff after another start_pad: the data is elsewhere */
+	h2 = h;
+	h2.data_offset += 2 << 20;
+	CHECK_EQ(plan(&w[0], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+	CHECK(strcmp(keys, "data_offset") == 0, "data offset: %s", keys);
 	/* map=mem: page_struct_size is nobody's (ndctl writes 0), unless asked for */
 	h2 = h;
 	h2.page_struct_size = 0;
