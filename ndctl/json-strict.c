@@ -21,6 +21,7 @@
 
 struct walk {
 	const char *cmd, *text, *p;
+	struct json_tokener *tok;	/* one for every string's decoding */
 	char path[512];
 };
 
@@ -57,7 +58,6 @@ static int string_token(struct walk *w, char **decoded, size_t *len)
 {
 	const char *start = w->p;
 	struct json_object *o;
-	char *tok;
 
 	if (*w->p != '"')
 		return not_json(w);
@@ -68,9 +68,8 @@ static int string_token(struct walk *w, char **decoded, size_t *len)
 		return not_json(w);
 	w->p++;
 	/* json-c's own decoding: the same bytes it gave the caller */
-	tok = strndup(start, (size_t)(w->p - start));
-	o = tok ? json_tokener_parse(tok) : NULL;
-	free(tok);
+	json_tokener_reset(w->tok);
+	o = json_tokener_parse_ex(w->tok, start, (int)(w->p - start));
 	if (!o || !json_object_is_type(o, json_type_string)) {
 		json_object_put(o);
 		w->p = start;
@@ -258,10 +257,16 @@ static int value(struct walk *w, int depth)
 int json_strict_check(const char *cmd, const char *text)
 {
 	struct walk w = { .cmd = cmd, .text = text, .p = text };
-	int rc = value(&w, 0);
+	int rc;
 
-	if (rc)
-		return rc;
-	skip_ws(&w);
-	return *w.p ? not_json(&w) : 0;
+	w.tok = json_tokener_new();
+	if (!w.tok)
+		return EXIT_FAILED;
+	rc = value(&w, 0);
+	if (!rc) {
+		skip_ws(&w);
+		rc = *w.p ? not_json(&w) : 0;
+	}
+	json_tokener_free(w.tok);
+	return rc;
 }
