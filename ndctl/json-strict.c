@@ -182,7 +182,8 @@ static int object(struct walk *w, int depth)
 	}
 	if (!rc) {
 		w->p++;
-		qsort(keys, n, sizeof(*keys), key_cmp);
+		if (n > 1)
+			qsort(keys, n, sizeof(*keys), key_cmp);
 		for (i = 1; i < n && !rc; i++)
 			if (key_cmp(&keys[i - 1], &keys[i]) == 0) {
 				snprintf(w->path + path_len, sizeof(w->path) - path_len, "%s%s",
