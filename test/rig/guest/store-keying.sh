@@ -15,7 +15,8 @@
 # dry run of apply must leave the state directory byte for byte as it was.
 
 store_keying() {
-	local r=$RIG_LABEL_REGION a b a_pfn a_uuid b_uuid b_blk b_res want got state rc
+	local r=$RIG_LABEL_REGION a b a_pfn a_uuid b_uuid b_blk b_res want got state rc t0
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	echo "== the block store: a block from one namespace never answers for another"
 	a=$(ndctl-xen create-namespace -r "$r" -s 16M -m fsdax -M mem --reserve=2M \
 		--reserve-owner=hypervisor | jq -r .dev)
@@ -54,6 +55,7 @@ store_keying() {
 	[ "$(state)" = "$state" ] || diff <(echo "$state") <(state) | head -20 || true
 	ndctl destroy-namespace -f "$a" > /dev/null
 	ndctl destroy-namespace -f "$b" > /dev/null
+	echo "store keying took $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
 }
 
 # run alone (rig.sh store-keying), not sourced by apply.sh
