@@ -191,6 +191,18 @@ static void block_ids(uint8_t *span, unsigned char uuid_byte, const unsigned cha
 	ndx_pfn_sb_encode(&in, 0, span + 4096);
 }
 
+/* a file of 4096 bytes written at path */
+static int plant(const char *path, const uint8_t *block)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write(fd, block, 4096) == 4096 ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
 static void test_store(void)
 {
 	char dir[] = "/tmp/ndx-test-store.XXXXXX", path[256];
@@ -252,14 +264,20 @@ static void test_store(void)
 
 		snprintf(planted, sizeof(planted), "%s/blocks/ns-22222222-2222-2222-2222-222222222222."
 				"33333333-3333-3333-3333-333333333333", dir);
-		CHECK(link(path, planted) == 0, "plant");
+		CHECK(plant(planted, span + 4096) == 0, "plant");
 		CHECK(ndx_store_get(ns, 0, other, got) == -EINVAL, "uuid differs from the name");
 		unlink(planted);
 		snprintf(planted, sizeof(planted), "%s/blocks/ns-33333333-3333-3333-3333-333333333333."
 				"11111111-1111-1111-1111-111111111111", dir);
-		CHECK(link(path, planted) == 0, "plant");
+		CHECK(plant(planted, span + 4096) == 0, "plant");
 		CHECK(ndx_store_get(other, 0, u, got) == -EINVAL, "parent differs from the name");
 		unlink(planted);
+		/* a second name for a copy could be changed from wherever it lives */
+		snprintf(planted, sizeof(planted), "%s/elsewhere", dir);
+		CHECK(link(path, planted) == 0, "hard link");
+		CHECK(ndx_store_get(ns, 0, u, got) == -EINVAL, "a copy with two links refused");
+		unlink(planted);
+		CHECK(ndx_store_get(ns, 0, u, got) == 0, "one link again");
 	}
 	unlink(path);
 	/* a symlink is not followed */
