@@ -29,9 +29,10 @@
  *   blocks/KEY         "UUID\n": the block last seen on namespace KEY
  * where KEY is ns-NSUUID (the namespace's uuid) or, for a label-less
  * namespace, res-HEX (its physical start).  The reader takes a copy only
- * if it is a regular file of the caller's, exactly 4096 bytes, a valid
- * block, carries the uuid it is named by and names the namespace as its
- * parent.
+ * if it is a regular file of the caller's with one link, exactly 4096
+ * bytes, a valid block, carries the uuid it is named by and names the
+ * namespace as its parent.  The directories are walked once, and every
+ * file is opened relative to them (intent.h, ndx_state_open).
  */
 
 /* Keep block (valid, 4096 bytes, this namespace's) as the one last seen on it. */
