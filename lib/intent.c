@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
@@ -45,74 +46,97 @@ static int record_name(const unsigned char uuid[16], uint64_t resource, char *bu
 	int n;
 
 	if (uuid_is_null(uuid)) {
-		n = snprintf(buf, len, "%s/res-%" PRIx64 ".intent", ndx_intent_dir(), resource);
+		n = snprintf(buf, len, "res-%" PRIx64 ".intent", resource);
 	} else {
 		uuid_unparse_lower(uuid, u);
-		n = snprintf(buf, len, "%s/%s.intent", ndx_intent_dir(), u);
+		n = snprintf(buf, len, "%s.intent", u);
 	}
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-int ndx_sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-int ndx_state_mkdir(const char *dir)
+/* records others could plant or change are no evidence of this host's */
+static int private_dir(int fd)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (lstat(dir, &st) < 0)
-		return -errno;
-	/* records others could plant or change are no evidence of this host's */
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
 		return -EPERM;
 	return 0;
 }
 
-int ndx_write_atomic(const char *dir, const char *path, const void *buf, size_t len)
+static int open_dir_at(int at, const char *path, int create)
 {
-	char tmp[4200];
+	int fd, rc;
+
+	if (create && mkdirat(at, path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+	rc = private_dir(fd);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int ndx_state_open(const char *sub, int create)
+{
+	int fd = open_dir_at(AT_FDCWD, ndx_intent_dir(), create), subfd;
+
+	if (fd < 0 || !sub)
+		return fd;
+	subfd = open_dir_at(fd, sub, create);
+	close(fd);
+	return subfd;
+}
+
+int ndx_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len)
+{
+	char tmp[300];
 	int fd, rc = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	/* one writer at a time in this directory: the temporary name is shared */
+	if (flock(dirfd, LOCK_EX) < 0)
 		return -errno;
+	/* a temporary file a killed writer left */
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
 	if (write(fd, buf, len) != (ssize_t)len)
 		rc = errno ? -errno : -EIO;
 	else if (fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
 	/* rename: a cut leaves the old file or the new one, never half of one */
-	if (!rc && rename(tmp, path) < 0)
+	if (!rc && renameat(dirfd, tmp, dirfd, name) < 0)
 		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	return ndx_sync_dir(dir);
+	if (rc)
+		unlinkat(dirfd, tmp, 0);
+	else if (fsync(dirfd) < 0)
+		rc = -errno;
+out:
+	flock(dirfd, LOCK_UN);
+	return rc;
 }
 
-int ndx_open_private(const char *path, int *fd_out, struct stat *st)
+int ndx_open_private_at(int dirfd, const char *name, int *fd_out, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid()) {
+	/* a second name could be changed from wherever it lives */
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
+			st->st_nlink != 1) {
 		close(fd);
 		return -EINVAL;
 	}
@@ -122,13 +146,11 @@ int ndx_open_private(const char *path, int *fd_out, struct stat *st)
 
 int ndx_intent_write(const struct ndx_intent *rec)
 {
-	char path[4096], body[INTENT_MAX], u[40], t[40];
+	char name[128], body[INTENT_MAX], u[40], t[40];
 	size_t len;
-	int rc, n;
+	int rc, n, dirfd;
 
-	rc = ndx_state_mkdir(ndx_intent_dir());
-	if (!rc)
-		rc = record_name(rec->uuid, rec->resource, path, sizeof(path));
+	rc = record_name(rec->uuid, rec->resource, name, sizeof(name));
 	if (rc)
 		return rc;
 	uuid_unparse_lower(rec->uuid, u);
@@ -140,7 +162,12 @@ int ndx_intent_write(const struct ndx_intent *rec)
 	len = (size_t)n;
 	n = snprintf(body + len, sizeof(body) - len, "sum %#" PRIx64 "\n", fnv1a(body, len));
 	len += (size_t)n;
-	return ndx_write_atomic(ndx_intent_dir(), path, body, len);
+	dirfd = ndx_state_open(NULL, 1);
+	if (dirfd < 0)
+		return dirfd;
+	rc = ndx_write_atomic_at(dirfd, name, body, len);
+	close(dirfd);
+	return rc;
 }
 
 static int parse_uuid(const char *line, const char *key, unsigned char out[16])
@@ -169,19 +196,23 @@ static int parse_u64(const char *line, const char *key, int base, uint64_t *out)
 
 int ndx_intent_read(const unsigned char uuid[16], uint64_t resource, struct ndx_intent *rec)
 {
-	char path[4096], body[INTENT_MAX + 1], *line[7], *save = NULL, *p;
+	char name[128], body[INTENT_MAX + 1], *line[7], *save = NULL, *p;
 	char sum_line[32];
 	uint64_t want;
 	struct stat st;
 	ssize_t n;
 	size_t sum_at;
-	int fd, i, rc;
+	int fd, i, rc, dirfd;
 
 	memset(rec, 0, sizeof(*rec));
-	rc = record_name(uuid, resource, path, sizeof(path));
+	rc = record_name(uuid, resource, name, sizeof(name));
 	if (rc)
 		return rc;
-	rc = ndx_open_private(path, &fd, &st);
+	dirfd = ndx_state_open(NULL, 0);
+	if (dirfd < 0)
+		return dirfd;
+	rc = ndx_open_private_at(dirfd, name, &fd, &st);
+	close(dirfd);
 	if (rc)
 		return rc;
 	n = read(fd, body, INTENT_MAX);
@@ -221,14 +252,20 @@ int ndx_intent_read(const unsigned char uuid[16], uint64_t resource, struct ndx_
 
 int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource)
 {
-	char path[4096];
-	int rc = record_name(uuid, resource, path, sizeof(path));
+	char name[128];
+	int rc = record_name(uuid, resource, name, sizeof(name)), dirfd;
 
 	if (rc)
 		return rc;
-	if (unlink(path) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return ndx_sync_dir(ndx_intent_dir());
+	dirfd = ndx_state_open(NULL, 0);
+	if (dirfd < 0)
+		return dirfd == -ENOENT ? 0 : dirfd;
+	if (unlinkat(dirfd, name, 0) < 0)
+		rc = errno == ENOENT ? 0 : -errno;
+	else if (fsync(dirfd) < 0)
+		rc = -errno;
+	close(dirfd);
+	return rc;
 }
 
 /* ---- the public side: a client marks a namespace before creating it ---- */

@@ -51,17 +51,24 @@ const char *ndx_intent_dir(void);
 
 /*
  * The state directory's helpers, shared with the block store (store.h).
- * ndx_state_mkdir: make dir (0700) if missing; -EPERM unless it is a
- * directory of the caller's that nobody else can write.
- * ndx_write_atomic: path (in dir) gets buf whole or keeps what it had:
- * a temporary file, fsync, rename, fsync of dir.
- * ndx_open_private: open a regular file of the caller's for reading
- * (no symlink, no FIFO); -EINVAL for anything else.
+ * Each directory is walked once, by ndx_state_open(); everything after
+ * works relative to the descriptor it returns, so a directory swapped for
+ * a symbolic link in between changes nothing.
+ * ndx_state_open: the state directory (sub NULL) or its subdirectory sub,
+ * made (0700) first if create and missing: a descriptor, or -EPERM unless
+ * it is a directory of the caller's that nobody else can write, -ENOENT
+ * when missing and !create, another -errno.
+ * ndx_write_atomic_at: name (in dirfd) gets buf whole or keeps what it
+ * had: a temporary file, fsync, rename, fsync of the directory; writers
+ * of one directory take turns (flock on it), so one's temporary file is
+ * never another's.
+ * ndx_open_private_at: open a regular file of the caller's with one link
+ * for reading (no symlink, no FIFO, no second name elsewhere); -EINVAL for
+ * anything else.
  */
 struct stat;
-int ndx_sync_dir(const char *dir);
-int ndx_state_mkdir(const char *dir);
-int ndx_write_atomic(const char *dir, const char *path, const void *buf, size_t len);
-int ndx_open_private(const char *path, int *fd, struct stat *st);
+int ndx_state_open(const char *sub, int create);
+int ndx_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len);
+int ndx_open_private_at(int dirfd, const char *name, int *fd, struct stat *st);
 
 #endif

@@ -886,7 +886,8 @@ NDX_EXPORT int ndctl_xen_namespace_remember(struct ndctl_xen_ctx *ctx,
 		return 0;
 	if (ndx_sysfs_read(holder, "uuid", u, sizeof(u)) || uuid_parse(u, uuid))
 		return 0;
-	if (ndx_store_get(uuid, block) == 0)
+	ndctl_namespace_get_uuid(ndns, parent);
+	if (ndx_store_get(parent, res, uuid, block) == 0)
 		return 0;
 	rc = ndctl_xen_lock(ctx, 60);
 	if (rc) {
@@ -898,7 +899,6 @@ NDX_EXPORT int ndctl_xen_namespace_remember(struct ndctl_xen_ctx *ctx,
 	/* nothing was changed before the raw view (in use, out of memory) */
 	if (!head)
 		goto out;
-	ndctl_namespace_get_uuid(ndns, parent);
 	if (!rc) {
 		rc = ndx_store_put(head + NDX_SB_OFFSET, parent, res);
 		if (rc)

@@ -41,10 +41,14 @@ int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len);
 
 /* query-kernel.c: the kernel's info_block attribute (kernel/patches/) */
 const char *ndx_sysfs_devices(void);
-/* 0 or -EINVAL with l filled from the kernel; -ENOENT on a stock kernel */
+/*
+ * 0 or -EINVAL with l filled from the kernel; -ENOENT on a stock kernel.
+ * The kernel's block is kept in the store unless flags has
+ * NDCTL_XEN_QUERY_NO_STORE.
+ */
 int ndx_layout_from_kernel(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l,
 		const char *holder, const unsigned char ns_uuid[16], uint64_t ns_res,
-		uint64_t ns_size);
+		uint64_t ns_size, unsigned int flags);
 /* A disabled namespace's block from the store: 0 or -ENOENT. */
 int ndx_disabled_block(const char *ns, const unsigned char ns_uuid[16], uint64_t ns_res,
 		uint8_t block[4096]);

@@ -99,7 +99,9 @@ static int layout_from_store(struct ndctl_xen_layout *l, const struct live_dev *
 	struct ndx_pfn_info in;
 	int rc;
 
-	if (ndx_store_get(d->uuid, block) || ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
+	/* only a copy read from this namespace (store.h) */
+	if (ndx_store_get(ns_uuid, ns_res, d->uuid, block) ||
+			ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
 		return -ENOENT;
 	if (memcmp(in.parent_uuid, ns_uuid, 16) != 0 ||
 			(in.is_dax ? NDCTL_XEN_MODE_DEVDAX : NDCTL_XEN_MODE_FSDAX) != d->mode ||
@@ -135,9 +137,12 @@ NDX_EXPORT int ndctl_xen_layout_from_file(struct ndctl_xen_ctx *ctx,
 	return rc;
 }
 
-/* A namespace's block read now from its raw block device: kept in the store. */
+/*
+ * A namespace's block read now from its raw block device: kept in the
+ * store, unless the caller asked for nothing to be written.
+ */
 static int layout_from_media(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
-		struct ndctl_xen_layout **out)
+		unsigned int flags, struct ndctl_xen_layout **out)
 {
 	const char *bdev = ndctl_namespace_get_block_device(ndns);
 	unsigned char ns_uuid[16];
@@ -150,7 +155,7 @@ static int layout_from_media(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *
 	snprintf(path, sizeof(path), "/dev/%s", bdev);
 	rc = ndctl_xen_layout_from_file(ctx, path, 0, ndctl_namespace_get_size(ndns),
 			ndctl_namespace_get_resource(ndns), out);
-	if (rc == 0 || rc == -EINVAL) {
+	if ((rc == 0 || rc == -EINVAL) && !(flags & NDCTL_XEN_QUERY_NO_STORE)) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 		ndctl_namespace_get_uuid(ndns, ns_uuid);
@@ -200,7 +205,7 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		if (rc)
 			return rc;
 		/* the kernel's own copy, where it shows one (query-kernel.c) */
-		rc = ndx_layout_from_kernel(ctx, *out, holder, ns_uuid, ns_res, ns_size);
+		rc = ndx_layout_from_kernel(ctx, *out, holder, ns_uuid, ns_res, ns_size, flags);
 		if (rc == 0 || rc == -EINVAL)
 			return rc;
 		rc = layout_from_store(*out, &d, ns_uuid, ns_res, ns_size);
@@ -212,7 +217,7 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		return layout_from_sysfs(*out, &d, ns_res, ns_size);
 	}
 	if (ndctl_namespace_is_enabled(ndns))
-		return layout_from_media(ctx, ndns, out);
+		return layout_from_media(ctx, ndns, flags, out);
 	if (flags & NDCTL_XEN_QUERY_READ_DISABLED) {
 		/* asked to: bring it up raw for the read and leave it disabled */
 		rc = ndctl_xen_lock(ctx, 60);
@@ -221,7 +226,7 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		rc = ndctl_namespace_set_raw_mode(ndns, 1);
 		if (rc >= 0)
 			rc = ndctl_namespace_enable(ndns);
-		rc = rc >= 0 ? layout_from_media(ctx, ndns, out) : -ENXIO;
+		rc = rc >= 0 ? layout_from_media(ctx, ndns, flags, out) : -ENXIO;
 		ndctl_namespace_disable_invalidate(ndns);
 		ndctl_namespace_set_raw_mode(ndns, 0);
 		ndctl_xen_unlock(ctx);

@@ -13,15 +13,6 @@
 #include "intent.h"
 #include "store.h"
 
-/* STATE/blocks, or STATE/blocks/NAME */
-static int store_path(char *buf, size_t len, const char *name)
-{
-	int n = name ? snprintf(buf, len, "%s/blocks/%s", ndx_intent_dir(), name)
-		: snprintf(buf, len, "%s/blocks", ndx_intent_dir());
-
-	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
-}
-
 static void ns_key(const unsigned char ns_uuid[16], uint64_t res, char *key, size_t len)
 {
 	char u[40];
@@ -34,12 +25,17 @@ static void ns_key(const unsigned char ns_uuid[16], uint64_t res, char *key, siz
 	}
 }
 
-static int read_exact(const char *path, void *buf, size_t len, size_t *got)
+/* Up to len bytes of blocks/name: 0 with *got, or -errno (-ENOENT: none) */
+static int read_exact(const char *name, void *buf, size_t len, size_t *got)
 {
 	struct stat st;
 	ssize_t n;
-	int fd, rc = ndx_open_private(path, &fd, &st);
+	int fd, rc, dirfd = ndx_state_open("blocks", 0);
 
+	if (dirfd < 0)
+		return dirfd;
+	rc = ndx_open_private_at(dirfd, name, &fd, &st);
+	close(dirfd);
 	if (rc)
 		return rc;
 	n = read(fd, buf, len);
@@ -49,54 +45,68 @@ static int read_exact(const char *path, void *buf, size_t len, size_t *got)
 	return rc;
 }
 
+/* KEY.UUID: the copy of block UUID read from the namespace KEY names */
+static void block_name(char *buf, size_t len, const unsigned char ns_uuid[16], uint64_t res,
+		const unsigned char uuid[16])
+{
+	char key[64], u[40];
+
+	ns_key(ns_uuid, res, key, sizeof(key));
+	uuid_unparse_lower(uuid, u);
+	snprintf(buf, len, "%s.%s", key, u);
+}
+
+/*
+ * The kernel adopts a block only on the namespace its parent_uuid names
+ * (all zero: a label-less one), so a block whose parent_uuid is another
+ * namespace's is never this one's, whatever its uuid says.
+ */
+static int block_of(const struct ndx_pfn_info *info, const unsigned char ns_uuid[16])
+{
+	return memcmp(info->parent_uuid, ns_uuid, 16) == 0;
+}
+
 int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
 		uint64_t ns_resource)
 {
-	char dir[4096], path[4200], u[40], key[64], line[40];
+	char name[128], u[40], key[64], line[40];
 	struct ndx_pfn_info info;
-	int rc;
+	int rc, dirfd;
 
-	if (ndx_pfn_sb_decode(block, &info) != NDX_SB_OK)
+	if (ndx_pfn_sb_decode(block, &info) != NDX_SB_OK || !block_of(&info, ns_uuid))
 		return -EINVAL;
-	rc = ndx_state_mkdir(ndx_intent_dir());
-	if (!rc)
-		rc = store_path(dir, sizeof(dir), NULL);
-	if (!rc)
-		rc = ndx_state_mkdir(dir);
-	if (rc)
-		return rc;
-	uuid_unparse_lower(info.uuid, u);
-	rc = store_path(path, sizeof(path), u);
-	if (!rc)
-		rc = ndx_write_atomic(dir, path, block, NDX_SB_SIZE);
-	if (rc)
-		return rc;
-	ns_key(ns_uuid, ns_resource, key, sizeof(key));
-	rc = store_path(path, sizeof(path), key);
-	if (rc)
-		return rc;
-	memcpy(line, u, 36);
-	line[36] = '\n';
-	line[37] = '\0';
-	return ndx_write_atomic(dir, path, line, strlen(line));
+	dirfd = ndx_state_open("blocks", 1);
+	if (dirfd < 0)
+		return dirfd;
+	block_name(name, sizeof(name), ns_uuid, ns_resource, info.uuid);
+	rc = ndx_write_atomic_at(dirfd, name, block, NDX_SB_SIZE);
+	if (!rc) {
+		ns_key(ns_uuid, ns_resource, key, sizeof(key));
+		uuid_unparse_lower(info.uuid, u);
+		memcpy(line, u, 36);
+		line[36] = '\n';
+		line[37] = '\0';
+		rc = ndx_write_atomic_at(dirfd, key, line, strlen(line));
+	}
+	close(dirfd);
+	return rc;
 }
 
-int ndx_store_get(const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
+int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
+		const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
 {
 	uint8_t buf[NDX_SB_SIZE + 1];
 	struct ndx_pfn_info info;
-	char path[4200], u[40];
+	char name[128];
 	size_t got;
 	int rc;
 
-	uuid_unparse_lower(uuid, u);
-	rc = store_path(path, sizeof(path), u);
-	if (!rc)
-		rc = read_exact(path, buf, sizeof(buf), &got);
+	block_name(name, sizeof(name), ns_uuid, ns_resource, uuid);
+	rc = read_exact(name, buf, sizeof(buf), &got);
 	if (rc)
 		return rc;
 	if (got != NDX_SB_SIZE || ndx_pfn_sb_decode(buf, &info) != NDX_SB_OK ||
-			memcmp(info.uuid, uuid, 16) != 0)
+			memcmp(info.uuid, uuid, 16) != 0 || !block_of(&info, ns_uuid))
 		return -EINVAL;
 	memcpy(block, buf, NDX_SB_SIZE);
 	return 0;
@@ -105,15 +115,13 @@ int ndx_store_get(const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
 int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
 		uint8_t block[NDX_SB_SIZE])
 {
-	char path[4200], key[64], line[40];
+	char key[64], line[40];
 	unsigned char u[16];
 	size_t got;
 	int rc;
 
 	ns_key(ns_uuid, ns_resource, key, sizeof(key));
-	rc = store_path(path, sizeof(path), key);
-	if (!rc)
-		rc = read_exact(path, line, sizeof(line) - 1, &got);
+	rc = read_exact(key, line, sizeof(line) - 1, &got);
 	if (rc)
 		return rc;
 	if (got != 37 || line[36] != '\n')
@@ -121,5 +129,5 @@ int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
 	line[36] = '\0';
 	if (uuid_parse(line, u))
 		return -EINVAL;
-	return ndx_store_get(u, block);
+	return ndx_store_get(ns_uuid, ns_resource, u, block);
 }

@@ -16,20 +16,31 @@
  * namespace from the copy whose uuid sysfs shows, once the copy's
  * dataoff, mode, map and align also agree with sysfs (query.c).
  *
+ * A copy is filed under the namespace it was read from, never under the
+ * uuid alone: a block's uuid is whatever its writer chose (a guest given a
+ * raw namespace writes what it likes there), so a block read from one
+ * namespace must never answer for another.  And only a block whose
+ * parent_uuid is the namespace's own (all zero for a label-less one) is
+ * kept: the kernel adopts no other there.
+ *
  * In the state directory (/var/lib/ndctl-xen or $NDCTL_XEN_STATE_DIR,
  * intent.h), subdirectory blocks/, all written atomically:
- *   blocks/UUID        the 4096 bytes of a block whose uuid is UUID
- *   blocks/ns-NSUUID   "UUID\n": the block last seen on the namespace
- *   blocks/res-HEX     the same for a label-less namespace at HEX
- * The reader takes a copy only if it is a regular file of the caller's,
- * exactly 4096 bytes, a valid block, and carries the uuid it is named by.
+ *   blocks/KEY.UUID    the 4096 bytes of block UUID as read from namespace KEY
+ *   blocks/KEY         "UUID\n": the block last seen on namespace KEY
+ * where KEY is ns-NSUUID (the namespace's uuid) or, for a label-less
+ * namespace, res-HEX (its physical start).  The reader takes a copy only
+ * if it is a regular file of the caller's with one link, exactly 4096
+ * bytes, a valid block, carries the uuid it is named by and names the
+ * namespace as its parent.  The directories are walked once, and every
+ * file is opened relative to them (intent.h, ndx_state_open).
  */
 
-/* Keep block (valid, 4096 bytes) as the one last seen on the namespace. */
+/* Keep block (valid, 4096 bytes, this namespace's) as the one last seen on it. */
 int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
 		uint64_t ns_resource);
-/* The copy of the block with this uuid: 0, -ENOENT, -EINVAL (not a copy). */
-int ndx_store_get(const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE]);
+/* The copy of block uuid read from the namespace: 0, -ENOENT, -EINVAL (not a copy). */
+int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
+		const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE]);
 /* The copy last seen on the namespace: 0, -ENOENT, -EINVAL. */
 int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
 		uint8_t block[NDX_SB_SIZE]);

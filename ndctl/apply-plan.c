@@ -15,6 +15,7 @@
 
 #include "builtin.h"
 #include "apply.h"
+#include "json-strict.h"
 #include "util/size.h"
 
 static const char *const entry_keys[] = {
@@ -61,7 +62,6 @@ static int check_entry(struct ndctl_xen_ctx *ctx, const char *cmd, int i,
 	const char *size = NULL;
 	struct ndctl_xen_layout *l;
 	char where[64];
-	uuid_t u;
 	int k, rc = 0;
 
 	if (!json_object_is_type(e, json_type_object)) {
@@ -103,7 +103,7 @@ static int check_entry(struct ndctl_xen_ctx *ctx, const char *cmd, int i,
 				"a label name has 1 to 63 bytes");
 		return EXIT_USAGE;
 	}
-	if (w->uuid && uuid_parse(w->uuid, u)) {
+	if (w->uuid && uuid_parse(w->uuid, w->uuid_bin)) {
 		cmd_error(cmd, "namespaces[%d].uuid \"%s\" is not a uuid", i, w->uuid);
 		return EXIT_USAGE;
 	}
@@ -143,19 +143,103 @@ static int same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/*
+ * Duplicates among the entries, in O(n log n): the entries sorted by one
+ * key (ties in file order), so equal keys sit side by side.  A key an
+ * entry lacks sorts first and never matches.
+ */
+enum dup_key { DUP_NAME, DUP_UUID, DUP_REGION_ONLY };
+
+static enum dup_key dup_by;
+
+static int dup_cmp(const void *pa, const void *pb)
+{
+	const struct apply_want *a = *(const struct apply_want *const *)pa;
+	const struct apply_want *b = *(const struct apply_want *const *)pb;
+	int c = 0, ha, hb;
+
+	switch (dup_by) {
+	case DUP_NAME:
+		ha = !!a->name, hb = !!b->name;
+		c = ha != hb ? ha - hb : ha ? strcmp(a->name, b->name) : 0;
+		break;
+	case DUP_UUID:
+		ha = !!a->uuid, hb = !!b->uuid;
+		c = ha != hb ? ha - hb : ha ? uuid_compare(a->uuid_bin, b->uuid_bin) : 0;
+		break;
+	case DUP_REGION_ONLY:
+		ha = !a->name && !a->uuid && a->region;
+		hb = !b->name && !b->uuid && b->region;
+		c = ha != hb ? ha - hb : ha ? strcmp(a->region, b->region) : 0;
+		break;
+	}
+	return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static int dup_same(const struct apply_want *a, const struct apply_want *b)
+{
+	switch (dup_by) {
+	case DUP_NAME:
+		return same(a->name, b->name);
+	case DUP_UUID:
+		return a->uuid && b->uuid && !uuid_compare(a->uuid_bin, b->uuid_bin);
+	case DUP_REGION_ONLY:
+		return !a->name && !a->uuid && !b->name && !b->uuid && same(a->region, b->region);
+	}
+	return 0;
+}
+
+/* 0, or EXIT_USAGE after naming the first pair (by the later entry) */
+static int find_duplicates(const char *cmd, struct apply_want *w, size_t n)
+{
+	struct apply_want **v = calloc(n ? n : 1, sizeof(*v));
+	struct apply_want *a = NULL, *b = NULL;
+	enum dup_key kind = DUP_NAME;
+	size_t i;
+	int k;
+
+	if (!v)
+		return EXIT_FAILED;
+	/* the pair whose later entry comes first in the file, as a reader meets it */
+	for (k = DUP_NAME; k <= DUP_REGION_ONLY; k++) {
+		for (i = 0; i < n; i++)
+			v[i] = &w[i];
+		dup_by = (enum dup_key)k;
+		qsort(v, n, sizeof(*v), dup_cmp);
+		for (i = 1; i < n; i++)
+			if (dup_same(v[i - 1], v[i]) && (!b || v[i]->index < b->index ||
+						(v[i]->index == b->index && v[i - 1]->index < a->index)))
+				a = v[i - 1], b = v[i], kind = (enum dup_key)k;
+	}
+	free(v);
+	if (!b)
+		return 0;
+	if (kind == DUP_NAME)
+		cmd_error(cmd, "namespaces[%d] and [%d]: the same name \"%s\"", a->index, b->index,
+				b->name);
+	else if (kind == DUP_UUID)
+		cmd_error(cmd, "namespaces[%d] and [%d]: the same uuid %s", a->index, b->index,
+				b->uuid);
+	else
+		cmd_error(cmd, "namespaces[%d] and [%d]: both mean region %s's only namespace",
+				a->index, b->index, b->region);
+	return EXIT_USAGE;
+}
+
 int apply_parse(struct ndctl_xen_ctx *ctx, const char *cmd, const char *text, struct json_object **doc,
 		struct apply_want **wants, size_t *n_wants)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *arr = NULL;
 	struct apply_want *w = NULL;
-	size_t n = 0, i, j;
-	uuid_t a, b;
+	size_t n = 0, i;
 	int rc = EXIT_USAGE;
 
 	*doc = NULL;
 	if (!tok)
 		return EXIT_FAILED;
+	/* strict: no trailing commas, leading zeros...; text after the value is told apart below */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	*doc = json_tokener_parse_ex(tok, text, (int)strlen(text));
 	if (!*doc || json_tokener_get_error(tok) != json_tokener_success ||
 			(size_t)json_tokener_get_parse_end(tok) != strlen(text)) {
@@ -173,6 +257,11 @@ int apply_parse(struct ndctl_xen_ctx *ctx, const char *cmd, const char *text, st
 			goto out;
 		}
 	}
+	/* what json-c resolved silently: duplicate keys, NULs, clamped numbers */
+	rc = json_strict_check(cmd, text);
+	if (rc)
+		goto out;
+	rc = EXIT_USAGE;
 	if (!json_object_is_type(*doc, json_type_object)) {
 		cmd_error(cmd, "the desired state is an object {\"namespaces\": [...]}");
 		goto out;
@@ -199,25 +288,10 @@ int apply_parse(struct ndctl_xen_ctx *ctx, const char *cmd, const char *text, st
 		rc = check_entry(ctx, cmd, (int)i, json_object_array_get_idx(arr, i), &w[i]);
 		if (rc)
 			goto out;
-		rc = EXIT_USAGE;
-		for (j = 0; j < i; j++) {
-			if (same(w[i].name, w[j].name)) {
-				cmd_error(cmd, "namespaces[%zu] and [%zu]: the same name \"%s\"", j, i, w[i].name);
-				goto out;
-			}
-			if (w[i].uuid && w[j].uuid && !uuid_parse(w[i].uuid, a) &&
-					!uuid_parse(w[j].uuid, b) && !uuid_compare(a, b)) {
-				cmd_error(cmd, "namespaces[%zu] and [%zu]: the same uuid %s", j, i, w[i].uuid);
-				goto out;
-			}
-			if (!w[i].name && !w[i].uuid && !w[j].name && !w[j].uuid &&
-					same(w[i].region, w[j].region)) {
-				cmd_error(cmd, "namespaces[%zu] and [%zu]: both mean region %s's only namespace",
-						j, i, w[i].region);
-				goto out;
-			}
-		}
 	}
+	rc = find_duplicates(cmd, w, n);
+	if (rc)
+		goto out;
 	rc = 0;
 out:
 	json_tokener_free(tok);
@@ -324,6 +398,23 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 		diff_str(d, "map", map_name(ndctl_xen_layout_get_map(l)), map_name(h->map));
 		diff_u64(d, "align", ndctl_xen_layout_get_align(l), h->align);
 		diff_u64(d, "dataoff", ndctl_xen_layout_get_dataoff(l), h->dataoff);
+		/*
+		 * the same dataoff after another start_pad, or with fewer pages
+		 * (a larger end_trunc), is another block
+		 */
+		diff_u64(d, "data_offset", ndctl_xen_layout_get_data_offset(l), h->data_offset);
+		diff_u64(d, "data_size", ndctl_xen_layout_get_data_size(l), h->data_size);
+		/*
+		 * map=dev: the kernel sizes the memmap by it; map=mem: nothing
+		 * reads it (ndctl writes 0 there), so only when the entry asks
+		 */
+		if ((ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV || w->o.page_struct_size) &&
+				(h->unknown & NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE))
+			differ(d, "page_struct_size", json_u64(ndctl_xen_layout_get_page_struct_size(l)),
+					json_object_new_string("unknown (sysfs does not show it)"));
+		else if (ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV || w->o.page_struct_size)
+			diff_u64(d, "page_struct_size", ndctl_xen_layout_get_page_struct_size(l),
+					h->page_struct_size);
 		if (h->unknown & (NDCTL_XEN_UNKNOWN_RESERVE | NDCTL_XEN_UNKNOWN_OWNER |
 					NDCTL_XEN_UNKNOWN_PER_PAGE)) {
 			/* sysfs alone cannot confirm a reservation: never "unchanged" on a guess */

@@ -32,11 +32,12 @@ struct live {
 
 struct lives {
 	struct ndctl_xen_ctx *ctx;
+	int dry;
 	struct live *v;
 	size_t n;
 };
 
-static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv)
+static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv, int dry)
 {
 	struct ndctl_namespace *ndns = lv->ndns;
 	struct apply_have *h = &lv->h;
@@ -52,13 +53,17 @@ static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv)
 	h->raw_size = ndctl_namespace_get_size(ndns);
 	h->resource = ndctl_namespace_get_resource(ndns);
 	h->active = ndctl_namespace_is_active(ndns);
-	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, 0, &l);
+	/* a dry run writes nothing on the host, the block store included */
+	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, dry ? NDCTL_XEN_QUERY_NO_STORE : 0, &l);
 	if (rc == 0) {
 		h->known = 1;
 		h->mode = ndctl_xen_layout_get_mode(l);
 		h->map = ndctl_xen_layout_get_map(l);
 		h->align = ndctl_xen_layout_get_align(l);
 		h->dataoff = ndctl_xen_layout_get_dataoff(l);
+		h->data_offset = ndctl_xen_layout_get_data_offset(l);
+		h->data_size = ndctl_xen_layout_get_data_size(l);
+		h->page_struct_size = ndctl_xen_layout_get_page_struct_size(l);
 		h->reserve_offset = ndctl_xen_layout_get_reserve_offset(l);
 		h->reserve_size = ndctl_xen_layout_get_reserve_size(l);
 		h->per_page = ndctl_xen_layout_get_reserve_per_page(l);
@@ -85,7 +90,7 @@ static int collect(struct ndctl_namespace *ndns, void *arg)
 	memset(&v[ls->n], 0, sizeof(*v));
 	v[ls->n].ndns = ndns;
 	v[ls->n].claimed = -1;
-	have_fill(ls->ctx, &v[ls->n]);
+	have_fill(ls->ctx, &v[ls->n], ls->dry);
 	ls->n++;
 	return 0;
 }
@@ -126,7 +131,6 @@ static int recover_ns(struct ndctl_namespace *ndns, void *arg)
 static int match(const struct apply_want *w, struct lives *ls)
 {
 	int found = -1;
-	uuid_t u;
 	size_t i;
 
 	for (i = 0; i < ls->n; i++) {
@@ -136,7 +140,7 @@ static int match(const struct apply_want *w, struct lives *ls)
 					ndctl_region_get_id(ndctl_namespace_get_region(ls->v[i].ndns))))
 			continue;
 		if (w->uuid) {
-			if (uuid_parse(w->uuid, u) || uuid_compare(u, h->uuid))
+			if (uuid_compare(w->uuid_bin, h->uuid))
 				continue;
 		} else if (w->name) {
 			if (strcmp(w->name, h->name))
@@ -397,6 +401,7 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	free(text);
 	if (rc)
 		return rc;
+	ls.dry = dry;
 	if (verbose && getenv("NDCTL_XEN_LOG") == NULL)
 		ndctl_xen_set_log_priority(ctx, LOG_INFO);
 

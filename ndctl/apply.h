@@ -42,6 +42,7 @@ int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 struct apply_want {
 	int index;			/* in the file's "namespaces" array */
 	const char *name, *uuid, *region;	/* identity: name, uuid, or the region's only one */
+	unsigned char uuid_bin[16];	/* uuid parsed (with uuid) */
 	uint64_t size;			/* raw size; 0 with rest */
 	int rest;			/* "size": "rest": the rest of the region */
 	struct layout_opts o;		/* mode, map, align, reserve*, page_struct_size */
@@ -57,7 +58,8 @@ struct apply_have {
 	const char *why_unknown;	/* with !known */
 	enum ndctl_xen_mode mode;
 	enum ndctl_xen_map map;
-	uint64_t align, dataoff, reserve_offset, reserve_size, per_page;
+	uint64_t align, dataoff, data_offset, data_size, reserve_offset, reserve_size, per_page;
+	uint32_t page_struct_size;	/* as recorded (0 in an old map=mem block) */
 	unsigned int unknown;		/* NDCTL_XEN_UNKNOWN_* */
 	enum ndctl_xen_owner owner;
 	char owner_name[17];

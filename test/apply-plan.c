@@ -33,6 +33,9 @@ static struct apply_have have_for(const struct apply_want *w, uint64_t size)
 	h.map = ndctl_xen_layout_get_map(l);
 	h.align = ndctl_xen_layout_get_align(l);
 	h.dataoff = ndctl_xen_layout_get_dataoff(l);
+	h.data_offset = ndctl_xen_layout_get_data_offset(l);
+	h.data_size = ndctl_xen_layout_get_data_size(l);
+	h.page_struct_size = ndctl_xen_layout_get_page_struct_size(l);
 	h.reserve_offset = ndctl_xen_layout_get_reserve_offset(l);
 	h.reserve_size = ndctl_xen_layout_get_reserve_size(l);
 	h.per_page = ndctl_xen_layout_get_reserve_per_page(l);
@@ -59,6 +62,16 @@ static enum apply_action plan(const struct apply_want *w, const struct apply_hav
 	json_object_put(d);
 	CHECK(a != APPLY_REFUSE || why[0], "a refusal says why");
 	return a;
+}
+
+/* refused without --force, naming exactly these keys */
+static void refused_for(const struct apply_want *w, const struct apply_have *h,
+		const char *want_keys)
+{
+	char keys[256];
+
+	CHECK_EQ(plan(w, h, 0, keys, sizeof(keys)), APPLY_REFUSE);
+	CHECK(strcmp(keys, want_keys) == 0, "%s: %s", want_keys, keys);
 }
 
 static int parse(const char *text, struct json_object **doc, struct apply_want **w, size_t *n)
@@ -123,6 +136,20 @@ int main(void)
 	h2.align = 4096;
 	plan(&w[0], &h2, 0, keys, sizeof(keys));
 	CHECK(strcmp(keys, "mode,align") == 0, "mode, align: %s", keys);
+	/*
+	 * the same dataoff with fewer data pages (end_trunc), or after another
+	 * start_pad (the data elsewhere), is not the same block
+	 */
+	h2 = h;
+	h2.data_size -= 2 << 20;
+	refused_for(&w[0], &h2, "data_size");
+	h2 = h;
+	h2.data_offset += 2 << 20;
+	refused_for(&w[0], &h2, "data_offset");
+	/* map=mem: page_struct_size is nobody's (ndctl writes 0), unless asked for */
+	h2 = h;
+	h2.page_struct_size = 0;
+	CHECK_EQ(plan(&w[0], &h2, 0, keys, sizeof(keys)), APPLY_NONE);
 	/* never unchanged on a guess: sysfs alone does not know the reservation */
 	h2 = h;
 	h2.unknown = NDCTL_XEN_UNKNOWN_RESERVE | NDCTL_XEN_UNKNOWN_OWNER | NDCTL_XEN_UNKNOWN_PER_PAGE;
@@ -145,6 +172,35 @@ int main(void)
 	h2 = h;
 	h2.name = NDCTL_XEN_PENDING_NAME;
 	CHECK_EQ(plan(&w[0], &h2, 1, keys, sizeof(keys)), APPLY_REFUSE);
+	/* map=dev: page_struct_size 64 live, 72 wanted (the same dataoff at 256M) */
+	{
+		struct json_object *doc2;
+		struct apply_want *w2;
+		size_t n2;
+
+		CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"os1\",\"size\":\"256M\","
+					"\"page_struct_size\":72},{\"name\":\"os2\",\"size\":\"256M\"}]}",
+					&doc2, &w2, &n2), 0);
+		h2 = have_for(&w2[0], 256ull << 20);
+		CHECK_EQ(h2.page_struct_size, 72);
+		CHECK_EQ(plan(&w2[0], &h2, 0, keys, sizeof(keys)), APPLY_NONE);
+		h2.page_struct_size = 64;
+		CHECK_EQ(plan(&w2[0], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "page_struct_size") == 0, "64 live, 72 wanted: %s", keys);
+		CHECK_EQ(plan(&w2[0], &h2, 1, keys, sizeof(keys)), APPLY_RECONFIGURE);
+		/* and the default (64) against a live 72 */
+		h2.page_struct_size = 72;
+		h2.name = "os2";
+		CHECK_EQ(plan(&w2[1], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "page_struct_size") == 0, "72 live, default wanted: %s", keys);
+		/* a sysfs-only answer does not know it: never unchanged on a guess */
+		h2.page_struct_size = 0;
+		h2.unknown = NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE;
+		CHECK_EQ(plan(&w2[1], &h2, 0, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "page_struct_size") == 0, "unknown: %s", keys);
+		free(w2);
+		json_object_put(doc2);
+	}
 	/* a layout this namespace cannot hold */
 	h2 = have_for(&w[1], 16ull << 20);
 	free(w);
@@ -160,6 +216,27 @@ int main(void)
 	CHECK(doc == NULL, "no document after a refusal");
 	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\"},{\"name\":\"a\",\"size\":\"64M\"}]}",
 				&doc, &w, &n), EXIT_USAGE);
+	/* duplicates, however far apart and however a uuid is written */
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\"},{\"name\":\"b\",\"size\":\"64M\"},"
+				"{\"name\":\"c\",\"size\":\"64M\"},{\"name\":\"b\",\"size\":\"64M\"}]}",
+				&doc, &w, &n), EXIT_USAGE);
+	CHECK_EQ(parse("{\"namespaces\":[{\"uuid\":\"0f3c1a2b-0000-4000-8000-00000000abcd\",\"size\":\"64M\"},"
+				"{\"name\":\"b\",\"size\":\"64M\"},"
+				"{\"uuid\":\"0F3C1A2B-0000-4000-8000-00000000ABCD\",\"size\":\"64M\"}]}",
+				&doc, &w, &n), EXIT_USAGE);
+	CHECK_EQ(parse("{\"namespaces\":[{\"region\":\"region1\",\"size\":\"rest\"},"
+				"{\"region\":\"region1\",\"name\":\"x\",\"size\":\"64M\"},"
+				"{\"region\":\"region1\",\"size\":\"rest\"}]}", &doc, &w, &n), EXIT_USAGE);
+	/* the same region with a name, or different names and uuids: fine */
+	CHECK_EQ(parse("{\"namespaces\":[{\"region\":\"region1\",\"size\":\"rest\"},"
+				"{\"region\":\"region1\",\"name\":\"x\",\"size\":\"64M\"},"
+				"{\"region\":\"region2\",\"size\":\"rest\"},"
+				"{\"uuid\":\"0f3c1a2b-0000-4000-8000-00000000abcd\",\"size\":\"64M\"},"
+				"{\"uuid\":\"0f3c1a2b-0000-4000-8000-00000000abce\",\"name\":\"y\",\"size\":\"64M\"}]}",
+				&doc, &w, &n), 0);
+	CHECK_EQ(n, 5);
+	free(w);
+	json_object_put(doc);
 	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\",\"reserve\":\"1G\"}]}",
 				&doc, &w, &n), EXIT_USAGE);
 	ndctl_xen_unref(ctx);

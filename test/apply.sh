@@ -37,7 +37,19 @@ bad "no identity" 'namespaces\[0\]: say which namespace' "$(ns '{"size":"64M"}')
 bad "no size" 'namespaces\[0\]: no size' "$(ns '{"name":"a"}')"
 bad "size not a size" 'namespaces\[0\]: --size=64Q is not a size' "$(ns '{"name":"a","size":"64Q"}')"
 bad "size 0" 'namespaces\[0\].size 0' "$(ns '{"name":"a","size":0}')"
-bad "size negative" 'namespaces\[0\].size: -64 is not a string or a non-negative integer' "$(ns '{"name":"a","size":-64}')"
+bad "size negative" 'namespaces\[0\].size: -64: is negative' "$(ns '{"name":"a","size":-64}')"
+# ambiguous input json-c would resolve silently (the last key wins, a string
+# ends at its NUL, a number is clamped): refused, naming the key path and
+# the value as written
+bad "a key twice in an entry" 'namespaces\[1\].size: "size": a key given twice' "$(ns '{"name":"a","size":"64M"},{"name":"b","size":"64M","size":"32M"}')"
+bad "a key twice, one escaped" 'namespaces\[0\].size: .*a key given twice' "$(ns '{"name":"a","\u0073ize":"64M","size":"32M"}')"
+bad "a key twice at the top" 'namespaces: "namespaces": a key given twice' '{"namespaces":[],"namespaces":[{"name":"a","size":"64M"}]}'
+bad "a NUL in a string" 'namespaces\[0\].name: "a\\u0000b": holds a NUL' "$(ns '{"name":"a\u0000b","size":"64M"}')"
+bad "a number above 2^64 - 1" 'namespaces\[0\].size: 18446744073709551616: is larger than 2\^64 - 1' "$(ns '{"name":"a","size":18446744073709551616}')"
+bad "a number far above 2^64" 'namespaces\[0\].reserve: 99999999999999999999999: is larger' "$(ns '{"name":"a","size":"64M","reserve":99999999999999999999999}')"
+bad "a negative beyond int64" 'namespaces\[0\].size: -99999999999999999999: is negative' "$(ns '{"name":"a","size":-99999999999999999999}')"
+bad "single quotes (json-c takes them)" "not JSON \\(RFC 8259\\): the top level: unexpected ''' at byte 1" "{'namespaces':[]}"
+bad "NaN (json-c takes it)" "not JSON \\(RFC 8259\\): namespaces\[0\].size: unexpected 'N'" "$(ns '{"name":"a","size":NaN}')"
 bad "size not a number" 'namespaces\[0\].size: 6.4 is not' "$(ns '{"name":"a","size":6.4}')"
 bad "size overflows" 'does not fit in 64 bits' "$(ns '{"name":"a","size":"99999999999T"}')"
 bad "impossible: reserve > size" 'namespaces\[0\]: size 64M cannot hold this layout: no-data-page' "$(ns '{"name":"a","size":"64M","reserve":"1G"}')"

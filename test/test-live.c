@@ -180,11 +180,34 @@ static void test_owner_padding(struct ndctl_xen_ctx *ctx)
 	}
 }
 
+/* span's block with its uuid and parent_uuid set */
+static void block_ids(uint8_t *span, unsigned char uuid_byte, const unsigned char parent[16])
+{
+	struct ndx_pfn_info in;
+
+	CHECK(ndx_pfn_sb_decode(span + 4096, &in) == NDX_SB_OK, "decode");
+	memset(in.uuid, uuid_byte, 16);
+	memcpy(in.parent_uuid, parent, 16);
+	ndx_pfn_sb_encode(&in, 0, span + 4096);
+}
+
+/* a file of 4096 bytes written at path */
+static int plant(const char *path, const uint8_t *block)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write(fd, block, 4096) == 4096 ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
 static void test_store(void)
 {
 	char dir[] = "/tmp/ndx-test-store.XXXXXX", path[256];
 	uint8_t span[8192], got[4096];
-	unsigned char ns[16], u[16], other[16];
+	unsigned char ns[16], u[16], other[16], zero[16];
 	struct stat st;
 	int fd;
 
@@ -193,43 +216,73 @@ static void test_store(void)
 	memset(ns, 0x22, 16);
 	memset(u, 0x11, 16);
 	memset(other, 0x33, 16);
+	memset(zero, 0, 16);
 	ndctl_block(span, 1 * G, 0, NDX_PFN_MODE_RAM, 2 * M);
-	CHECK(ndx_store_get(u, got) == -ENOENT, "empty store");
+	block_ids(span, 0x11, ns);
+	CHECK(ndx_store_get(ns, 0, u, got) == -ENOENT, "empty store");
 	CHECK(ndx_store_put(span + 4096, ns, 0) == 0, "put");
-	CHECK(ndx_store_get(u, got) == 0 && memcmp(got, span + 4096, 4096) == 0, "get by uuid");
+	CHECK(ndx_store_get(ns, 0, u, got) == 0 && memcmp(got, span + 4096, 4096) == 0,
+			"get by namespace and uuid");
 	CHECK(ndx_store_get_ns(ns, 0, got) == 0 && memcmp(got, span + 4096, 4096) == 0, "get by ns");
 	CHECK(ndx_store_get_ns(other, 0, got) == -ENOENT, "other namespace");
+	CHECK(ndx_store_get(other, 0, u, got) == -ENOENT, "the same uuid, another namespace");
 	snprintf(path, sizeof(path), "%s/blocks", dir);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700, "blocks/ is private");
-	/* a label-less namespace is keyed by its physical start */
-	memset(other, 0, 16);
-	CHECK(ndx_store_put(span + 4096, other, 0x240000000ull) == 0, "put label-less");
-	CHECK(ndx_store_get_ns(other, 0x240000000ull, got) == 0, "get label-less");
-	CHECK(ndx_store_get_ns(other, 0x280000000ull, got) == -ENOENT, "label-less elsewhere");
+	/*
+	 * A block that names another namespace as its parent is never kept
+	 * (the kernel adopts none there): a guest writing namespace "other"'s
+	 * disk cannot plant a block carrying ns's uuid and parent
+	 */
+	CHECK(ndx_store_put(span + 4096, other, 0) == -EINVAL, "another namespace's block refused");
+	CHECK(ndx_store_get_ns(other, 0, got) == -ENOENT, "nothing kept for it");
+	CHECK(ndx_store_get(ns, 0, u, got) == 0 && memcmp(got, span + 4096, 4096) == 0,
+			"ns's copy untouched");
+	/*
+	 * label-less namespaces (parent all zero) are keyed by their physical
+	 * start: one's block never answers for another's, whatever its uuid
+	 */
+	block_ids(span, 0x11, zero);
+	CHECK(ndx_store_put(span + 4096, zero, 0x240000000ull) == 0, "put label-less");
+	CHECK(ndx_store_get_ns(zero, 0x240000000ull, got) == 0, "get label-less");
+	CHECK(ndx_store_get_ns(zero, 0x280000000ull, got) == -ENOENT, "label-less elsewhere");
+	CHECK(ndx_store_get(zero, 0x280000000ull, u, got) == -ENOENT,
+			"label-less elsewhere, the same uuid");
+	CHECK(ndx_store_put(span + 4096, ns, 0) == -EINVAL, "a label-less block on a labelled namespace");
+	block_ids(span, 0x11, ns);
 	/* not a copy: a torn or planted file is refused */
-	snprintf(path, sizeof(path), "%s/blocks/11111111-1111-1111-1111-111111111111", dir);
+	snprintf(path, sizeof(path), "%s/blocks/ns-22222222-2222-2222-2222-222222222222."
+			"11111111-1111-1111-1111-111111111111", dir);
 	CHECK(truncate(path, 4095) == 0, "truncate");
-	CHECK(ndx_store_get(u, got) == -EINVAL, "short copy");
+	CHECK(ndx_store_get(ns, 0, u, got) == -EINVAL, "short copy");
 	fd = open(path, O_WRONLY | O_TRUNC);
 	CHECK(fd >= 0 && write(fd, span + 4096, 4096) == 4096, "rewrite");
 	close(fd);
-	CHECK(ndx_store_get(u, got) == 0, "whole again");
-	/* a valid block under another uuid's name */
+	CHECK(ndx_store_get(ns, 0, u, got) == 0, "whole again");
+	/* a valid block under another uuid's name, or another namespace's */
 	{
 		char planted[256];
 
-		snprintf(planted, sizeof(planted), "%s/blocks/33333333-3333-3333-3333-333333333333",
-				dir);
-		CHECK(rename(path, planted) == 0, "plant");
-		snprintf(path, sizeof(path), "%s", planted);
+		snprintf(planted, sizeof(planted), "%s/blocks/ns-22222222-2222-2222-2222-222222222222."
+				"33333333-3333-3333-3333-333333333333", dir);
+		CHECK(plant(planted, span + 4096) == 0, "plant");
+		CHECK(ndx_store_get(ns, 0, other, got) == -EINVAL, "uuid differs from the name");
+		unlink(planted);
+		snprintf(planted, sizeof(planted), "%s/blocks/ns-33333333-3333-3333-3333-333333333333."
+				"11111111-1111-1111-1111-111111111111", dir);
+		CHECK(plant(planted, span + 4096) == 0, "plant");
+		CHECK(ndx_store_get(other, 0, u, got) == -EINVAL, "parent differs from the name");
+		unlink(planted);
+		/* a second name for a copy could be changed from wherever it lives */
+		snprintf(planted, sizeof(planted), "%s/elsewhere", dir);
+		CHECK(link(path, planted) == 0, "hard link");
+		CHECK(ndx_store_get(ns, 0, u, got) == -EINVAL, "a copy with two links refused");
+		unlink(planted);
+		CHECK(ndx_store_get(ns, 0, u, got) == 0, "one link again");
 	}
-	memset(other, 0x33, 16);
-	CHECK(ndx_store_get(other, got) == -EINVAL, "uuid differs from the name");
 	unlink(path);
 	/* a symlink is not followed */
-	snprintf(path, sizeof(path), "%s/blocks/11111111-1111-1111-1111-111111111111", dir);
 	CHECK(symlink("/etc/passwd", path) == 0, "symlink");
-	CHECK(ndx_store_get(u, got) == -EINVAL, "symlink refused");
+	CHECK(ndx_store_get(ns, 0, u, got) == -EINVAL, "symlink refused");
 	unlink(path);
 	/* a state directory others can write is no evidence */
 	snprintf(path, sizeof(path), "%s/blocks", dir);

@@ -329,6 +329,8 @@ enum ndctl_xen_source {
 #define NDCTL_XEN_DERIVED_PAGE_STRUCT_SIZE NDCTL_XEN_UNKNOWN_PAGE_STRUCT_SIZE
 
 #define NDCTL_XEN_QUERY_READ_DISABLED (1u << 0)
+/* Write nothing on the host: a block read from the media is not kept (dry runs) */
+#define NDCTL_XEN_QUERY_NO_STORE (1u << 1)
 
 int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;

@@ -17,7 +17,8 @@
 #                        cut (test/rig/powercut.sh, its CI schedule: 11 cuts)
 #  10. apply             ndctl-xen apply from empty, again, a refused then
 #                        forced change, the Ansible module (check, changed,
-#                        unchanged), ending in a power cut mid-apply
+#                        unchanged), the block store's keying
+#                        (guest/store-keying.sh), ending in a power cut mid-apply
 #  11. apply-cut         the same backing files: the next apply finishes
 #  12. kpatch            the patched libnvdimm.ko (kernel/, rig.sh
 #                        --patched-libnvdimm): its info_block against the

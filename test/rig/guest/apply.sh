@@ -16,7 +16,8 @@
 # changed, backing files identical); ndctl_xen_info (xen0's reservation
 # and Xen frame ranges); state=absent refused for os0 while its dax device
 # is open (nothing destroyed), in check mode for ans0 (nothing written),
-# for real (ans0 destroyed), and ans0 made again; then an apply that
+# for real (ans0 destroyed), and ans0 made again; the block store's keying
+# and a dry run that writes nothing (guest/store-keying.sh); then an apply that
 # creates cut0 and reconfigures xen0 back to 40, stopped
 # (NDCTL_XEN_FAULT=stop:torn) in the middle of xen0's info block, and the
 # host cuts the power.
@@ -194,6 +195,10 @@ boot1() {
 	module "$(spec 56 "$ANS0")" false
 	expect "ans0 made again" test "$MRC:$(jq -c '[.changed, [.namespaces[].result]]' /tmp/mod)" = '0:[true,["unchanged","unchanged","created"]]'
 	expect "ans0 adopted again" adopted ans0
+
+	# the block store's keying and a dry run's hands-off (store-keying.sh)
+	. /rig/tests/store-keying.sh
+	store_keying
 
 	echo "== a power cut in the middle of an apply"
 	fact "{\"kind\":\"apply\",\"xen0_dataoff\":$(jq '.[0].layout.dataoff' <(ndctl-xen list -n "$(dev_of xen0)")),\"boot1_ms\":$(($(now_ms) - T0))}"
