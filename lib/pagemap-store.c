@@ -481,10 +481,12 @@ static int rec_valid(const uint8_t *rec, const uint8_t *id, uint64_t seq)
 
 /*
  * Apply the records in buf (the file from offset off on), those with a
- * sequence number above s->seq; stop at the first record that is not
- * whole and valid: a torn append, no update.  s->log_end moves past what
- * was read.  A valid record right after an invalid one means damage in
- * the middle of the log, not a torn tail: refused.
+ * sequence number above s->seq.  Every append is synced before the lock
+ * is released, so a crash can tear only the last record: bytes after the
+ * last whole record (fewer than a record), or a last whole record that
+ * is not valid, are a torn append, no update, and s->log_end stops before
+ * them.  An invalid record with anything after it is damage inside the
+ * log (a zeroed block hides 73 records): refused, never cut off.
  */
 static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint8_t *buf,
 		size_t len, uint64_t off, uint64_t first_seq)
@@ -498,11 +500,13 @@ static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint
 		struct ndx_pm_op op = { 0 };
 
 		if (!rec_valid(rec, s->id, seq)) {
-			if (at + 2 * PM_REC <= len && rec_valid(rec + PM_REC, s->id, seq + 1))
+			if (at + PM_REC < len)
 				return fail(map, -EBADMSG, "%s: damaged: log record %llu at byte "
-						"%llu is corrupt, records follow it", s->path,
+						"%llu is not valid and %llu bytes follow it (only "
+						"the last record can be torn by a crash)", s->path,
 						(unsigned long long)seq,
-						(unsigned long long)(off + at));
+						(unsigned long long)(off + at),
+						(unsigned long long)(len - at - PM_REC));
 			break;
 		}
 		if (seq <= s->seq)

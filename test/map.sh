@@ -188,6 +188,29 @@ expect "foreign: format version 4" 1 "v4.state: page map version 4.0 is not supp
 expect "missing state file" 1 "nothing.state: No such file or directory" \
 	"$NDX" map show --state="$TMP/nothing.state"
 
+# damage inside the log is not a torn tail: eight assigns, log records 3
+# and 4 (56 bytes each) zeroed: refused, never cut off, so domains 3 to 8
+# keep their frames; a torn last record is still dropped
+L=$TMP/log.state
+M create --state="$L" --range=0x1000-0x2000 > /dev/null
+for d in 1 2 3 4 5 6 7 8; do M assign --state="$L" --domain=$d --gfn=0 --frames=16 > /dev/null; done
+logat=$(( $(stat -c %s "$L") - 8 * 56 ))
+cp "$L" "$TMP/log-intact.state"
+dd if=/dev/zero of="$L" bs=1 seek=$((logat + 2 * 56)) count=112 conv=notrunc status=none
+saved_files=("${EXPECT_FILES[@]}")
+EXPECT_FILES=("$L")
+expect "log damage: show" 1 "log.state: damaged: log record 3 at byte $((logat + 112)) is not valid" \
+	"$NDX" map show --state="$L"
+expect "log damage: a change" 1 "log.state: damaged: log record 3 at byte $((logat + 112)) is not valid" \
+	"$NDX" map assign --state="$L" --domain=9 --gfn=0 --frames=16
+EXPECT_FILES=("${saved_files[@]}")
+cp "$TMP/log-intact.state" "$L"
+dd if=/dev/zero of="$L" bs=1 seek=$((logat + 7 * 56)) count=56 conv=notrunc status=none
+eq "a torn last record: dropped" "1 2 3 4 5 6 7" \
+	"$(M show --state="$L" | jq -r '[.ranges[] | select(.domain) | .domain] | join(" ")')"
+M assign --state="$L" --domain=8 --gfn=0 --frames=16 > /dev/null
+eq "and the next change replaces it" $((logat + 8 * 56)) "$(stat -c %s "$L")"
+
 # an ordinary user cannot update a root-owned map (mode 644)
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 	chmod 755 "$TMP"
