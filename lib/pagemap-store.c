@@ -199,6 +199,16 @@ static int open_regular(struct ndctl_xen_pagemap *map, const char *path,
 	return fd;
 }
 
+/*
+ * A write's error as the store returns it: -ENOSPC is the map's own "no
+ * free run" (a refusal), so a full file system is -EIO, the message
+ * (strerror of the real error) saying which.
+ */
+static int io_error(int rc)
+{
+	return rc == -ENOSPC ? -EIO : rc;
+}
+
 static int read_at(int fd, uint8_t *buf, size_t len, off_t off)
 {
 	while (len) {
@@ -721,6 +731,7 @@ static int write_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
 	if (rc) {
 		fail(map, rc, rc == -EEXIST ? "%s exists" : "%s: cannot write: %s", path,
 				strerror(-rc));
+		rc = io_error(rc);
 		goto out;
 	}
 	/*
@@ -908,6 +919,7 @@ int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 			rc = -errno;
 		if (rc) {
 			fail(map, rc, "%s: cannot write: %s", s->path, strerror(-rc));
+			rc = io_error(rc);
 			/* never leave an update others could read but we refused */
 			if (ftruncate(s->fd, (off_t)s->log_end) == 0)
 				(void)fdatasync(s->fd);
