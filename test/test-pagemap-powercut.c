@@ -2,8 +2,8 @@
 /*
  * Power cuts in the page map's state file, offline: the library's
  * objects are linked into this test with the write path wrapped
- * (-Wl,--wrap: pwrite, fsync, fdatasync, ftruncate, rename, renameat2,
- * link, unlink, fchown, fchmod), and a child process making one update
+ * (-Wl,--wrap: pwrite, fsync, fdatasync, ftruncate, renameat2, linkat,
+ * unlinkat), and a child process making one update
  * is stopped dead at its k-th step -- a pwrite is cut after half its
  * bytes, a torn write -- for k = 1, 2, ... until the update completes
  * uncut.  After every cut the file must load as exactly the map before
@@ -72,12 +72,16 @@ ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off)
 
 WRAP1(int, fsync, int)
 WRAP1(int, fdatasync, int)
-WRAP1(int, unlink, const char *)
 WRAP2(int, ftruncate64, int, off_t)
-WRAP2(int, rename, const char *, const char *)
-WRAP2(int, link, const char *, const char *)
-WRAP2(int, fchmod, int, mode_t)
-WRAP3(int, fchown, int, uid_t, gid_t)
+WRAP3(int, unlinkat, int, const char *, int)
+
+int __real_linkat(int a, const char *b, int c, const char *d, int e);
+int __wrap_linkat(int a, const char *b, int c, const char *d, int e);
+int __wrap_linkat(int a, const char *b, int c, const char *d, int e)
+{
+	step();
+	return __real_linkat(a, b, c, d, e);
+}
 
 int __real_renameat2(int a, const char *b, int c, const char *d, unsigned int e);
 int __wrap_renameat2(int a, const char *b, int c, const char *d, unsigned int e);
