@@ -9,7 +9,8 @@
  * uncut.  After every cut the file must load as exactly the map before
  * the update or exactly the map after it (worked out in memory, without
  * the store), and the next update from another process must succeed on
- * top of it.  The production library has no hook: only this executable
+ * top of it and leave nothing else beside the file (a killed
+ * compaction's journal is finished or removed by it).  The production library has no hook: only this executable
  * carries the wrappers.
  *
  * Updates cut: an append to the log, an append that triggers compaction,
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,6 +145,27 @@ static void copy_file(const char *from, const char *to)
 		exit(1);
 }
 
+/* the directory's entries other than the base and the map: leftovers */
+static int leftovers(char *names, size_t len)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	names[0] = '\0';
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+				!strcmp(e->d_name, "base") || !strcmp(e->d_name, "map"))
+			continue;
+		n++;
+		snprintf(names + strlen(names), len - strlen(names), " %s", e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
 enum what { APPEND, COMPACTING_APPEND, MIGRATE, COMPACT, REPLACE,
 	SPARSE_APPEND, SPARSE_COMPACTING_APPEND, SPARSE_COMPACT, NR_WHAT };
 
@@ -250,7 +273,7 @@ static void make_base(enum what w, const char *base)
 
 static void scenario(enum what w)
 {
-	char base[128], path[128], other[128], *before, *after, *got, *again;
+	char base[128], path[128], other[128], names[512], *before, *after, *got, *again;
 	struct ndctl_xen_pagemap *m;
 	long k, nbefore = 0, nafter = 0, damaged = 0;
 	struct stat st;
@@ -316,6 +339,9 @@ static void scenario(enum what w)
 		CHECK_EQ(ndctl_xen_pagemap_assign(m, 88, 0, 0x10ff0, 1), w == REPLACE &&
 				got && strcmp(got, after) == 0 ? -ERANGE : 0);
 		ndctl_xen_pagemap_unref(m);
+		/* and nothing a killed writer left stays beside the file */
+		CHECK(leftovers(names, sizeof(names)) == 0, "%s, cut at step %ld: left beside "
+				"the map after the next update:%s", what_name[w], k, names);
 		m = new_map();
 		CHECK_EQ(ndctl_xen_pagemap_load(m, path), 0);
 		again = dump(m);
