@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <ndctl/libndctl.h>
 
@@ -723,6 +724,13 @@ int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	if (check_required(sub))
 		return EXIT_USAGE;
 
+	/*
+	 * The page map logs at err only what an operator must hear though
+	 * the command succeeded: a compaction that could not be made (the
+	 * log then grows), a killed writer's checkpoint finished.
+	 */
+	if (!getenv("NDCTL_XEN_LOG"))
+		ndctl_xen_set_log_priority(ctx, LOG_ERR);
 	if (ndctl_xen_pagemap_new(ctx, &map)) {
 		cmd_error(p.cmd, "out of memory");
 		return EXIT_REFUSED;

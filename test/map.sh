@@ -252,6 +252,13 @@ expect "create --force over /dev/null" 1 "/dev/null: not a regular file" \
 check "/dev/null is still a device" test -c /dev/null
 expect "create --force over a directory" 1 "not a regular file" \
 	"$NDX" map create --state="$TMP" --range=0-16 --force
+# a second name (a hard link): refused, by name, on any subcommand
+ln "$S" "$TMP/second-name.state"
+expect "a state file with two names: show" 1 "map.state: has 2 hard links: a state file must have one name" \
+	"$NDX" map show --state="$S"
+expect "a state file with two names: a change" 1 "second-name.state: has 2 hard links" \
+	"$NDX" map assign --state="$TMP/second-name.state" --domain=1 --gfn=0 --frames=1
+rm "$TMP/second-name.state"
 ln -s map.state "$TMP/link.state"
 M assign --state="$TMP/link.state" --domain=7 --gfn=010 --mfn=0x100300 --frames=2 > "$TMP/out"
 eq "a leading zero is decimal" 10 "$(jq .gfn "$TMP/out")"
@@ -302,6 +309,36 @@ eq "assign past the file-size limit: exit 3" 3 "$rc"
 check "it says why ($(head -n1 "$TMP/err"))" grep -q 'cannot write: File too large' "$TMP/err"
 eq "the calls before it kept, that one not" $((i - 1)) \
 	"$(M show --state="$F" | jq '.totals.assigned.frames')"
+
+# a map a group shares (directory root:group 2770, file root:group 0660):
+# a member compacts it, and it stays root's, the group's, 0660, with
+# nothing left beside it
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	G=$TMP/shared
+	mkdir "$G"
+	chmod 755 "$TMP"
+	chown 0:65533 "$G"
+	chmod 2770 "$G"
+	M create --state="$G/m" --range=0x100000-0x100400 > /dev/null
+	chown 0:65533 "$G/m"
+	chmod 0660 "$G/m"
+	member() { setpriv --reuid=65534 --regid=65534 --groups=65533 "$NDX" map "$@"; }
+	if member show --state="$G/m" > /dev/null 2>&1; then
+		for i in 1 2 3 4 5 6 7 8; do
+			member assign --state="$G/m" --domain=1 --gfn=$i --frames=1 > /dev/null
+		done
+		size=$(stat -c %s "$G/m")
+		rc=0
+		member compact --state="$G/m" > /dev/null 2> "$TMP/err" || rc=$?
+		eq "a group member compacts ($(head -n1 "$TMP/err")): exit" 0 "$rc"
+		check "the log is folded in" test "$(stat -c %s "$G/m")" -lt "$size"
+		eq "owner, group and mode kept" "0:65533:660" "$(stat -c '%u:%g:%a' "$G/m")"
+		eq "nothing left beside it" "m" "$(ls -A "$G" | tr '\n' ' ' | sed 's/ $//')"
+		eq "the map as before" 8 "$(member show --state="$G/m" | jq .totals.assigned.frames)"
+	else
+		echo "map: user 65534 cannot run $NDX here: the shared-map case is not run"
+	fi
+fi
 
 # a full file system (ENOSPC) is exit 3 as well, the map as before the
 # call: a 64 KiB tmpfs, filled up, in a user and mount namespace of our
