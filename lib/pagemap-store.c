@@ -79,47 +79,9 @@
 #include <uuid/uuid.h>
 
 #include "pagemap-file.h"
+#include "pagemap-store.h"
 #include "private.h"
 
-/*
- * Format 1.0, all fields little-endian:
- *   header, 64 bytes:
- *     0  magic "NDXPGMAP"          8  le16 version major (1), le16 minor (0)
- *    12  le32 header size (64)    16  le64 file size
- *    24  le32 number of areas     28  le32 range record size (32)
- *    32  le64 number of ranges    40  16 bytes zero
- *    56  le64 checksum: fletcher64 of the whole file with this field zero
- *   areas, 16 bytes each, in frame order: le64 smfn, le64 emfn
- *   ranges, 32 bytes each, in frame order, covering every area:
- *     le64 mfn, le64 nframes, le64 gfn, le32 domid, le32 flags (bit 0 broken)
- *
- * Format 2.0: a checkpoint, then the log.
- *   header, 96 bytes:
- *     0  magic "NDXPGMAP"          8  le16 version major (2), le16 minor (0)
- *    12  le32 header size (96)    16  le64 checkpoint size (where the log starts)
- *    24  le32 number of areas     28  le32 range record size (32)
- *    32  le64 number of ranges    40  le64 number of owned ranges
- *    48  le64 sequence number: operations the checkpoint includes
- *    56  le64 checksum: fletcher64 of the checkpoint with this field zero
- *    64  map id, 16 bytes: random at creation, kept by compaction
- *    80  16 bytes zero
- *   areas and ranges as in 1.0
- *   domain index: le64 place of each owned range in the ranges (0 is
- *     the first), in (domid, gfn) order (so a load builds both trees in
- *     O(n), without a sort or a search)
- *   log records, 56 bytes each, from the checkpoint's end to the file's:
- *     0  magic "NDXL"      4  le16 operation, le16 flags (0)
- *     8  le64 sequence number (the checkpoint's + 1, + 2, ...)
- *    16  le64 mfn         24  le64 nframes      32  le64 gfn
- *    40  le32 domid       44  le32 zero
- *    48  le64 checksum: fletcher64 of bytes 0-47 followed by the map id
- *
- * Format 3.0: a 256-byte header (the 2.0 fields at the same places, the
- * checksum over the head only, then chunk size, fan-out, number of
- * chunks, the totals), the areas, the body's chunk checksums, the body
- * (ranges, domain index, first-fit index) and the log as in 2.0; see
- * pagemap-sparse.c and libndctl-xen(3).
- */
 /* a state file larger than this is not ours (2^25 ranges and their log) */
 #define PM_MAX_FILE (PM_HEADER_3 + (1ull << 32))
 /*
@@ -391,176 +353,12 @@ static void unlock_store(struct ndx_store *s)
 	flock(s->fd, LOCK_UN);
 }
 
-/* ---- checkpoints ---- */
-
-uint64_t ndx_pm_checksum_at56(uint8_t *buf, size_t len)
-{
-	uint8_t saved[8];
-	uint64_t sum;
-
-	memcpy(saved, buf + PM_CHECKSUM_AT, 8);
-	memset(buf + PM_CHECKSUM_AT, 0, 8);
-	sum = ndx_fletcher64(buf, len);
-	memcpy(buf + PM_CHECKSUM_AT, saved, 8);
-	return sum;
-}
-
-/*
- * The header of a 1.0, 2.0 or 3.0 file of len bytes, checksum included
- * (1.0, 2.0: of the whole checkpoint; 3.0: of its head, the chunks are
- * checked where they are read).
- */
-static int check_header(struct ndctl_xen_pagemap *map, const char *path,
-		uint8_t *buf, size_t len, struct ndx_pm_header *h)
-{
-	static const unsigned int hsizes[] = { 0, PM_HEADER_1, PM_HEADER_2, PM_HEADER_3 };
-	uint64_t hsize, sum_len;
-
-	memset(h, 0, sizeof(*h));
-	if (len < 8 || memcmp(buf, PM_MAGIC, 8) != 0)
-		return fail(map, -ENOMSG, "%s: not an ndctl-xen page map (no %s magic)",
-				path, PM_MAGIC);
-	if (len < PM_HEADER_1)
-		return fail(map, -EBADMSG, "%s: damaged: %zu bytes, shorter than the %u-byte "
-				"header", path, len, PM_HEADER_1);
-	h->major = get16(buf + 8);
-	if (h->major < 1 || h->major > 3)
-		return fail(map, -EPROTONOSUPPORT, "%s: page map version %u.%u is not "
-				"supported (only 1.x, 2.x and 3.x)", path, get16(buf + 8),
-				get16(buf + 10));
-	hsize = hsizes[h->major];
-	h->ckpt_end = get64(buf + 16);
-	/* 1.0: the size is the file's; 2.0, 3.0: the checkpoint's, the log follows */
-	if (h->major == 1 ? h->ckpt_end != len : h->ckpt_end > len || h->ckpt_end < hsize)
-		return fail(map, -EBADMSG, "%s: damaged: the header says %llu bytes, the file "
-				"has %zu", path, (unsigned long long)h->ckpt_end, len);
-	h->nareas = get32(buf + 24);
-	h->nranges = get64(buf + 32);
-	if (h->major >= 2) {
-		h->nowned = get64(buf + 40);
-		h->seq = get64(buf + 48);
-		memcpy(h->id, buf + 64, 16);
-	}
-	if (get32(buf + 12) != hsize || get32(buf + 28) != PM_RANGE)
-		return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
-				"file's size", path);
-	if (h->major == 3) {
-		if (ndx_pm_v3_parse(buf, h->ckpt_end, h))
-			return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
-					"file's size", path);
-		sum_len = h->head_len;
-	} else {
-		h->areas_at = hsize;
-		h->ranges_at = hsize + h->nareas * PM_AREA;
-		h->dom_at = h->ranges_at + h->nranges * PM_RANGE;
-		if (h->nranges > (h->ckpt_end - hsize) / PM_RANGE || h->nowned > h->nranges ||
-				h->nareas > (h->ckpt_end - hsize) / PM_AREA ||
-				h->dom_at + h->nowned * PM_DOM != h->ckpt_end)
-			return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
-					"file's size", path);
-		sum_len = h->ckpt_end;
-	}
-	if (get64(buf + PM_CHECKSUM_AT) != ndx_pm_checksum_at56(buf, sum_len))
-		return fail(map, -EBADMSG, "%s: damaged: bad checksum %#llx, expected %#llx",
-				path, (unsigned long long)get64(buf + PM_CHECKSUM_AT),
-				(unsigned long long)ndx_pm_checksum_at56(buf, sum_len));
-	return 0;
-}
-
-struct rec_src {
-	const char *path;
-	const uint8_t *ranges;
-};
-
-/* range i of a checkpoint, straight from the file's bytes */
-static int get_rec(void *arg, uint64_t i, struct ndx_pm_rec *rec, char *why, size_t len)
-{
-	const struct rec_src *src = arg;
-	int rc = ndx_pm_decode_range(src->ranges + i * PM_RANGE, rec);
-
-	if (rc)
-		snprintf(why, len, "range %llu (frame %#llx) has unknown flags",
-				(unsigned long long)i, (unsigned long long)rec->mfn);
-	return rc;
-}
-
-/* the checkpoint's records into the (empty) map */
-static int load_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
-		const uint8_t *buf, const struct ndx_pm_header *h)
-{
-	const uint8_t *p = buf + h->areas_at;
-	struct rec_src src = { path, buf + h->ranges_at };
-	uint64_t *areas, *by_dom = NULL, i;
-	char why[200];
-	int rc;
-
-	if (h->major == 3) {
-		rc = ndx_pm_v3_verify(buf, h, why, sizeof(why));
-		if (rc)
-			return fail(map, rc, "%s: damaged: %s", path, why);
-	}
-	areas = calloc(h->nareas ? 2 * h->nareas : 1, sizeof(*areas));
-	if (h->major >= 2)
-		by_dom = calloc(h->nowned ? h->nowned : 1, sizeof(*by_dom));
-	if (!areas || (h->major >= 2 && !by_dom)) {
-		rc = fail(map, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < h->nareas; i++, p += PM_AREA) {
-		areas[2 * i] = get64(p);
-		areas[2 * i + 1] = get64(p + 8);
-	}
-	p = buf + h->dom_at;
-	for (i = 0; by_dom && i < h->nowned; i++, p += PM_DOM)
-		by_dom[i] = get64(p);
-	rc = ndx_pm_build(map, areas, h->nareas, get_rec, &src, h->nranges, by_dom,
-			h->nowned, why, sizeof(why));
-	if (rc == -EBADMSG)
-		fail(map, rc, "%s: damaged: %s", path, why);
-	else if (rc)
-		fail(map, rc, "%s: %s", path, why);
-out:
-	free(areas);
-	free(by_dom);
-	return rc;
-}
-
 /* ---- the log ---- */
 
 /* one change to the map in memory: through the sparse view if it is one */
 static int apply(struct ndctl_xen_pagemap *map, struct ndx_store *s, struct ndx_pm_op *op)
 {
 	return s->sparse ? ndx_sparse_apply(map, s->sparse, op) : ndx_pm_apply(map, op);
-}
-
-static uint64_t rec_checksum(const uint8_t *rec, const uint8_t *id)
-{
-	uint8_t buf[48 + 16];
-
-	memcpy(buf, rec, 48);
-	memcpy(buf + 48, id, 16);
-	return ndx_fletcher64(buf, sizeof(buf));
-}
-
-static void encode_rec(uint8_t *rec, const struct ndx_pm_op *op, uint64_t seq,
-		const uint8_t *id)
-{
-	memset(rec, 0, PM_REC);
-	memcpy(rec, PM_REC_MAGIC, 4);
-	put16(rec + 4, (uint16_t)op->type);
-	put64(rec + 8, seq);
-	put64(rec + 16, op->mfn);
-	put64(rec + 24, op->nframes);
-	put64(rec + 32, op->gfn);
-	put32(rec + 40, op->domid);
-	put64(rec + 48, rec_checksum(rec, id));
-}
-
-/* a whole record of this map with the expected sequence number */
-static int rec_valid(const uint8_t *rec, const uint8_t *id, uint64_t seq)
-{
-	return memcmp(rec, PM_REC_MAGIC, 4) == 0 && get64(rec + 8) == seq &&
-		get64(rec + 48) == rec_checksum(rec, id);
 }
 
 /*
@@ -583,7 +381,7 @@ static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint
 		const uint8_t *rec = buf + at;
 		struct ndx_pm_op op = { 0 };
 
-		if (!rec_valid(rec, s->id, seq)) {
+		if (!ndx_pm_rec_valid(rec, s->id, seq)) {
 			if (at + PM_REC < len)
 				return fail(map, -EBADMSG, "%s: damaged: log record %llu at byte "
 						"%llu is not valid and %llu bytes follow it (only "
@@ -643,11 +441,11 @@ static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, int fd, o
 	buf = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (buf == MAP_FAILED)
 		return fail(map, -errno, "%s: cannot map it: %s", s->path, strerror(errno));
-	rc = check_header(map, s->path, buf, (size_t)size, &h);
+	rc = ndx_pm_decode_header(map, s->path, buf, (size_t)size, &h);
 	if (!rc && h.major == 3 && s->want_sparse && fd == s->fd)
 		rc = ndx_sparse_open(map, s->path, fd, &h, &s->sparse);
 	else if (!rc)
-		rc = load_checkpoint(map, s->path, buf, &h);
+		rc = ndx_pm_decode_checkpoint(map, s->path, buf, &h);
 	if (!rc) {
 		s->major = h.major;
 		memcpy(s->id, h.id, 16);
@@ -720,7 +518,7 @@ static int journal_read(struct ndctl_xen_pagemap *map, struct ndx_store *s, int 
 	if (*buf == MAP_FAILED)
 		return fail(map, -errno, "%s: cannot map its journal: %s", s->path,
 				strerror(errno));
-	rc = check_header(map, s->path, *buf, *len, &h);
+	rc = ndx_pm_decode_header(map, s->path, *buf, *len, &h);
 	if (!rc && (h.major != 3 || h.ckpt_end != *len))
 		rc = -EBADMSG;
 	if (!rc)
@@ -1239,7 +1037,7 @@ int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 			uuid_generate(s->id);
 		rc = checkpoint_store(map, s, s->seq + 1);
 	} else {
-		encode_rec(rec, op, s->seq + 1, s->id);
+		ndx_pm_encode_rec(rec, op, s->seq + 1, s->id);
 		rc = write_at(s->fd, rec, PM_REC, (off_t)s->log_end);
 		if (!rc && fdatasync(s->fd) < 0)
 			rc = -errno;
