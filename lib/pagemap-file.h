@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The state file's formats, shared by the store (pagemap-store.c: the
- * lock, the log, whole loads) and the 3.0 checkpoint (pagemap-sparse.c:
- * its writer and the sparse view).  The formats themselves are described
- * in pagemap-store.c and in libndctl-xen(3).
+ * The state file's format (pagemap-format.c, which describes it, as
+ * libndctl-xen(3) does): the one module that encodes and decodes its
+ * bytes.  The layers go one way: pagemap.c (the map in memory) knows no
+ * files; pagemap-format.c reads and writes the bytes, building a map
+ * from them or walking one; pagemap-sparse.c (a view of a mapped 3.0
+ * checkpoint) and pagemap-store.c (the file, its lock, its log and
+ * durability) use both; pagemap-ops.c (the API's changes) goes through
+ * the store.
  */
 #ifndef NDCTL_XEN_PAGEMAP_FILE_H
 #define NDCTL_XEN_PAGEMAP_FILE_H
@@ -67,7 +71,27 @@ struct ndx_pm_header {
 uint64_t ndx_pm_checksum_at56(uint8_t *buf, size_t len);
 
 /*
- * Format 3.0 (pagemap-sparse.c).  v3_parse: the 3.0 fields of a header
+ * The header of a 1.0, 2.0 or 3.0 file of len bytes, checked, checksum
+ * included (1.0, 2.0: of the whole checkpoint; 3.0: of its head): 0, or
+ * -ENOMSG (not a page map), -EPROTONOSUPPORT or -EBADMSG, the map's
+ * message naming path.  decode_checkpoint: the checkpoint into an empty
+ * map (3.0: every chunk checked).
+ */
+int ndx_pm_decode_header(struct ndctl_xen_pagemap *map, const char *path, uint8_t *buf,
+		size_t len, struct ndx_pm_header *h);
+int ndx_pm_decode_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
+		const uint8_t *buf, const struct ndx_pm_header *h);
+
+/*
+ * Log records: encode op as record seq of the map with this id;
+ * rec_valid: a whole record of this map with sequence number seq.
+ */
+void ndx_pm_encode_rec(uint8_t *rec, const struct ndx_pm_op *op, uint64_t seq,
+		const uint8_t *id);
+int ndx_pm_rec_valid(const uint8_t *rec, const uint8_t *id, uint64_t seq);
+
+/*
+ * Format 3.0.  v3_parse: the 3.0 fields of a header
  * whose head (header, areas, chunk sums) is in buf, its checksum already
  * checked by the caller: 0 or -EBADMSG.  v3_verify: every chunk's
  * checksum (a whole load).  encode_v3: the whole map as a checkpoint, in
@@ -77,6 +101,11 @@ uint64_t ndx_pm_v3_head_len(uint64_t nareas, uint64_t nranges, uint64_t nowned);
 int ndx_pm_v3_parse(const uint8_t *buf, uint64_t len, struct ndx_pm_header *h);
 int ndx_pm_v3_verify(const uint8_t *buf, const struct ndx_pm_header *h, char *why,
 		size_t wlen);
+/* the first-fit index's levels for n ranges: their lengths, how many */
+unsigned int ndx_pm_v3_ff_levels(uint64_t n, uint64_t *lens, uint64_t *total);
+/* body chunk c's checksum: 0, or -EBADMSG with why set */
+int ndx_pm_v3_check_chunk(const uint8_t *buf, const struct ndx_pm_header *h, uint64_t c,
+		char *why, size_t wlen);
 int ndx_pm_encode_v3(struct ndctl_xen_pagemap *map, const uint8_t *id, uint64_t seq,
 		uint8_t **out, size_t *len);
 

@@ -1,16 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Format 3.0 checkpoints, and sparse opens of them.
- *
- * A CLI call makes one change and exits: building the whole tree from
- * the checkpoint (O(n)) would cost it more than the change.  A 3.0
- * checkpoint is laid out so that one call can do without: the ranges in
- * frame order and the domain index in (domid, gfn) order are sorted
- * arrays of fixed-size records (binary searchable in the mapped file), a
- * first-fit index gives the longest free range of every 64 ranges (and
- * of every 64 entries of the level below, up to one entry), the totals
- * are in the header, and the body is checksummed in 4 KiB chunks so that
- * what is read can be checked without reading the rest.
+ * Sparse opens of format 3.0 checkpoints (the format itself:
+ * pagemap-format.c).
  *
  * A sparse view keeps the checkpoint mapped and a part of the map in the
  * trees (pagemap.c's ndx_pm_sparse_begin/insert): before each change (a
@@ -36,196 +27,6 @@
 #include "private.h"
 
 #define NONE UINT64_MAX
-
-/* the first-fit index's levels for n ranges: their lengths, how many */
-static unsigned int ff_levels(uint64_t n, uint64_t *lens, uint64_t *total)
-{
-	unsigned int k = 0;
-
-	*total = 0;
-	while (n > 1 || (n == 1 && k == 0)) {
-		n = (n + PM_FANOUT - 1) / PM_FANOUT;
-		lens[k++] = n;
-		*total += n;
-		if (n == 1)
-			break;
-	}
-	return k;
-}
-
-static uint64_t v3_body_len(uint64_t nranges, uint64_t nowned)
-{
-	uint64_t lens[PM_FF_LEVELS], ff;
-
-	ff_levels(nranges, lens, &ff);
-	return nranges * PM_RANGE + nowned * PM_DOM + ff * 8;
-}
-
-uint64_t ndx_pm_v3_head_len(uint64_t nareas, uint64_t nranges, uint64_t nowned)
-{
-	uint64_t body = v3_body_len(nranges, nowned);
-
-	return PM_HEADER_3 + nareas * PM_AREA + (body + PM_CHUNK - 1) / PM_CHUNK * 8;
-}
-
-int ndx_pm_v3_parse(const uint8_t *buf, uint64_t len, struct ndx_pm_header *h)
-{
-	unsigned int i;
-
-	if (len < PM_HEADER_3 || get32(buf + 80) != PM_CHUNK || get32(buf + 84) != PM_FANOUT)
-		return -EBADMSG;
-	/* bounded by the file's size (the caller's check) before any product */
-	if (h->nareas > len / PM_AREA || h->nranges > len / PM_RANGE ||
-			h->nowned > h->nranges)
-		return -EBADMSG;
-	h->nchunks = get64(buf + 88);
-	/* one sum per chunk of the body, no more (a larger count would wrap below) */
-	if (h->nchunks != (v3_body_len(h->nranges, h->nowned) + PM_CHUNK - 1) / PM_CHUNK)
-		return -EBADMSG;
-	h->head_len = ndx_pm_v3_head_len(h->nareas, h->nranges, h->nowned);
-	h->areas_at = PM_HEADER_3;
-	h->sums_at = h->areas_at + h->nareas * PM_AREA;
-	h->body_at = h->sums_at + h->nchunks * 8;
-	h->ranges_at = h->body_at;
-	h->dom_at = h->ranges_at + h->nranges * PM_RANGE;
-	if (h->body_at != h->head_len || h->head_len > len ||
-			h->body_at + v3_body_len(h->nranges, h->nowned) != h->ckpt_end)
-		return -EBADMSG;
-	for (i = 0; i < 4; i++) {
-		h->frames[i] = get64(buf + 96 + 8 * i);
-		h->ranges[i] = get64(buf + 128 + 8 * i);
-	}
-	return 0;
-}
-
-static int check_chunk(const uint8_t *buf, const struct ndx_pm_header *h, uint64_t c,
-		char *why, size_t wlen)
-{
-	uint64_t body_len = h->ckpt_end - h->body_at, at = c * PM_CHUNK;
-	uint64_t n = body_len - at < PM_CHUNK ? body_len - at : PM_CHUNK;
-	uint64_t want = get64(buf + h->sums_at + 8 * c);
-
-	if (ndx_fletcher64(buf + h->body_at + at, n) == want)
-		return 0;
-	snprintf(why, wlen, "checkpoint chunk %llu (bytes %llu-%llu) has a bad checksum",
-			(unsigned long long)c, (unsigned long long)(h->body_at + at),
-			(unsigned long long)(h->body_at + at + n));
-	return -EBADMSG;
-}
-
-int ndx_pm_v3_verify(const uint8_t *buf, const struct ndx_pm_header *h, char *why,
-		size_t wlen)
-{
-	uint64_t c;
-	int rc;
-
-	for (c = 0; c < h->nchunks; c++) {
-		rc = check_chunk(buf, h, c, why, wlen);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* ---- writing ---- */
-
-struct v3_encoder {
-	uint8_t *ranges, *dom, *ff0;
-	uint64_t index;
-};
-
-static int enc_range(const struct ndx_pm_rec *r, void *arg)
-{
-	struct v3_encoder *e = arg;
-	uint8_t *p = e->ranges + e->index * PM_RANGE, *m;
-
-	put64(p, r->mfn);
-	put64(p + 8, r->nframes);
-	put64(p + 16, r->gfn);
-	put32(p + 24, r->domid);
-	put32(p + 28, r->broken ? PM_FLAG_BROKEN : 0);
-	m = e->ff0 + e->index / PM_FANOUT * 8;
-	if (r->domid == NDCTL_XEN_PAGEMAP_NO_DOMAIN && !r->broken && r->nframes > get64(m))
-		put64(m, r->nframes);
-	e->index++;
-	return 0;
-}
-
-static int enc_dom(uint64_t index, void *arg)
-{
-	struct v3_encoder *e = arg;
-
-	put64(e->dom, index);
-	e->dom += PM_DOM;
-	return 0;
-}
-
-int ndx_pm_encode_v3(struct ndctl_xen_pagemap *map, const uint8_t *id, uint64_t seq,
-		uint8_t **out, size_t *len)
-{
-	uint64_t nranges = ndx_pm_nranges(map), nowned = ndx_pm_nowned(map);
-	unsigned int nareas = ndctl_xen_pagemap_get_area_count(map), i, nlevels, k;
-	uint64_t lens[PM_FF_LEVELS], ff, head, body, nchunks, smfn, emfn, j, c;
-	struct v3_encoder e;
-	uint8_t *buf, *level, *below;
-
-	nlevels = ff_levels(nranges, lens, &ff);
-	body = v3_body_len(nranges, nowned);
-	nchunks = (body + PM_CHUNK - 1) / PM_CHUNK;
-	head = ndx_pm_v3_head_len(nareas, nranges, nowned);
-	/* bounded by memory already holding nranges nodes of 80 bytes */
-	*len = (size_t)(head + body);
-	buf = calloc(1, *len);
-	if (!buf)
-		return ndx_pm_fail(map, -ENOMEM, "out of memory");
-	memcpy(buf, PM_MAGIC, 8);
-	put16(buf + 8, 3);
-	put16(buf + 10, 0);
-	put32(buf + 12, PM_HEADER_3);
-	put64(buf + 16, *len);
-	put32(buf + 24, nareas);
-	put32(buf + 28, PM_RANGE);
-	put64(buf + 32, nranges);
-	put64(buf + 40, nowned);
-	put64(buf + 48, seq);
-	memcpy(buf + 64, id, 16);
-	put32(buf + 80, PM_CHUNK);
-	put32(buf + 84, PM_FANOUT);
-	put64(buf + 88, nchunks);
-	for (i = 0; i < 4; i++) {
-		put64(buf + 96 + 8 * i, ndctl_xen_pagemap_get_frames(map, i));
-		put64(buf + 128 + 8 * i, ndctl_xen_pagemap_get_ranges(map, i));
-	}
-	for (i = 0; ndctl_xen_pagemap_get_area(map, i, &smfn, &emfn) == 0; i++) {
-		put64(buf + PM_HEADER_3 + i * PM_AREA, smfn);
-		put64(buf + PM_HEADER_3 + i * PM_AREA + 8, emfn);
-	}
-	e.ranges = buf + head;
-	e.dom = e.ranges + nranges * PM_RANGE;
-	e.ff0 = e.dom + nowned * PM_DOM;
-	e.index = 0;
-	ndx_pm_walk(map, enc_range, enc_dom, &e);
-	/* the levels above the first: the largest of every 64 below */
-	for (below = e.ff0, k = 1; k < nlevels; k++) {
-		level = below + lens[k - 1] * 8;
-		for (j = 0; j < lens[k - 1]; j++) {
-			uint8_t *m = level + j / PM_FANOUT * 8;
-
-			if (get64(below + j * 8) > get64(m))
-				put64(m, get64(below + j * 8));
-		}
-		below = level;
-	}
-	for (c = 0; c < nchunks; c++) {
-		uint64_t at = c * PM_CHUNK, n = body - at < PM_CHUNK ? body - at : PM_CHUNK;
-
-		put64(buf + PM_HEADER_3 + nareas * PM_AREA + c * 8,
-				ndx_fletcher64(buf + head + at, n));
-	}
-	put64(buf + PM_CHECKSUM_AT, ndx_pm_checksum_at56(buf, head));
-	*out = buf;
-	return 0;
-}
 
 /* ---- the sparse view ---- */
 
@@ -259,7 +60,7 @@ static const uint8_t *body(struct ndx_sparse *sp, uint64_t off, uint64_t len)
 	for (c = off / PM_CHUNK; c <= (off + len - 1) / PM_CHUNK; c++) {
 		if (bit(sp->checked, c))
 			continue;
-		if (check_chunk(sp->base, &sp->h, c, sp->why, sizeof(sp->why)))
+		if (ndx_pm_v3_check_chunk(sp->base, &sp->h, c, sp->why, sizeof(sp->why)))
 			return NULL;
 		set_bit(sp->checked, c);
 	}
@@ -665,7 +466,7 @@ int ndx_sparse_open(struct ndctl_xen_pagemap *map, const char *path, int fd,
 	sp->path = path;
 	sp->h = *h;
 	sp->size = h->ckpt_end;
-	sp->nlevels = ff_levels(h->nranges, lens, &ff);
+	sp->nlevels = ndx_pm_v3_ff_levels(h->nranges, lens, &ff);
 	for (at = h->nranges * PM_RANGE + h->nowned * PM_DOM, k = 0; k < sp->nlevels; k++) {
 		sp->ff_at[k] = at;
 		sp->ff_len[k] = lens[k];

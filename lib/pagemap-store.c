@@ -10,10 +10,11 @@
  * operations made since, one checksummed 56-byte record each.  An update
  * is:
  *
- *   flock(LOCK_EX) on the file (and check that the path still names the
- *   inode locked: a compaction renames a new file over it)
+ *   flock(LOCK_EX) on the file (and check that its name still names the
+ *   inode locked: the file may have been replaced while we waited)
+ *   -> finish a checkpoint a killed process left half-written (below)
  *   -> catch up: apply the records other processes appended since this
- *      process last looked (or reload, if the file was replaced)
+ *      process last looked (or reload, if a new checkpoint was written)
  *   -> check and apply the change in memory (pagemap.c)
  *   -> append its record, fdatasync
  *   -> unlock
@@ -21,16 +22,30 @@
  * so the lock covers reading what others changed, the change and making
  * it durable, and an update costs O(log n) plus one small write and one
  * fdatasync whatever the map's size.  When the log outgrows an eighth of
- * the checkpoint (64 KiB at least) the updater writes a new checkpoint
- * beside the file, fsyncs it, renames it over the file and fsyncs the
- * directory, still under the lock: compaction is amortised O(1) per
- * update and bounds the replay on open.
+ * the checkpoint (64 KiB at least) the updater writes a new checkpoint,
+ * still under the lock: compaction is amortised O(1) per update and
+ * bounds the replay on open.
+ *
+ * A new checkpoint is written into the same file, so that its owner,
+ * group and mode never need changing (a member of a group that shares
+ * the map can compact it; only root could give a new file someone
+ * else's owner): first whole to a journal beside it,
+ * ".NAME.ndctl-xen.INODE", synced, its directory synced; then over the
+ * file (cut to the checkpoint's length, written, fdatasynced); then the
+ * journal is unlinked and the directory synced.  Whoever takes the lock
+ * next and finds a whole journal for the file's inode copies it in again
+ * (idempotent) before anything else, so a crash at any step leaves the
+ * old map or the new one.  A reader that cannot write reads the journal
+ * instead.  A brand-new file (create, save) is written under
+ * ".NAME.ndctl-xen.new" and renamed where nothing is; a leftover of
+ * either kind is removed by the next update.
  *
  * Power cuts: a record is applied only if it is whole, its checksum
  * (which also covers the map's id) holds and its sequence number is the
- * next one, so a torn append is no update at all; the next updater
- * truncates it away under the lock.  A checkpoint is only ever written to
- * a new file and renamed, so a cut leaves the old file or the new one.
+ * next one.  Every append is synced before the lock is released, so only
+ * the last record can be torn: that one is no update at all, and the
+ * next updater truncates it away under the lock; an invalid record with
+ * anything after it is damage, refused.
  *
  * Format 1.0 files (a checkpoint without a log) and 2.0 files load as
  * before and are rewritten as 3.0 by their first update, atomically, with
@@ -38,11 +53,15 @@
  * file) goes through the same steps with a view of the file instead of
  * the whole tree: apply() hands each change to pagemap-sparse.c.
  *
- * Paths: the state file must be a regular file (symlinks are followed and
- * the link kept: the target is what is locked, appended to and replaced);
- * anything else is refused before it is opened for reading or writing,
- * and the open is non-blocking so that a FIFO swapped in cannot hang us.
- * A new checkpoint gets the old file's owner, group and mode.
+ * Paths: the state file must be a regular file with one name (a hard
+ * link would be a second way in that the lock's name check cannot see).
+ * Symlinks are followed once, at open, and the link kept; the directory
+ * that holds the file is opened then, and every later step -- the
+ * name check, reopening, journals, renames, unlinks, directory syncs --
+ * is made relative to it (openat, fstatat, renameat2, unlinkat), so a
+ * directory or symlink swapped in along the path afterwards changes
+ * nothing.  Anything but a regular file is refused before it is read or
+ * written, and opens are non-blocking so that a FIFO cannot hang us.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -60,47 +79,9 @@
 #include <uuid/uuid.h>
 
 #include "pagemap-file.h"
+#include "pagemap-store.h"
 #include "private.h"
 
-/*
- * Format 1.0, all fields little-endian:
- *   header, 64 bytes:
- *     0  magic "NDXPGMAP"          8  le16 version major (1), le16 minor (0)
- *    12  le32 header size (64)    16  le64 file size
- *    24  le32 number of areas     28  le32 range record size (32)
- *    32  le64 number of ranges    40  16 bytes zero
- *    56  le64 checksum: fletcher64 of the whole file with this field zero
- *   areas, 16 bytes each, in frame order: le64 smfn, le64 emfn
- *   ranges, 32 bytes each, in frame order, covering every area:
- *     le64 mfn, le64 nframes, le64 gfn, le32 domid, le32 flags (bit 0 broken)
- *
- * Format 2.0: a checkpoint, then the log.
- *   header, 96 bytes:
- *     0  magic "NDXPGMAP"          8  le16 version major (2), le16 minor (0)
- *    12  le32 header size (96)    16  le64 checkpoint size (where the log starts)
- *    24  le32 number of areas     28  le32 range record size (32)
- *    32  le64 number of ranges    40  le64 number of owned ranges
- *    48  le64 sequence number: operations the checkpoint includes
- *    56  le64 checksum: fletcher64 of the checkpoint with this field zero
- *    64  map id, 16 bytes: random at creation, kept by compaction
- *    80  16 bytes zero
- *   areas and ranges as in 1.0
- *   domain index: le64 place of each owned range in the ranges (0 is
- *     the first), in (domid, gfn) order (so a load builds both trees in
- *     O(n), without a sort or a search)
- *   log records, 56 bytes each, from the checkpoint's end to the file's:
- *     0  magic "NDXL"      4  le16 operation, le16 flags (0)
- *     8  le64 sequence number (the checkpoint's + 1, + 2, ...)
- *    16  le64 mfn         24  le64 nframes      32  le64 gfn
- *    40  le32 domid       44  le32 zero
- *    48  le64 checksum: fletcher64 of bytes 0-47 followed by the map id
- *
- * Format 3.0: a 256-byte header (the 2.0 fields at the same places, the
- * checksum over the head only, then chunk size, fan-out, number of
- * chunks, the totals), the areas, the body's chunk checksums, the body
- * (ranges, domain index, first-fit index) and the log as in 2.0; see
- * pagemap-sparse.c and libndctl-xen(3).
- */
 /* a state file larger than this is not ours (2^25 ranges and their log) */
 #define PM_MAX_FILE (PM_HEADER_3 + (1ull << 32))
 /*
@@ -116,6 +97,8 @@
 struct ndx_store {
 	char *path;         /* as the caller gave it, for messages */
 	char *target;       /* the regular file it names, symlinks followed */
+	int dirfd;          /* the directory holding it, opened with the store */
+	char *name;         /* its name in dirfd */
 	int fd;             /* -1: a loaded snapshot, not attached */
 	int writable;
 	dev_t dev;
@@ -126,8 +109,10 @@ struct ndx_store {
 	struct ndx_sparse *sparse; /* a 3.0 file opened sparse: the map is a part */
 	uint8_t id[16];
 	uint64_t seq;       /* operations applied */
+	uint64_t ckpt_seq;  /* the checkpoint's own sequence number */
 	uint64_t ckpt_end;  /* the log starts here */
 	uint64_t log_end;   /* the end of the last record applied */
+	int from_journal;   /* read from a journal a writer has yet to finish */
 	int damaged;        /* memory no longer matches the file: refuse */
 };
 
@@ -182,21 +167,84 @@ static int resolve(struct ndctl_xen_pagemap *map, const char *path, int must_exi
 	return rc;
 }
 
-/* open target, never blocking, and only if it is a regular file */
-static int open_regular(struct ndctl_xen_pagemap *map, const char *path,
-		const char *target, int writable, struct stat *st)
+
+/* names beside the file: a journal for its inode, a new file's first name */
+static int journal_name(const struct ndx_store *s, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, ".%s.ndctl-xen.%ju", s->name, (uintmax_t)s->ino);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int new_name(const struct ndx_store *s, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, ".%s.ndctl-xen.new", s->name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* open the directory that holds target: every later step is relative to it */
+static int open_dir(struct ndctl_xen_pagemap *map, struct ndx_store *s)
+{
+	char *copy = strdup(s->target), *base = strdup(s->target);
+	int rc = 0;
+
+	if (!copy || !base) {
+		rc = fail(map, -ENOMEM, "out of memory");
+		goto out;
+	}
+	s->name = strdup(basename(base));
+	if (!s->name) {
+		rc = fail(map, -ENOMEM, "out of memory");
+		goto out;
+	}
+	s->dirfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		rc = fail(map, -errno, "%s: its directory: %s", s->path, strerror(errno));
+out:
+	free(copy);
+	free(base);
+	return rc;
+}
+
+/*
+ * Open the store's name in its directory, never blocking, never through a
+ * symlink, and only if it is a regular file with one name.
+ */
+static int open_in_dir(struct ndctl_xen_pagemap *map, struct ndx_store *s, int writable,
+		struct stat *st)
 {
 	int fd, rc;
 
-	fd = open(target, (writable ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = openat(s->dirfd, s->name, (writable ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_NOCTTY |
+			O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP)
+		return fail(map, -ENOMSG, "%s: not a regular file (a symlink took its place)",
+				s->path);
 	if (fd < 0)
-		return fail(map, -errno, "%s: %s", path, strerror(errno));
+		return fail(map, -errno, "%s: %s", s->path, strerror(errno));
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		rc = fail(map, -ENOMSG, "%s: not a regular file", path);
+		rc = fail(map, -ENOMSG, "%s: not a regular file", s->path);
+		close(fd);
+		return rc;
+	}
+	if (st->st_nlink > 1) {
+		rc = fail(map, -EMLINK, "%s: has %ju hard links: a state file must have one "
+				"name (remove the others)", s->path, (uintmax_t)st->st_nlink);
 		close(fd);
 		return rc;
 	}
 	return fd;
+}
+
+/*
+ * A write's error as the store returns it: -ENOSPC is the map's own "no
+ * free run" (a refusal), so a full file system is -EIO, the message
+ * (strerror of the real error) saying which.
+ */
+static int io_error(int rc)
+{
+	return rc == -ENOSPC ? -EIO : rc;
 }
 
 static int read_at(int fd, uint8_t *buf, size_t len, off_t off)
@@ -233,22 +281,6 @@ static int write_at(int fd, const uint8_t *buf, size_t len, off_t off)
 	return 0;
 }
 
-static int fsync_dir_of(const char *target)
-{
-	char *copy = strdup(target);
-	int fd, rc = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return rc;
-}
-
 static int do_flock(int fd, int how)
 {
 	while (flock(fd, how) < 0) {
@@ -258,11 +290,22 @@ static int do_flock(int fd, int how)
 	return 0;
 }
 
+static int sync_dir(struct ndctl_xen_pagemap *map, struct ndx_store *s, const char *what)
+{
+	if (fsync(s->dirfd) == 0)
+		return 0;
+	/* not debug-only: the step before it may not survive a power cut */
+	err(ndx_pm_ctx(map), "%s: %s, but syncing its directory failed: %s\n", s->path, what,
+			strerror(errno));
+	return -errno;
+}
+
 /*
- * Lock the store's file; a compaction or a replacement may have renamed
- * a new file over the path while we waited, so lock, then check that the
- * path still names the inode locked, and if not start again on the new
- * one.  *reopened tells the caller its view of the file is gone.
+ * Lock the store's file; the file may have been replaced (create --force
+ * of an older version, an operator's mv) while we waited, so lock, then
+ * check that the name still names the inode locked, and if not start
+ * again on the new one.  *reopened tells the caller its view of the file
+ * is gone.
  */
 static int lock_store(struct ndctl_xen_pagemap *map, struct ndx_store *s, int how,
 		int *reopened)
@@ -277,19 +320,22 @@ static int lock_store(struct ndctl_xen_pagemap *map, struct ndx_store *s, int ho
 			return fail(map, rc, "%s: cannot lock: %s", s->path, strerror(-rc));
 		if (fstat(s->fd, &fst) < 0)
 			return fail(map, -errno, "%s: %s", s->path, strerror(errno));
-		if (stat(s->target, &pst) < 0) {
-			rc = fail(map, -errno, "%s: %s", s->path, strerror(errno));
+		if (fstatat(s->dirfd, s->name, &pst, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* not -ENOENT: that is the map's "nothing there" */
+			rc = fail(map, errno == ENOENT ? -ESTALE : -errno, "%s: %s", s->path,
+					errno == ENOENT ? "removed while open" : strerror(errno));
 			flock(s->fd, LOCK_UN);
 			return rc;
 		}
-		if (fst.st_nlink && fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
+		if (fst.st_nlink == 1 && fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
 			return 0;
-		if (!S_ISREG(pst.st_mode)) {
-			/* something else was put in its place: not opened at all */
+		if (fst.st_nlink > 1 && fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino) {
 			flock(s->fd, LOCK_UN);
-			return fail(map, -ENOMSG, "%s: not a regular file", s->path);
+			return fail(map, -EMLINK, "%s: has %ju hard links: a state file must have "
+					"one name (remove the others)", s->path,
+					(uintmax_t)fst.st_nlink);
 		}
-		fd = open_regular(map, s->path, s->target, s->writable, &pst);
+		fd = open_in_dir(map, s, s->writable, &pst);
 		if (fd < 0) {
 			flock(s->fd, LOCK_UN);
 			return fd;
@@ -307,140 +353,6 @@ static void unlock_store(struct ndx_store *s)
 	flock(s->fd, LOCK_UN);
 }
 
-/* ---- checkpoints ---- */
-
-uint64_t ndx_pm_checksum_at56(uint8_t *buf, size_t len)
-{
-	uint8_t saved[8];
-	uint64_t sum;
-
-	memcpy(saved, buf + PM_CHECKSUM_AT, 8);
-	memset(buf + PM_CHECKSUM_AT, 0, 8);
-	sum = ndx_fletcher64(buf, len);
-	memcpy(buf + PM_CHECKSUM_AT, saved, 8);
-	return sum;
-}
-
-/*
- * The header of a 1.0, 2.0 or 3.0 file of len bytes, checksum included
- * (1.0, 2.0: of the whole checkpoint; 3.0: of its head, the chunks are
- * checked where they are read).
- */
-static int check_header(struct ndctl_xen_pagemap *map, const char *path,
-		uint8_t *buf, size_t len, struct ndx_pm_header *h)
-{
-	static const unsigned int hsizes[] = { 0, PM_HEADER_1, PM_HEADER_2, PM_HEADER_3 };
-	uint64_t hsize, sum_len;
-
-	memset(h, 0, sizeof(*h));
-	if (len < 8 || memcmp(buf, PM_MAGIC, 8) != 0)
-		return fail(map, -ENOMSG, "%s: not an ndctl-xen page map (no %s magic)",
-				path, PM_MAGIC);
-	if (len < PM_HEADER_1)
-		return fail(map, -EBADMSG, "%s: damaged: %zu bytes, shorter than the %u-byte "
-				"header", path, len, PM_HEADER_1);
-	h->major = get16(buf + 8);
-	if (h->major < 1 || h->major > 3)
-		return fail(map, -EPROTONOSUPPORT, "%s: page map version %u.%u is not "
-				"supported (only 1.x, 2.x and 3.x)", path, get16(buf + 8),
-				get16(buf + 10));
-	hsize = hsizes[h->major];
-	h->ckpt_end = get64(buf + 16);
-	/* 1.0: the size is the file's; 2.0, 3.0: the checkpoint's, the log follows */
-	if (h->major == 1 ? h->ckpt_end != len : h->ckpt_end > len || h->ckpt_end < hsize)
-		return fail(map, -EBADMSG, "%s: damaged: the header says %llu bytes, the file "
-				"has %zu", path, (unsigned long long)h->ckpt_end, len);
-	h->nareas = get32(buf + 24);
-	h->nranges = get64(buf + 32);
-	if (h->major >= 2) {
-		h->nowned = get64(buf + 40);
-		h->seq = get64(buf + 48);
-		memcpy(h->id, buf + 64, 16);
-	}
-	if (get32(buf + 12) != hsize || get32(buf + 28) != PM_RANGE)
-		return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
-				"file's size", path);
-	if (h->major == 3) {
-		if (ndx_pm_v3_parse(buf, h->ckpt_end, h))
-			return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
-					"file's size", path);
-		sum_len = h->head_len;
-	} else {
-		h->areas_at = hsize;
-		h->ranges_at = hsize + h->nareas * PM_AREA;
-		h->dom_at = h->ranges_at + h->nranges * PM_RANGE;
-		if (h->nranges > (h->ckpt_end - hsize) / PM_RANGE || h->nowned > h->nranges ||
-				h->nareas > (h->ckpt_end - hsize) / PM_AREA ||
-				h->dom_at + h->nowned * PM_DOM != h->ckpt_end)
-			return fail(map, -EBADMSG, "%s: damaged: header fields do not match the "
-					"file's size", path);
-		sum_len = h->ckpt_end;
-	}
-	if (get64(buf + PM_CHECKSUM_AT) != ndx_pm_checksum_at56(buf, sum_len))
-		return fail(map, -EBADMSG, "%s: damaged: bad checksum %#llx, expected %#llx",
-				path, (unsigned long long)get64(buf + PM_CHECKSUM_AT),
-				(unsigned long long)ndx_pm_checksum_at56(buf, sum_len));
-	return 0;
-}
-
-struct rec_src {
-	const char *path;
-	const uint8_t *ranges;
-};
-
-/* range i of a checkpoint, straight from the file's bytes */
-static int get_rec(void *arg, uint64_t i, struct ndx_pm_rec *rec, char *why, size_t len)
-{
-	const struct rec_src *src = arg;
-	int rc = ndx_pm_decode_range(src->ranges + i * PM_RANGE, rec);
-
-	if (rc)
-		snprintf(why, len, "range %llu (frame %#llx) has unknown flags",
-				(unsigned long long)i, (unsigned long long)rec->mfn);
-	return rc;
-}
-
-/* the checkpoint's records into the (empty) map */
-static int load_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
-		const uint8_t *buf, const struct ndx_pm_header *h)
-{
-	const uint8_t *p = buf + h->areas_at;
-	struct rec_src src = { path, buf + h->ranges_at };
-	uint64_t *areas, *by_dom = NULL, i;
-	char why[200];
-	int rc;
-
-	if (h->major == 3) {
-		rc = ndx_pm_v3_verify(buf, h, why, sizeof(why));
-		if (rc)
-			return fail(map, rc, "%s: damaged: %s", path, why);
-	}
-	areas = calloc(h->nareas ? 2 * h->nareas : 1, sizeof(*areas));
-	if (h->major >= 2)
-		by_dom = calloc(h->nowned ? h->nowned : 1, sizeof(*by_dom));
-	if (!areas || (h->major >= 2 && !by_dom)) {
-		rc = fail(map, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < h->nareas; i++, p += PM_AREA) {
-		areas[2 * i] = get64(p);
-		areas[2 * i + 1] = get64(p + 8);
-	}
-	p = buf + h->dom_at;
-	for (i = 0; by_dom && i < h->nowned; i++, p += PM_DOM)
-		by_dom[i] = get64(p);
-	rc = ndx_pm_build(map, areas, h->nareas, get_rec, &src, h->nranges, by_dom,
-			h->nowned, why, sizeof(why));
-	if (rc == -EBADMSG)
-		fail(map, rc, "%s: damaged: %s", path, why);
-	else if (rc)
-		fail(map, rc, "%s: %s", path, why);
-out:
-	free(areas);
-	free(by_dom);
-	return rc;
-}
-
 /* ---- the log ---- */
 
 /* one change to the map in memory: through the sparse view if it is one */
@@ -449,42 +361,14 @@ static int apply(struct ndctl_xen_pagemap *map, struct ndx_store *s, struct ndx_
 	return s->sparse ? ndx_sparse_apply(map, s->sparse, op) : ndx_pm_apply(map, op);
 }
 
-static uint64_t rec_checksum(const uint8_t *rec, const uint8_t *id)
-{
-	uint8_t buf[48 + 16];
-
-	memcpy(buf, rec, 48);
-	memcpy(buf + 48, id, 16);
-	return ndx_fletcher64(buf, sizeof(buf));
-}
-
-static void encode_rec(uint8_t *rec, const struct ndx_pm_op *op, uint64_t seq,
-		const uint8_t *id)
-{
-	memset(rec, 0, PM_REC);
-	memcpy(rec, PM_REC_MAGIC, 4);
-	put16(rec + 4, (uint16_t)op->type);
-	put64(rec + 8, seq);
-	put64(rec + 16, op->mfn);
-	put64(rec + 24, op->nframes);
-	put64(rec + 32, op->gfn);
-	put32(rec + 40, op->domid);
-	put64(rec + 48, rec_checksum(rec, id));
-}
-
-/* a whole record of this map with the expected sequence number */
-static int rec_valid(const uint8_t *rec, const uint8_t *id, uint64_t seq)
-{
-	return memcmp(rec, PM_REC_MAGIC, 4) == 0 && get64(rec + 8) == seq &&
-		get64(rec + 48) == rec_checksum(rec, id);
-}
-
 /*
  * Apply the records in buf (the file from offset off on), those with a
- * sequence number above s->seq; stop at the first record that is not
- * whole and valid: a torn append, no update.  s->log_end moves past what
- * was read.  A valid record right after an invalid one means damage in
- * the middle of the log, not a torn tail: refused.
+ * sequence number above s->seq.  Every append is synced before the lock
+ * is released, so a crash can tear only the last record: bytes after the
+ * last whole record (fewer than a record), or a last whole record that
+ * is not valid, are a torn append, no update, and s->log_end stops before
+ * them.  An invalid record with anything after it is damage inside the
+ * log (a zeroed block hides 73 records): refused, never cut off.
  */
 static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint8_t *buf,
 		size_t len, uint64_t off, uint64_t first_seq)
@@ -497,12 +381,14 @@ static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint
 		const uint8_t *rec = buf + at;
 		struct ndx_pm_op op = { 0 };
 
-		if (!rec_valid(rec, s->id, seq)) {
-			if (at + 2 * PM_REC <= len && rec_valid(rec + PM_REC, s->id, seq + 1))
+		if (!ndx_pm_rec_valid(rec, s->id, seq)) {
+			if (at + PM_REC < len)
 				return fail(map, -EBADMSG, "%s: damaged: log record %llu at byte "
-						"%llu is corrupt, records follow it", s->path,
+						"%llu is not valid and %llu bytes follow it (only "
+						"the last record can be torn by a crash)", s->path,
 						(unsigned long long)seq,
-						(unsigned long long)(off + at));
+						(unsigned long long)(off + at),
+						(unsigned long long)(len - at - PM_REC));
 			break;
 		}
 		if (seq <= s->seq)
@@ -534,7 +420,7 @@ static int replay(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint
 /* ---- whole files ---- */
 
 /* read all of fd (size bytes) and load it into the empty map */
-static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, off_t size)
+static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, int fd, off_t size)
 {
 	struct ndx_pm_header h;
 	uint8_t *buf;
@@ -552,20 +438,18 @@ static int load_fd(struct ndctl_xen_pagemap *map, struct ndx_store *s, off_t siz
 	if (!size)
 		return fail(map, -ENOMSG, "%s: not an ndctl-xen page map (no %s magic)",
 				s->path, PM_MAGIC);
-	buf = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE, s->fd, 0);
+	buf = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (buf == MAP_FAILED)
 		return fail(map, -errno, "%s: cannot map it: %s", s->path, strerror(errno));
-	rc = 0;
-	if (!rc)
-		rc = check_header(map, s->path, buf, (size_t)size, &h);
-	if (!rc && h.major == 3 && s->want_sparse)
-		rc = ndx_sparse_open(map, s->path, s->fd, &h, &s->sparse);
+	rc = ndx_pm_decode_header(map, s->path, buf, (size_t)size, &h);
+	if (!rc && h.major == 3 && s->want_sparse && fd == s->fd)
+		rc = ndx_sparse_open(map, s->path, fd, &h, &s->sparse);
 	else if (!rc)
-		rc = load_checkpoint(map, s->path, buf, &h);
+		rc = ndx_pm_decode_checkpoint(map, s->path, buf, &h);
 	if (!rc) {
 		s->major = h.major;
 		memcpy(s->id, h.id, 16);
-		s->seq = h.seq;
+		s->seq = s->ckpt_seq = h.seq;
 		s->ckpt_end = h.ckpt_end;
 		rc = replay(map, s, buf + h.ckpt_end, (size_t)size - h.ckpt_end, h.ckpt_end,
 				h.seq + 1);
@@ -586,9 +470,217 @@ static int reload(struct ndctl_xen_pagemap *map, struct ndx_store *s)
 	ndx_pm_empty(map);
 	ndx_sparse_free(s->sparse);
 	s->sparse = NULL;
+	s->from_journal = 0;
 	if (fstat(s->fd, &st) < 0)
 		return fail(map, -errno, "%s: %s", s->path, strerror(errno));
-	return load_fd(map, s, st.st_size);
+	return load_fd(map, s, s->fd, st.st_size);
+}
+
+/* ---- journals: a checkpoint written over the file ---- */
+
+/*
+ * The journal for the file's inode, if one is there: its descriptor
+ * (locked shared), or -ENOENT; a journal still locked is being written
+ * by a live process (only a new file's, which no lock of ours covers)
+ * and is left alone: -EBUSY.
+ */
+static int journal_open(struct ndx_store *s, const char *name)
+{
+	int fd = openat(s->dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		close(fd);
+		return -EBUSY;
+	}
+	return fd;
+}
+
+/*
+ * A journal's checkpoint, mapped (*buf, *len): 0 if it is a whole,
+ * intact 3.0 checkpoint without a log, else -EBADMSG (a journal cut
+ * short by a crash before it was synced: the file is as it was).
+ */
+static int journal_read(struct ndctl_xen_pagemap *map, struct ndx_store *s, int fd,
+		uint8_t **buf, size_t *len)
+{
+	struct ndx_pm_header h;
+	struct stat st;
+	char why[200];
+	int rc;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)PM_HEADER_3 ||
+			(uint64_t)st.st_size > PM_MAX_FILE)
+		return -EBADMSG;
+	*len = (size_t)st.st_size;
+	*buf = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (*buf == MAP_FAILED)
+		return fail(map, -errno, "%s: cannot map its journal: %s", s->path,
+				strerror(errno));
+	rc = ndx_pm_decode_header(map, s->path, *buf, *len, &h);
+	if (!rc && (h.major != 3 || h.ckpt_end != *len))
+		rc = -EBADMSG;
+	if (!rc)
+		rc = ndx_pm_v3_verify(*buf, &h, why, sizeof(why));
+	ndx_pm_clear_error(map);
+	if (rc) {
+		munmap(*buf, *len);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* the checkpoint in buf over the file: cut, written, synced */
+static int write_over(struct ndctl_xen_pagemap *map, struct ndx_store *s,
+		const uint8_t *buf, size_t len)
+{
+	int rc = 0;
+
+	/* cut first: the old log never follows the new checkpoint */
+	if (ftruncate(s->fd, (off_t)len) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = write_at(s->fd, buf, len, 0);
+	if (!rc && fdatasync(s->fd) < 0)
+		rc = -errno;
+	if (rc)
+		return io_error(fail(map, rc, "%s: cannot write: %s", s->path, strerror(-rc)));
+	return 0;
+}
+
+/* remove a journal, synced: a journal that came back would be copied in again */
+static int journal_remove(struct ndctl_xen_pagemap *map, struct ndx_store *s,
+		const char *name)
+{
+	if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
+		return fail(map, -errno, "%s: cannot remove %s beside it: %s", s->path, name,
+				strerror(errno));
+	sync_dir(map, s, "its journal removed");
+	return 0;
+}
+
+/*
+ * Under the exclusive lock of a writable store: finish what a killed
+ * writer left.  A whole journal for this inode is copied over the file
+ * (*changed set); a journal cut short, or a new file's leftover, is
+ * removed.  The common case is two failed lookups.
+ */
+static int recover(struct ndctl_xen_pagemap *map, struct ndx_store *s, int *changed)
+{
+	char name[NAME_MAX + 1];
+	uint8_t *buf;
+	size_t len;
+	int fd, rc;
+
+	*changed = 0;
+	if (!new_name(s, name, sizeof(name))) {
+		fd = journal_open(s, name);
+		if (fd >= 0 || fd == -EINVAL) {
+			if (fd >= 0)
+				close(fd);
+			info(ndx_pm_ctx(map), "%s: removing %s, left by a killed writer\n",
+					s->path, name);
+			unlinkat(s->dirfd, name, 0);
+		}
+	}
+	if (journal_name(s, name, sizeof(name)))
+		return 0;
+	fd = journal_open(s, name);
+	if (fd == -ENOENT || fd == -EBUSY)
+		return 0;
+	if (fd == -EINVAL)
+		return journal_remove(map, s, name);
+	if (fd < 0)
+		return fail(map, fd, "%s: cannot read %s beside it: %s", s->path, name,
+				strerror(-fd));
+	rc = journal_read(map, s, fd, &buf, &len);
+	close(fd);
+	if (rc == -EBADMSG)
+		return journal_remove(map, s, name);
+	if (rc)
+		return rc;
+	err(ndx_pm_ctx(map), "%s: finishing a checkpoint a killed writer left in %s\n",
+			s->path, name);
+	rc = write_over(map, s, buf, len);
+	munmap(buf, len);
+	if (rc)
+		return rc;
+	*changed = 1;
+	return journal_remove(map, s, name);
+}
+
+/*
+ * Under a shared lock, for a store that cannot write: the map a whole
+ * journal holds, if there is one (*used set).
+ */
+static int view_journal(struct ndctl_xen_pagemap *map, struct ndx_store *s, int *used)
+{
+	char name[NAME_MAX + 1];
+	struct stat st;
+	uint8_t *buf;
+	size_t len;
+	int fd, rc, sparse = s->want_sparse;
+
+	*used = 0;
+	if (journal_name(s, name, sizeof(name)))
+		return 0;
+	fd = journal_open(s, name);
+	if (fd < 0)
+		return 0;
+	rc = journal_read(map, s, fd, &buf, &len);
+	if (rc) {
+		close(fd);
+		return rc == -EBADMSG ? 0 : rc;
+	}
+	munmap(buf, len);
+	ndx_pm_empty(map);
+	ndx_sparse_free(s->sparse);
+	s->sparse = NULL;
+	s->want_sparse = 0;
+	rc = fstat(fd, &st) < 0 ? fail(map, -errno, "%s: %s", s->path, strerror(errno)) :
+		load_fd(map, s, fd, st.st_size);
+	s->want_sparse = sparse;
+	close(fd);
+	if (!rc) {
+		s->from_journal = 1;
+		*used = 1;
+	}
+	return rc;
+}
+
+/*
+ * After the lock: a journal left by a killed writer is finished (a
+ * writable store; its lock is made exclusive for that) or read instead
+ * of the file (*viewed: the map is the journal's).  *changed: the file
+ * was rewritten.
+ */
+static int settle(struct ndctl_xen_pagemap *map, struct ndx_store *s, int how, int *changed,
+		int *viewed)
+{
+	char name[NAME_MAX + 1], other[NAME_MAX + 1];
+	int rc;
+
+	*changed = *viewed = 0;
+	if (journal_name(s, name, sizeof(name)) || new_name(s, other, sizeof(other)) ||
+			(faccessat(s->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+			 faccessat(s->dirfd, other, F_OK, AT_SYMLINK_NOFOLLOW) < 0))
+		return 0;
+	if (!s->writable)
+		return view_journal(map, s, viewed);
+	if (how != LOCK_EX) {
+		rc = do_flock(s->fd, LOCK_EX);
+		if (rc)
+			return fail(map, rc, "%s: cannot lock: %s", s->path, strerror(-rc));
+	}
+	rc = recover(map, s, changed);
+	if (how != LOCK_EX) {
+		int r2 = do_flock(s->fd, how);
+
+		if (!rc && r2)
+			rc = fail(map, r2, "%s: cannot lock: %s", s->path, strerror(-r2));
+	}
+	return rc;
 }
 
 /*
@@ -598,7 +690,8 @@ static int reload(struct ndctl_xen_pagemap *map, struct ndx_store *s)
 static int catch_up(struct ndctl_xen_pagemap *map, struct ndx_store *s, int reopened)
 {
 	uint8_t head[PM_HEADER_2];
-	uint64_t first = s->seq + 1;
+	uint64_t first = s->seq + 1, hseq, hend;
+	unsigned int hmajor = 0;
 	struct stat st;
 	uint8_t *buf;
 	size_t len;
@@ -606,27 +699,34 @@ static int catch_up(struct ndctl_xen_pagemap *map, struct ndx_store *s, int reop
 
 	if (fstat(s->fd, &st) < 0)
 		return fail(map, -errno, "%s: %s", s->path, strerror(errno));
-	if (reopened) {
-		/*
-		 * The same map compacted: its log from where we are; else (or
-		 * when the view is sparse, mapped from the old file) reload.
-		 */
-		if (s->major == 1 || s->sparse || st.st_size < (off_t)PM_HEADER_2 ||
-				read_at(s->fd, head, sizeof(head), 0) ||
-				memcmp(head, PM_MAGIC, 8) || get16(head + 8) < 2 ||
-				get16(head + 8) > 3 ||
-				memcmp(head + 64, s->id, 16) || get64(head + 48) > s->seq ||
-				get64(head + 16) > (uint64_t)st.st_size)
-			return reload(map, s);
-		s->major = get16(head + 8);
-		s->ckpt_end = get64(head + 16);
-		s->log_end = s->ckpt_end;
-		first = get64(head + 48) + 1;
-	} else if (s->major == 1 || (uint64_t)st.st_size < s->log_end) {
-		/* a 1.0 file is never appended to; a shorter file is not ours */
-		if (s->major == 1 && (uint64_t)st.st_size == s->log_end)
-			return 0;
+	if (st.st_size >= (off_t)PM_HEADER_1 &&
+			read_at(s->fd, head, st.st_size >= (off_t)PM_HEADER_2 ? PM_HEADER_2 :
+				PM_HEADER_1, 0) == 0 && memcmp(head, PM_MAGIC, 8) == 0)
+		hmajor = get16(head + 8);
+	if (hmajor == 1 && s->major == 1 && !reopened && !s->from_journal) {
+		/* a 1.0 file is never appended to: the same size is the same file */
+		return (uint64_t)st.st_size == s->log_end ? 0 : reload(map, s);
+	}
+	if (hmajor < 2 || hmajor > 3 || st.st_size < (off_t)PM_HEADER_2 || s->major == 1 ||
+			s->from_journal || memcmp(head + 64, s->id, 16))
 		return reload(map, s);
+	hseq = get64(head + 48);
+	hend = get64(head + 16);
+	if (reopened || hseq != s->ckpt_seq || hend != s->ckpt_end) {
+		/*
+		 * A new checkpoint of the same map, at or below where we are:
+		 * its log from there.  Otherwise (or when the view is sparse,
+		 * read from the old checkpoint) reload.
+		 */
+		if (s->sparse || hseq > s->seq || hend > (uint64_t)st.st_size ||
+				hend < PM_HEADER_2)
+			return reload(map, s);
+		s->major = hmajor;
+		s->ckpt_seq = hseq;
+		s->ckpt_end = s->log_end = hend;
+		first = hseq + 1;
+	} else if ((uint64_t)st.st_size < s->log_end) {
+		return reload(map, s); /* a shorter file is not ours */
 	}
 	if ((uint64_t)st.st_size > s->log_end) {
 		len = (size_t)((uint64_t)st.st_size - s->log_end);
@@ -649,122 +749,143 @@ static int catch_up(struct ndctl_xen_pagemap *map, struct ndx_store *s, int reop
 	return 0;
 }
 
-/*
- * Write the map as a 2.0 checkpoint to a new file beside s->target and
- * rename it over the target (replace) or only where nothing is (no
- * replace: -EEXIST).  The new file takes the old one's owner, group and
- * mode (old: its fstat, or NULL for a new file) and is locked before it
- * is visible, so no one updates it before we are done.  On success
- * *newfd is the new file, locked, open read-write.
- */
-static int write_checkpoint(struct ndctl_xen_pagemap *map, const char *path,
-		const char *target, const struct stat *old, const uint8_t *id, uint64_t seq,
-		int replace, int *newfd, uint64_t *ckpt_end)
-{
-	uint8_t *buf = NULL;
-	struct stat st;
-	size_t len;
-	char *tmp;
-	int fd, rc;
+/* ---- writing checkpoints ---- */
 
-	rc = ndx_pm_encode_v3(map, id, seq, &buf, &len);
+/*
+ * Under the exclusive lock: the checkpoint in buf becomes the file, in
+ * place (the journal above), keeping its owner, group and mode.  If the
+ * journal was written but the file could not be, the journal stays: the
+ * next locker finishes it, and the error says so.
+ */
+static int install(struct ndctl_xen_pagemap *map, struct ndx_store *s, const uint8_t *buf,
+		size_t len)
+{
+	char name[NAME_MAX + 1];
+	int fd, rc, tries;
+
+	rc = journal_name(s, name, sizeof(name));
 	if (rc)
-		return rc;
-	if (asprintf(&tmp, "%s.XXXXXX", target) < 0) {
-		free(buf);
-		return fail(map, -ENOMEM, "out of memory");
+		return fail(map, rc, "%s: its name is too long for a journal beside it", s->path);
+	for (tries = 0;; tries++) {
+		fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+		if (fd >= 0 || errno != EEXIST || tries)
+			break;
+		/* a journal cut short by a crash before its sync: never used */
+		unlinkat(s->dirfd, name, 0);
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = fail(map, -errno, "%s: cannot create a temporary file beside it: %s",
-				path, strerror(errno));
-		free(tmp);
-		free(buf);
-		return rc;
-	}
-	rc = do_flock(fd, LOCK_EX);
-	/*
-	 * A toolstack group that shares the map must keep its access: the new
-	 * file gets the old one's owner and group (ours, or a setgid
-	 * directory's, otherwise), and its mode.
-	 */
-	if (!rc && old && fstat(fd, &st) < 0)
-		rc = -errno;
-	if (!rc && old && (st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
-			fchown(fd, old->st_uid, old->st_gid) < 0)
-		rc = -errno;
-	if (!rc && old && fchmod(fd, old->st_mode & 07777) < 0)
-		rc = -errno;
-	if (rc) {
-		fail(map, rc, "%s: cannot give the new file the old one's owner, group and "
-				"mode: %s", path, strerror(-rc));
-		goto out;
-	}
+	if (fd < 0)
+		return io_error(fail(map, -errno, "%s: cannot create %s beside it: %s", s->path,
+					name, strerror(errno)));
 	rc = write_at(fd, buf, len, 0);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
-	if (!rc && replace && rename(tmp, target) < 0)
+	if (!rc && fsync(s->dirfd) < 0)
 		rc = -errno;
-	if (!rc && !replace && renameat2(AT_FDCWD, tmp, AT_FDCWD, target,
-				RENAME_NOREPLACE) < 0) {
+	close(fd);
+	if (rc) {
+		unlinkat(s->dirfd, name, 0);
+		return io_error(fail(map, rc, "%s: cannot write %s beside it: %s", s->path, name,
+					strerror(-rc)));
+	}
+	rc = write_over(map, s, buf, len);
+	if (rc) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", ndctl_xen_pagemap_get_error(map));
+		return fail(map, rc, "%s (the new checkpoint is whole in %s: the next update "
+				"puts it in place)", why, name);
+	}
+	return journal_remove(map, s, name);
+}
+
+/*
+ * A new file at the store's name, holding buf, where nothing is (-EEXIST
+ * otherwise): written under another name, synced, renamed.  On success
+ * *newfd is the file, locked exclusively.
+ */
+static int create_file(struct ndctl_xen_pagemap *map, struct ndx_store *s,
+		const uint8_t *buf, size_t len, int *newfd)
+{
+	char name[NAME_MAX + 1];
+	int fd, rc, tries;
+
+	rc = new_name(s, name, sizeof(name));
+	if (rc)
+		return fail(map, rc, "%s: its name is too long", s->path);
+	for (tries = 0;; tries++) {
+		fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+		if (fd >= 0 || errno != EEXIST || tries)
+			break;
+		/* a leftover of a killed create, unless its writer is alive */
+		fd = journal_open(s, name);
+		if (fd == -EBUSY)
+			return fail(map, -EBUSY, "%s: another process is creating it", s->path);
+		if (fd >= 0)
+			close(fd);
+		unlinkat(s->dirfd, name, 0);
+	}
+	if (fd < 0)
+		return io_error(fail(map, -errno, "%s: cannot create %s beside it: %s", s->path,
+					name, strerror(errno)));
+	rc = do_flock(fd, LOCK_EX);
+	if (!rc)
+		rc = write_at(fd, buf, len, 0);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (!rc && renameat2(s->dirfd, name, s->dirfd, s->name, RENAME_NOREPLACE) < 0) {
 		rc = -errno;
 		/* file systems without RENAME_NOREPLACE: link() refuses too */
-		if (rc == -EINVAL && link(tmp, target) == 0) {
+		if (rc == -EINVAL && linkat(s->dirfd, name, s->dirfd, s->name, 0) == 0) {
 			rc = 0;
-			unlink(tmp);
+			unlinkat(s->dirfd, name, 0);
 		}
 	}
 	if (rc) {
-		fail(map, rc, rc == -EEXIST ? "%s exists" : "%s: cannot write: %s", path,
-				strerror(-rc));
-		goto out;
+		unlinkat(s->dirfd, name, 0);
+		close(fd);
+		if (rc == -EEXIST)
+			return fail(map, rc, "%s exists", s->path);
+		return io_error(fail(map, rc, "%s: cannot write: %s", s->path, strerror(-rc)));
 	}
-	/*
-	 * The rename is done and visible: from here the new file is the map,
-	 * so a failing directory sync is only logged (the caller's view must
-	 * follow the file, not the other way round).
-	 */
-	rc = fsync_dir_of(target);
-	if (rc)
-		dbg(ndx_pm_ctx(map), "%s: written, but syncing its directory failed: %s\n",
-				path, strerror(-rc));
+	sync_dir(map, s, "written");
 	*newfd = fd;
-	*ckpt_end = len;
-	free(tmp);
-	free(buf);
 	return 0;
-out:
-	unlink(tmp);
-	close(fd);
-	free(tmp);
-	free(buf);
-	return rc;
 }
 
-/* under the lock: a new checkpoint, s moved onto it */
-static int checkpoint_store(struct ndctl_xen_pagemap *map, struct ndx_store *s,
-		uint64_t seq)
+/* after a new file or checkpoint: s describes it */
+static void store_written(struct ndx_store *s, uint64_t seq, size_t len)
 {
-	uint64_t ckpt_end;
 	struct stat st;
-	int fd, rc;
 
-	if (fstat(s->fd, &st) < 0)
-		return fail(map, -errno, "%s: %s", s->path, strerror(errno));
-	rc = write_checkpoint(map, s->path, s->target, &st, s->id, seq, 1, &fd, &ckpt_end);
-	if (rc)
-		return rc;
-	if (fstat(fd, &st) == 0) {
+	if (fstat(s->fd, &st) == 0) {
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 	}
-	close(s->fd); /* the old inode's lock: waiters find the path moved */
-	s->fd = fd;
 	s->writable = 1;
 	s->major = 3;
-	s->seq = seq;
-	s->ckpt_end = s->log_end = ckpt_end;
-	return 0;
+	s->seq = s->ckpt_seq = seq;
+	s->ckpt_end = s->log_end = len;
+	s->from_journal = 0;
+}
+
+/* under the lock: a new checkpoint of the whole map in memory */
+static int checkpoint_store(struct ndctl_xen_pagemap *map, struct ndx_store *s,
+		uint64_t seq)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	rc = ndx_pm_encode_v3(map, s->id, seq, &buf, &len);
+	if (rc)
+		return rc;
+	rc = install(map, s, buf, len);
+	free(buf);
+	if (!rc)
+		store_written(s, seq, len);
+	return rc;
 }
 
 /*
@@ -777,6 +898,8 @@ static int compact_sparse(struct ndctl_xen_pagemap *map, struct ndx_store *s)
 	struct ndctl_xen_pagemap *full;
 	struct ndx_store whole = *s;
 	struct stat st;
+	uint8_t *buf = NULL;
+	size_t len;
 	int rc;
 
 	whole.sparse = NULL;
@@ -785,20 +908,20 @@ static int compact_sparse(struct ndctl_xen_pagemap *map, struct ndx_store *s)
 		return fail(map, -ENOMEM, "out of memory");
 	rc = fstat(s->fd, &st) < 0 ? -errno : 0;
 	if (!rc)
-		rc = load_fd(full, &whole, st.st_size);
+		rc = load_fd(full, &whole, s->fd, st.st_size);
 	if (!rc)
-		rc = checkpoint_store(full, &whole, whole.seq);
+		rc = ndx_pm_encode_v3(full, s->id, whole.seq, &buf, &len);
 	if (rc) {
 		fail(map, rc, "%s", ndctl_xen_pagemap_get_error(full));
 		ndctl_xen_pagemap_unref(full);
 		return rc;
 	}
 	ndctl_xen_pagemap_unref(full);
-	/* checkpoint_store closed s->fd: the view follows the new file */
-	s->fd = whole.fd;
-	s->dev = whole.dev;
-	s->ino = whole.ino;
-	s->major = 3;
+	rc = install(map, s, buf, len);
+	free(buf);
+	if (rc)
+		return rc;
+	store_written(s, whole.seq, len);
 	rc = reload(map, s);
 	if (rc)
 		s->damaged = 1;
@@ -810,22 +933,32 @@ static int compact(struct ndctl_xen_pagemap *map, struct ndx_store *s, uint64_t 
 	return s->sparse ? compact_sparse(map, s) : checkpoint_store(map, s, seq);
 }
 
-static struct ndx_store *store_new(struct ndctl_xen_pagemap *map, const char *path,
-		char *target)
+/*
+ * A store for path: its target resolved (symlinks followed, once) and
+ * its directory opened.
+ */
+static int store_new(struct ndctl_xen_pagemap *map, const char *path, int must_exist,
+		struct ndx_store **out)
 {
 	struct ndx_store *s = calloc(1, sizeof(*s));
+	int rc;
 
 	if (s)
 		s->path = strdup(path);
 	if (!s || !s->path) {
 		free(s);
-		free(target);
-		fail(map, -ENOMEM, "out of memory");
-		return NULL;
+		return fail(map, -ENOMEM, "out of memory");
 	}
-	s->target = target;
-	s->fd = -1;
-	return s;
+	s->fd = s->dirfd = -1;
+	rc = resolve(map, path, must_exist, &s->target);
+	if (!rc)
+		rc = open_dir(map, s);
+	if (rc) {
+		ndx_store_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
 }
 
 void ndx_store_free(struct ndx_store *s)
@@ -834,9 +967,12 @@ void ndx_store_free(struct ndx_store *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	ndx_sparse_free(s->sparse);
 	free(s->path);
 	free(s->target);
+	free(s->name);
 	free(s);
 }
 
@@ -849,12 +985,13 @@ static int attached(const struct ndx_store *s)
 /* ---- updates ---- */
 
 /*
- * Lock (how: LOCK_SH to read, LOCK_EX to change) and catch up; on 0 the
- * caller holds the lock and the map is the file's.
+ * Lock (how: LOCK_SH to read, LOCK_EX to change), finish what a killed
+ * writer left, and catch up; on 0 the caller holds the lock and the map
+ * is the file's.
  */
 static int begin(struct ndctl_xen_pagemap *map, struct ndx_store *s, int how)
 {
-	int rc, reopened;
+	int rc, reopened, changed, viewed;
 
 	if (!attached(s))
 		return fail(map, -EBADF, "the map is not attached to a state file");
@@ -866,7 +1003,9 @@ static int begin(struct ndctl_xen_pagemap *map, struct ndx_store *s, int how)
 	rc = lock_store(map, s, how, &reopened);
 	if (rc)
 		return rc;
-	rc = catch_up(map, s, reopened);
+	rc = settle(map, s, how, &changed, &viewed);
+	if (!rc && !viewed)
+		rc = catch_up(map, s, reopened || changed);
 	if (rc) {
 		/* memory may hold half a catch-up: never update or read from it */
 		s->damaged = 1;
@@ -898,12 +1037,13 @@ int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 			uuid_generate(s->id);
 		rc = checkpoint_store(map, s, s->seq + 1);
 	} else {
-		encode_rec(rec, op, s->seq + 1, s->id);
+		ndx_pm_encode_rec(rec, op, s->seq + 1, s->id);
 		rc = write_at(s->fd, rec, PM_REC, (off_t)s->log_end);
 		if (!rc && fdatasync(s->fd) < 0)
 			rc = -errno;
 		if (rc) {
 			fail(map, rc, "%s: cannot write: %s", s->path, strerror(-rc));
+			rc = io_error(rc);
 			/* never leave an update others could read but we refused */
 			if (ftruncate(s->fd, (off_t)s->log_end) == 0)
 				(void)fdatasync(s->fd);
@@ -915,9 +1055,10 @@ int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 	if (rc) {
 		/* memory has the change the file has not: read the file again */
 		char why[256];
+		int changed;
 
 		snprintf(why, sizeof(why), "%s", ndctl_xen_pagemap_get_error(map));
-		if (reload(map, s))
+		if (recover(map, s, &changed) || reload(map, s))
 			s->damaged = 1;
 		fail(map, rc, "%s", why);
 		goto out;
@@ -928,10 +1069,11 @@ int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 		/*
 		 * Compaction is housekeeping: the update is already durable,
 		 * and if the checkpoint cannot be written (say, the directory
-		 * is not ours) the log stays valid and only grows.
+		 * is not writable) the log stays valid and only grows.  An
+		 * operator must hear of it: every later call replays more.
 		 */
 		if (compact(map, s, s->seq))
-			dbg(ndx_pm_ctx(map), "%s: not compacted: %s\n", s->path,
+			err(ndx_pm_ctx(map), "%s: not compacted, its log grows: %s\n", s->path,
 					ndctl_xen_pagemap_get_error(map));
 		ndx_pm_clear_error(map);
 	}
@@ -947,28 +1089,27 @@ static int open_store(struct ndctl_xen_pagemap *map, const char *path, int writa
 {
 	struct ndx_store *s;
 	struct stat st;
-	char *target;
-	int rc, reopened;
+	int rc, reopened, changed, viewed;
 
-	rc = resolve(map, path, 1, &target);
+	rc = store_new(map, path, 1, &s);
 	if (rc)
 		return rc;
-	s = store_new(map, path, target);
-	if (!s)
-		return -ENOMEM;
 	s->writable = writable;
 	s->want_sparse = sparse;
-	rc = open_regular(map, path, s->target, writable, &st);
+	rc = open_in_dir(map, s, writable, &st);
 	if (rc < 0)
 		goto err;
 	s->fd = rc;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
 	rc = lock_store(map, s, LOCK_SH, &reopened);
 	if (rc)
 		goto err;
-	if (fstat(s->fd, &st) < 0)
+	rc = settle(map, s, LOCK_SH, &changed, &viewed);
+	if (!rc && fstat(s->fd, &st) < 0)
 		rc = fail(map, -errno, "%s: %s", path, strerror(errno));
-	else
-		rc = load_fd(map, s, st.st_size);
+	if (!rc && !viewed)
+		rc = load_fd(map, s, s->fd, st.st_size);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->size = st.st_size;
@@ -1030,73 +1171,100 @@ NDX_EXPORT int ndctl_xen_pagemap_compact(struct ndctl_xen_pagemap *map)
 	return rc;
 }
 
+/*
+ * The file at dest's name, if there is one: opened writable, locked
+ * exclusively, a killed writer's journal finished (1); or none (0).
+ */
+static int lock_existing(struct ndctl_xen_pagemap *map, struct ndx_store *dest)
+{
+	struct stat st;
+	int rc, reopened, changed;
+
+	rc = open_in_dir(map, dest, 1, &st);
+	if (rc == -ENOENT) {
+		ndx_pm_clear_error(map);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	dest->fd = rc;
+	dest->writable = 1;
+	dest->dev = st.st_dev;
+	dest->ino = st.st_ino;
+	rc = lock_store(map, dest, LOCK_EX, &reopened);
+	if (!rc)
+		rc = recover(map, dest, &changed);
+	return rc ? rc : 1;
+}
+
+/*
+ * The whole map in memory as a new checkpoint (a new id, sequence 0) at
+ * dest's name: over the file there (in place, under its lock) if there is
+ * one, else as a new file.  dest's fd is then the file, locked.
+ */
+static int write_map(struct ndctl_xen_pagemap *map, struct ndx_store *dest, int exists)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc, fd;
+
+	/* a new id: processes holding the old map open reload it whole */
+	uuid_generate(dest->id);
+	rc = ndx_pm_encode_v3(map, dest->id, 0, &buf, &len);
+	if (rc)
+		return rc;
+	if (exists) {
+		rc = install(map, dest, buf, len);
+	} else {
+		rc = create_file(map, dest, buf, len, &fd);
+		if (!rc)
+			dest->fd = fd;
+	}
+	free(buf);
+	if (!rc)
+		store_written(dest, 0, len);
+	return rc;
+}
+
 NDX_EXPORT int ndctl_xen_pagemap_create(struct ndctl_xen_pagemap *map, const char *path,
 		unsigned int flags)
 {
 	int replace = !!(flags & NDCTL_XEN_PAGEMAP_REPLACE);
 	struct ndx_store *s, *old = ndx_pm_store(map);
-	struct stat st, *have = NULL;
-	uint64_t ckpt_end;
-	int rc, fd, lockfd = -1;
-	char *target;
+	int rc, exists = 0;
 
 	ndx_pm_clear_error(map);
 	if (flags & ~NDCTL_XEN_PAGEMAP_REPLACE)
 		return fail(map, -EINVAL, "unknown flags %#x", flags);
 	if (attached(old))
 		return fail(map, -EBUSY, "the map is already attached to %s", old->path);
-	rc = resolve(map, path, 0, &target);
+	rc = store_new(map, path, 0, &s);
 	if (rc)
 		return rc;
 	if (replace) {
-		/* hold the old file's lock: its updaters finish first, or see ours */
-		lockfd = open_regular(map, path, target, 0, &st);
-		if (lockfd == -ENOENT) {
-			lockfd = -1;
-			ndx_pm_clear_error(map);
-		} else if (lockfd < 0)
-			rc = lockfd;
-		else if ((rc = do_flock(lockfd, LOCK_EX)) != 0)
-			fail(map, rc, "%s: cannot lock: %s", path, strerror(-rc));
-		else
-			have = &st;
+		/* under the old file's lock: its updaters finish first, or see ours */
+		exists = rc = lock_existing(map, s);
+	} else if (faccessat(s->dirfd, s->name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = fail(map, -EEXIST, "%s exists", path);
 	}
-	s = rc ? NULL : store_new(map, path, target);
-	if (!s) {
-		if (rc)
-			free(target);
-		rc = rc ? rc : -ENOMEM;
-		goto out;
-	}
-	uuid_generate(s->id);
-	rc = write_checkpoint(map, path, s->target, have, s->id, 0, replace, &fd, &ckpt_end);
-	if (rc) {
+	if (rc >= 0)
+		rc = write_map(map, s, exists);
+	if (rc < 0) {
 		ndx_store_free(s);
-		goto out;
-	}
-	s->fd = fd;
-	s->writable = 1;
-	s->major = 3;
-	s->ckpt_end = s->log_end = ckpt_end;
-	if (fstat(fd, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
+		return rc;
 	}
 	unlock_store(s);
 	ndx_store_free(old);
 	ndx_pm_set_store(map, s);
-out:
-	if (lockfd >= 0)
-		close(lockfd);
-	return rc;
+	return 0;
 }
 
 /*
  * The snapshot API of format 1.0's days.  load reads under the shared
- * lock and remembers which file, at which size, it read; save writes a
- * whole checkpoint and refuses (-ESTALE) when the file it loaded was
- * updated since, so that load, change, save from two processes can lose
- * no update: one of them is told to start again.
+ * lock and remembers which file, at which point of its history, it read;
+ * save writes a whole checkpoint and refuses (-ESTALE) when the file it
+ * loaded was updated since, so that load, change, save from two
+ * processes can lose no update: one of them is told to start again.
  */
 NDX_EXPORT int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map, const char *path)
 {
@@ -1111,74 +1279,73 @@ NDX_EXPORT int ndctl_xen_pagemap_load(struct ndctl_xen_pagemap *map, const char 
 		return rc;
 	close(s->fd);
 	s->fd = -1;
+	close(s->dirfd);
+	s->dirfd = -1;
 	ndx_store_free(ndx_pm_store(map));
 	ndx_pm_set_store(map, s);
 	return 0;
 }
 
+/* the snapshot s was loaded from the file dest has locked, as it is now */
+static int snapshot_current(const struct ndx_store *s, const struct ndx_store *dest)
+{
+	uint8_t head[PM_HEADER_2];
+	struct stat st;
+	uint64_t seq;
+
+	if (fstat(dest->fd, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino)
+		return 0;
+	if (s->major == 1 || s->from_journal)
+		return st.st_size == s->size && !s->from_journal;
+	if (st.st_size < (off_t)PM_HEADER_2 || read_at(dest->fd, head, sizeof(head), 0) ||
+			memcmp(head + 64, s->id, 16) || get64(head + 16) > (uint64_t)st.st_size)
+		return 0;
+	/* the checkpoint's operations and the log's records */
+	seq = get64(head + 48) + ((uint64_t)st.st_size - get64(head + 16)) / PM_REC;
+	return seq == s->seq;
+}
+
 NDX_EXPORT int ndctl_xen_pagemap_save(struct ndctl_xen_pagemap *map, const char *path)
 {
-	struct ndx_store *s = ndx_pm_store(map);
-	struct stat st, *have = NULL;
-	uint64_t ckpt_end;
-	uint8_t id[16];
-	char *target;
-	int rc, fd, lockfd = -1;
+	struct ndx_store *s = ndx_pm_store(map), *dest;
+	int rc, exists, same;
 
 	ndx_pm_clear_error(map);
 	if (s && s->sparse)
 		return fail(map, -EOPNOTSUPP, "%s: opened sparse, the map in memory is a part: "
 				"open it whole to save it elsewhere", s->path);
-	rc = resolve(map, path, 0, &target);
+	rc = store_new(map, path, 0, &dest);
 	if (rc)
 		return rc;
-	if (attached(s) && strcmp(target, s->target) == 0) {
+	if (attached(s) && strcmp(dest->target, s->target) == 0) {
 		/* its own file: a checkpoint now */
-		free(target);
+		ndx_store_free(dest);
 		return ndctl_xen_pagemap_compact(map);
 	}
-	lockfd = open_regular(map, path, target, 0, &st);
-	if (lockfd == -ENOENT) {
-		lockfd = -1;
-		ndx_pm_clear_error(map);
-	} else if (lockfd < 0) {
-		rc = lockfd;
-	} else if ((rc = do_flock(lockfd, LOCK_EX)) != 0) {
-		fail(map, rc, "%s: cannot lock: %s", path, strerror(-rc));
-	} else {
-		/* the lock is on what the path named when opened: still so? */
-		struct stat now;
-
-		if (stat(target, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev)
-			rc = fail(map, -ESTALE, "%s changed while saving; try again", path);
-		have = &st;
-	}
-	if (!rc && s && !attached(s) && strcmp(target, s->target) == 0 &&
-			(!have || have->st_dev != s->dev || have->st_ino != s->ino ||
-			 have->st_size != s->size))
+	same = s && !attached(s) && strcmp(dest->target, s->target) == 0;
+	exists = rc = lock_existing(map, dest);
+	if (rc >= 0 && same && (!exists || !snapshot_current(s, dest)))
 		rc = fail(map, -ESTALE, "%s was changed by another process since it was "
 				"loaded: load it again, or use ndctl_xen_pagemap_open()", path);
-	if (!rc) {
-		/* a new id: processes holding the old file open reload it whole */
-		uuid_generate(id);
-		rc = write_checkpoint(map, path, target, have, id, 0, 1, &fd, &ckpt_end);
-	}
-	if (!rc) {
+	if (rc >= 0)
+		rc = write_map(map, dest, exists);
+	if (rc >= 0 && s && !attached(s)) {
 		/* save again later: compared against what we wrote */
-		if (s && !attached(s) && fstat(fd, &st) == 0) {
+		struct stat st;
+
+		if (fstat(dest->fd, &st) == 0) {
 			free(s->target);
-			s->target = target;
-			target = NULL;
+			s->target = dest->target;
+			dest->target = NULL;
 			s->dev = st.st_dev;
 			s->ino = st.st_ino;
 			s->size = st.st_size;
 			s->major = 3;
-			memcpy(s->id, id, 16);
+			s->seq = 0;
+			s->from_journal = 0;
+			memcpy(s->id, dest->id, 16);
 		}
-		close(fd);
 	}
-	if (lockfd >= 0)
-		close(lockfd);
-	free(target);
-	return rc;
+	ndx_store_free(dest);
+	return rc < 0 ? rc : 0;
 }

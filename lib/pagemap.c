@@ -75,7 +75,7 @@ struct ndctl_xen_pagemap {
 	struct ndx_range *slab;
 	size_t slab_len;
 	uint64_t heap_ranges; /* ranges in the tree that are not in the slab */
-	struct ndx_store *store; /* the state file it is attached to, or NULL */
+	struct ndx_store *store; /* its owner's, never followed here (NULL: none) */
 	/*
 	 * A part of a map (ndx_pm_sparse_begin): only the ranges a change
 	 * needs are in the trees, the totals are the whole map's.  Lookups
@@ -517,11 +517,13 @@ static void empty_map(struct ndctl_xen_pagemap *map)
 	map->sparse = 0;
 }
 
-NDX_EXPORT void ndctl_xen_pagemap_unref(struct ndctl_xen_pagemap *map)
+int ndx_pm_put(struct ndctl_xen_pagemap *map)
 {
-	if (!map || --map->refcount > 0)
-		return;
-	ndx_store_free(map->store);
+	return --map->refcount == 0;
+}
+
+void ndx_pm_destroy(struct ndctl_xen_pagemap *map)
+{
 	empty_map(map);
 	free_spares(map);
 	ndctl_xen_unref(map->ctx);
@@ -590,36 +592,6 @@ static int insert_area(struct ndctl_xen_pagemap *map, uint64_t smfn, uint64_t em
 	link_mfn(map, r);
 	account(map, r, 1);
 	return 0;
-}
-
-/* memory only, or through the state file the map is attached to */
-static int run(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
-{
-	map->msg[0] = '\0';
-	if (map->store)
-		return ndx_store_update(map, op);
-	return ndx_pm_apply(map, op);
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_add_area(struct ndctl_xen_pagemap *map,
-		uint64_t smfn, uint64_t emfn)
-{
-	struct ndx_pm_op op = { .type = NDX_OP_ADD_AREA, .mfn = smfn };
-
-	/* an empty or reversed area is refused by insert_area, by its ends */
-	op.nframes = emfn - smfn;
-	return run(map, &op);
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_add_layout(struct ndctl_xen_pagemap *map,
-		struct ndctl_xen_layout *l)
-{
-	uint64_t smfn, emfn;
-
-	map->msg[0] = '\0';
-	if (ndctl_xen_layout_get_xen_data(l, &smfn, &emfn))
-		return fail(map, -ENOENT, "the layout has no data area");
-	return ndctl_xen_pagemap_add_area(map, smfn, emfn);
 }
 
 NDX_EXPORT unsigned int ndctl_xen_pagemap_get_area_count(struct ndctl_xen_pagemap *map)
@@ -907,23 +879,6 @@ static int mem_mark_broken(struct ndctl_xen_pagemap *map, uint64_t mfn, uint64_t
 	return 0;
 }
 
-NDX_EXPORT int ndctl_xen_pagemap_mark_broken_phys(struct ndctl_xen_pagemap *map,
-		uint64_t addr, uint64_t len, uint32_t *domids, size_t max, size_t *ndomains)
-{
-	uint64_t s, e;
-
-	map->msg[0] = '\0';
-	if (!len)
-		return fail(map, -EINVAL, "no bytes");
-	if (len - 1 > UINT64_MAX - addr)
-		return fail(map, -EINVAL, "bytes %#llx + %#llx overflow 64 bits",
-				(unsigned long long)addr, (unsigned long long)len);
-	/* 4 KiB frames, rounded outward */
-	s = addr >> 12;
-	e = ((addr + (len - 1)) >> 12) + 1;
-	return ndctl_xen_pagemap_mark_broken(map, s, e - s, domids, max, ndomains);
-}
-
 static int mem_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn, uint64_t nframes)
 {
 	struct change c = { .set_broken = 1, .broken = 0 };
@@ -961,67 +916,6 @@ int ndx_pm_apply(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op)
 		return mem_clear_broken(map, op->mfn, op->nframes);
 	}
 	return fail(map, -EINVAL, "unknown operation %d", (int)op->type);
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_assign(struct ndctl_xen_pagemap *map, uint32_t domid,
-		uint64_t gfn, uint64_t mfn, uint64_t nframes)
-{
-	struct ndx_pm_op op = { .type = NDX_OP_ASSIGN, .domid = domid, .gfn = gfn,
-		.mfn = mfn, .nframes = nframes };
-
-	return run(map, &op);
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_assign_any(struct ndctl_xen_pagemap *map, uint32_t domid,
-		uint64_t gfn, uint64_t nframes, uint64_t *mfn)
-{
-	struct ndx_pm_op op = { .type = NDX_OP_ASSIGN_ANY, .domid = domid, .gfn = gfn,
-		.nframes = nframes };
-	int rc = run(map, &op);
-
-	if (!rc && mfn)
-		*mfn = op.mfn;
-	return rc;
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_release(struct ndctl_xen_pagemap *map, uint32_t domid,
-		uint64_t mfn, uint64_t nframes)
-{
-	struct ndx_pm_op op = { .type = NDX_OP_RELEASE, .domid = domid, .mfn = mfn,
-		.nframes = nframes };
-
-	return run(map, &op);
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_release_domain(struct ndctl_xen_pagemap *map,
-		uint32_t domid, uint64_t *nframes)
-{
-	struct ndx_pm_op op = { .type = NDX_OP_RELEASE_DOMAIN, .domid = domid };
-	int rc = run(map, &op);
-
-	if (nframes)
-		*nframes = rc ? 0 : op.released;
-	return rc;
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_mark_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
-		uint64_t nframes, uint32_t *domids, size_t max, size_t *ndomains)
-{
-	struct ndx_pm_op op = { .type = NDX_OP_MARK_BROKEN, .mfn = mfn, .nframes = nframes,
-		.domids = domids, .max = domids ? max : 0 };
-	int rc = run(map, &op);
-
-	if (!rc && ndomains)
-		*ndomains = op.ndomains;
-	return rc;
-}
-
-NDX_EXPORT int ndctl_xen_pagemap_clear_broken(struct ndctl_xen_pagemap *map, uint64_t mfn,
-		uint64_t nframes)
-{
-	struct ndx_pm_op op = { .type = NDX_OP_CLEAR_BROKEN, .mfn = mfn, .nframes = nframes };
-
-	return run(map, &op);
 }
 
 NDX_EXPORT int ndctl_xen_layout_badblock_frames(struct ndctl_xen_layout *l,

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Page map internals: what the durable store (pagemap-store.c) and the
- * tests reach.  pagemap.c owns the ranges and their trees and knows
- * nothing of files; pagemap-store.c owns the state file, its lock and
- * its log, and changes the map only through ndx_pm_apply() and
- * ndx_pm_build().
+ * Page map internals: what the layers above the map (pagemap-format.c,
+ * pagemap-sparse.c, pagemap-store.c, pagemap-ops.c) and the tests reach.
+ * pagemap.c owns the ranges and their trees, knows nothing of files and
+ * calls none of them; they change the map only through ndx_pm_apply(),
+ * ndx_pm_build() and the sparse part's calls below.
  */
 #ifndef NDCTL_XEN_PAGEMAP_H
 #define NDCTL_XEN_PAGEMAP_H
@@ -121,13 +121,16 @@ int ndx_pm_fail(struct ndctl_xen_pagemap *map, int rc, const char *fmt, ...)
 void ndx_pm_clear_error(struct ndctl_xen_pagemap *map);
 struct ndctl_xen_ctx *ndx_pm_ctx(struct ndctl_xen_pagemap *map);
 
-/* The durable store a map is attached to (NULL: memory only). */
+/*
+ * The durable store a map is attached to (NULL: memory only): kept for
+ * the store, which owns it; the map never follows it.
+ */
 struct ndx_store;
 struct ndx_store *ndx_pm_store(struct ndctl_xen_pagemap *map);
 void ndx_pm_set_store(struct ndctl_xen_pagemap *map, struct ndx_store *store);
 
-/* pagemap-store.c: one change made durable (lock, catch up, apply, log) */
-int ndx_store_update(struct ndctl_xen_pagemap *map, struct ndx_pm_op *op);
-void ndx_store_free(struct ndx_store *store);
+/* a reference dropped: 1 if it was the last (then destroy, store freed first) */
+int ndx_pm_put(struct ndctl_xen_pagemap *map);
+void ndx_pm_destroy(struct ndctl_xen_pagemap *map);
 
 #endif

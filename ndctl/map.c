@@ -8,17 +8,22 @@
  * the map in memory and writes it as a new file (only over a regular
  * file, and only with --force).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <ndctl/libndctl.h>
 
 #include "builtin.h"
 #include "util/size.h"
+
+/* --state when neither it nor NDCTL_XEN_PAGEMAP is given */
+#define DEFAULT_STATE "/var/lib/ndctl-xen/pagemap"
 
 enum map_opt {
 	O_STATE = 0x100, O_DOMAIN, O_GFN, O_MFN, O_FRAMES, O_PHYS, O_LENGTH,
@@ -170,7 +175,13 @@ static struct json_object *map_json(struct ndctl_xen_pagemap *map, unsigned int 
 	return j;
 }
 
-/* the library's error: a refusal (1), or a failure while doing it (3) */
+/*
+ * The library's error: a refusal (1), or a failure while doing it (3):
+ * the system could not do what the rules allow (an I/O error, no memory,
+ * a read-only, full or over-quota file system, the file-size limit).
+ * -ENOSPC is the map's "no free run", a refusal: the library reports a
+ * full file system as -EIO, its message saying so.
+ */
 static int refused(struct ndctl_xen_pagemap *map, int rc)
 {
 	const char *msg = ndctl_xen_pagemap_get_error(map);
@@ -393,6 +404,13 @@ static int do_release(struct ndctl_xen_ctx *ctx, struct ndctl_xen_pagemap *map,
 		rc = ndctl_xen_pagemap_release(map, p.domid, p.mfn, p.frames);
 	else
 		rc = ndctl_xen_pagemap_release_domain(map, p.domid, &n);
+	if (rc == -ENOENT && !(p.given & BIT(O_MFN))) {
+		/* a domain-destroy hook that runs twice: nothing to do is done */
+		fprintf(stderr, "%s: domain %u holds no frames: nothing to release\n", p.cmd,
+				p.domid);
+		rc = 0;
+		n = 0;
+	}
 	if (rc)
 		return refused(map, rc);
 	*out = json_object_new_object();
@@ -475,18 +493,18 @@ static int do_compact(struct ndctl_xen_ctx *ctx, struct ndctl_xen_pagemap *map,
 
 static const struct subcommand subcommands[] = {
 	{ "create", do_create, BIT(O_RANGE) | LIVE | BIT(O_FORCE) | BIT(O_HUMAN),
-		"--state=FILE (--range=SMFN-EMFN ... | [-b BUS] [-r REGION] [-n NAMESPACE]) [-f]" },
+		"[--state=FILE] (--range=SMFN-EMFN ... | [-b BUS] [-r REGION] [-n NAMESPACE]) [-f]" },
 	{ "assign", do_assign, BIT(O_DOMAIN) | BIT(O_GFN) | BIT(O_MFN) | BIT(O_FRAMES) |
-		BIT(O_HUMAN), "--state=FILE --domain=D --gfn=GFN [--mfn=MFN] --frames=N" },
+		BIT(O_HUMAN), "[--state=FILE] --domain=D --gfn=GFN [--mfn=MFN] --frames=N" },
 	{ "release", do_release, BIT(O_DOMAIN) | BIT(O_MFN) | BIT(O_FRAMES),
-		"--state=FILE --domain=D [--mfn=MFN --frames=N]" },
+		"[--state=FILE] --domain=D [--mfn=MFN --frames=N]" },
 	{ "broken", do_broken, BIT(O_MFN) | BIT(O_FRAMES) | BIT(O_PHYS) | BIT(O_LENGTH) |
-		BIT(O_BADBLOCKS) | LIVE, "--state=FILE (--mfn=MFN --frames=N | "
+		BIT(O_BADBLOCKS) | LIVE, "[--state=FILE] (--mfn=MFN --frames=N | "
 			"--phys=ADDR --length=LEN | --badblocks [-b BUS] [-r REGION] [-n NAMESPACE])" },
-	{ "clear", do_clear, BIT(O_MFN) | BIT(O_FRAMES), "--state=FILE --mfn=MFN --frames=N" },
+	{ "clear", do_clear, BIT(O_MFN) | BIT(O_FRAMES), "[--state=FILE] --mfn=MFN --frames=N" },
 	{ "show", do_show, BIT(O_DOMAIN) | BIT(O_FILTER) | BIT(O_HUMAN),
-		"--state=FILE [--domain=D] [--filter=STATE[,STATE...]] [-u]" },
-	{ "compact", do_compact, BIT(O_HUMAN), "--state=FILE [-u]" },
+		"[--state=FILE] [--domain=D] [--filter=STATE[,STATE...]] [-u]" },
+	{ "compact", do_compact, BIT(O_HUMAN), "[--state=FILE] [-u]" },
 };
 #define NR_SUB (sizeof(subcommands) / sizeof(subcommands[0]))
 
@@ -506,8 +524,12 @@ static void map_usage(FILE *f)
 "octal); --length takes K, M, G, T suffixes.  States:\n"
 "free, assigned, broken, assigned-broken.  --frames without --mfn in assign\n"
 "takes the lowest free run that is long enough (first fit).\n\n"
+"  --state=FILE             the state file; default $NDCTL_XEN_PAGEMAP, or\n"
+"                           " DEFAULT_STATE "\n"
 "  -h, --help               this help (also after a subcommand)\n\n"
-"Exit status: 0 done, 1 refused (FILE unchanged), 2 usage.\n");
+"Exit status: 0 done (also a release of a domain that holds nothing),\n"
+"1 refused (FILE unchanged), 2 usage, 3 failed while doing it (an I/O\n"
+"error, a full or read-only file system: FILE as before the call).\n");
 }
 
 static const char *opt_name(int o)
@@ -525,10 +547,6 @@ static int check_required(const struct subcommand *sub)
 	unsigned int g = p.given;
 	const char *n = sub->name;
 
-	if (!(g & BIT(O_STATE))) {
-		cmd_error(p.cmd, "give --state=FILE");
-		return -EINVAL;
-	}
 	if ((!strcmp(n, "assign") || !strcmp(n, "release")) && !(g & BIT(O_DOMAIN))) {
 		cmd_error(p.cmd, "give --domain");
 		return -EINVAL;
@@ -697,9 +715,22 @@ int cmd_map(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		cmd_error(p.cmd, "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (!p.state) {
+		/* the host's map: one place a toolstack need not be told */
+		p.state = secure_getenv("NDCTL_XEN_PAGEMAP");
+		if (!p.state || !p.state[0])
+			p.state = DEFAULT_STATE;
+	}
 	if (check_required(sub))
 		return EXIT_USAGE;
 
+	/*
+	 * The page map logs at err only what an operator must hear though
+	 * the command succeeded: a compaction that could not be made (the
+	 * log then grows), a killed writer's checkpoint finished.
+	 */
+	if (!getenv("NDCTL_XEN_LOG"))
+		ndctl_xen_set_log_priority(ctx, LOG_ERR);
 	if (ndctl_xen_pagemap_new(ctx, &map)) {
 		cmd_error(p.cmd, "out of memory");
 		return EXIT_REFUSED;

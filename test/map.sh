@@ -121,8 +121,14 @@ expect "release another domain's frames" 1 "frames 0x100100-0x100110 are not dom
 	"$NDX" map release --state="$S" --domain=6 --mfn=0x100100 --frames=16
 expect "release free frames" 1 "frames 0x100000-0x100100 are not domain 5's: they are unowned" \
 	"$NDX" map release --state="$S" --domain=5 --mfn=0x100000 --frames=0x110
-expect "release a domain without frames" 1 "domain 9 owns no frames" \
-	"$NDX" map release --state="$S" --domain=9
+# a domain-destroy hook that runs twice: nothing held, nothing to do, done
+before=$(sha256sum < "$S")
+rc=0
+"$NDX" map release --state="$S" --domain=9 > "$TMP/out" 2> "$TMP/err" || rc=$?
+eq "release a domain without frames: exit 0" 0 "$rc"
+check "it says so ($(cat "$TMP/err"))" grep -q "domain 9 holds no frames: nothing to release" "$TMP/err"
+eq "and in its JSON" "9 0" "$(jq -r '"\(.domain) \(.frames)"' "$TMP/out")"
+eq "and writes nothing" "$before" "$(sha256sum < "$S")"
 expect "release: --mfn without --frames" 2 "give --mfn and --frames together" \
 	"$NDX" map release --state="$S" --domain=5 --mfn=0x100100
 expect "release: --gfn is not its option" 2 "--gfn is not an option of map release" \
@@ -141,7 +147,16 @@ expect "clear outside every area" 1 "no frame of 0x10-0x20 lies in a data area" 
 	"$NDX" map clear --state="$S" --mfn=0x10 --frames=16
 expect "show: unknown state" 2 "--filter=free,bent: 'bent' is not a state" \
 	"$NDX" map show --state="$S" --filter=free,bent
-expect "no --state" 2 "give --state=FILE" "$NDX" map show
+# no --state: $NDCTL_XEN_PAGEMAP, else /var/lib/ndctl-xen/pagemap
+eq "no --state: \$NDCTL_XEN_PAGEMAP" "$(jqs .totals.assigned.frames)" \
+	"$(NDCTL_XEN_PAGEMAP="$S" "$NDX" map show | jq .totals.assigned.frames)"
+if [ ! -e /var/lib/ndctl-xen/pagemap ]; then
+	expect "no --state: the default file" 1 "^ndctl-xen map show: /var/lib/ndctl-xen/pagemap: No such file" \
+		env -u NDCTL_XEN_PAGEMAP "$NDX" map show
+	expect "no --state: an empty \$NDCTL_XEN_PAGEMAP" 1 "/var/lib/ndctl-xen/pagemap: No such file" \
+		env NDCTL_XEN_PAGEMAP= "$NDX" map show
+fi
+check "help names the default" bash -c '"$0" map --help | grep -q "/var/lib/ndctl-xen/pagemap"' "$NDX"
 expect "no subcommand" 2 "give a subcommand" "$NDX" map
 expect "unknown subcommand" 2 "'frob' is not a subcommand" "$NDX" map frob --state="$S"
 expect "unknown option" 2 "unknown option or missing value: '--frobnicate'" \
@@ -188,6 +203,29 @@ expect "foreign: format version 4" 1 "v4.state: page map version 4.0 is not supp
 expect "missing state file" 1 "nothing.state: No such file or directory" \
 	"$NDX" map show --state="$TMP/nothing.state"
 
+# damage inside the log is not a torn tail: eight assigns, log records 3
+# and 4 (56 bytes each) zeroed: refused, never cut off, so domains 3 to 8
+# keep their frames; a torn last record is still dropped
+L=$TMP/log.state
+M create --state="$L" --range=0x1000-0x2000 > /dev/null
+for d in 1 2 3 4 5 6 7 8; do M assign --state="$L" --domain=$d --gfn=0 --frames=16 > /dev/null; done
+logat=$(( $(stat -c %s "$L") - 8 * 56 ))
+cp "$L" "$TMP/log-intact.state"
+dd if=/dev/zero of="$L" bs=1 seek=$((logat + 2 * 56)) count=112 conv=notrunc status=none
+saved_files=("${EXPECT_FILES[@]}")
+EXPECT_FILES=("$L")
+expect "log damage: show" 1 "log.state: damaged: log record 3 at byte $((logat + 112)) is not valid" \
+	"$NDX" map show --state="$L"
+expect "log damage: a change" 1 "log.state: damaged: log record 3 at byte $((logat + 112)) is not valid" \
+	"$NDX" map assign --state="$L" --domain=9 --gfn=0 --frames=16
+EXPECT_FILES=("${saved_files[@]}")
+cp "$TMP/log-intact.state" "$L"
+dd if=/dev/zero of="$L" bs=1 seek=$((logat + 7 * 56)) count=56 conv=notrunc status=none
+eq "a torn last record: dropped" "1 2 3 4 5 6 7" \
+	"$(M show --state="$L" | jq -r '[.ranges[] | select(.domain) | .domain] | join(" ")')"
+M assign --state="$L" --domain=8 --gfn=0 --frames=16 > /dev/null
+eq "and the next change replaces it" $((logat + 8 * 56)) "$(stat -c %s "$L")"
+
 # an ordinary user cannot update a root-owned map (mode 644)
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 	chmod 755 "$TMP"
@@ -214,6 +252,13 @@ expect "create --force over /dev/null" 1 "/dev/null: not a regular file" \
 check "/dev/null is still a device" test -c /dev/null
 expect "create --force over a directory" 1 "not a regular file" \
 	"$NDX" map create --state="$TMP" --range=0-16 --force
+# a second name (a hard link): refused, by name, on any subcommand
+ln "$S" "$TMP/second-name.state"
+expect "a state file with two names: show" 1 "map.state: has 2 hard links: a state file must have one name" \
+	"$NDX" map show --state="$S"
+expect "a state file with two names: a change" 1 "second-name.state: has 2 hard links" \
+	"$NDX" map assign --state="$TMP/second-name.state" --domain=1 --gfn=0 --frames=1
+rm "$TMP/second-name.state"
 ln -s map.state "$TMP/link.state"
 M assign --state="$TMP/link.state" --domain=7 --gfn=010 --mfn=0x100300 --frames=2 > "$TMP/out"
 eq "a leading zero is decimal" 10 "$(jq .gfn "$TMP/out")"
@@ -264,5 +309,61 @@ eq "assign past the file-size limit: exit 3" 3 "$rc"
 check "it says why ($(head -n1 "$TMP/err"))" grep -q 'cannot write: File too large' "$TMP/err"
 eq "the calls before it kept, that one not" $((i - 1)) \
 	"$(M show --state="$F" | jq '.totals.assigned.frames')"
+
+# a map a group shares (directory root:group 2770, file root:group 0660):
+# a member compacts it, and it stays root's, the group's, 0660, with
+# nothing left beside it
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	G=$TMP/shared
+	mkdir "$G"
+	chmod 755 "$TMP"
+	chown 0:65533 "$G"
+	chmod 2770 "$G"
+	M create --state="$G/m" --range=0x100000-0x100400 > /dev/null
+	chown 0:65533 "$G/m"
+	chmod 0660 "$G/m"
+	member() { setpriv --reuid=65534 --regid=65534 --groups=65533 "$NDX" map "$@"; }
+	if member show --state="$G/m" > /dev/null 2>&1; then
+		for i in 1 2 3 4 5 6 7 8; do
+			member assign --state="$G/m" --domain=1 --gfn=$i --frames=1 > /dev/null
+		done
+		size=$(stat -c %s "$G/m")
+		rc=0
+		member compact --state="$G/m" > /dev/null 2> "$TMP/err" || rc=$?
+		eq "a group member compacts ($(head -n1 "$TMP/err")): exit" 0 "$rc"
+		check "the log is folded in" test "$(stat -c %s "$G/m")" -lt "$size"
+		eq "owner, group and mode kept" "0:65533:660" "$(stat -c '%u:%g:%a' "$G/m")"
+		eq "nothing left beside it" "m" "$(ls -A "$G" | tr '\n' ' ' | sed 's/ $//')"
+		eq "the map as before" 8 "$(member show --state="$G/m" | jq .totals.assigned.frames)"
+	else
+		echo "map: user 65534 cannot run $NDX here: the shared-map case is not run"
+	fi
+fi
+
+# a full file system (ENOSPC) is exit 3 as well, the map as before the
+# call: a 64 KiB tmpfs, filled up, in a user and mount namespace of our
+# own (none: said, and the rest of the test still counts)
+if unshare -rm true 2> /dev/null; then
+	mkdir "$TMP/full"
+	read -r rc n frames before after < <(unshare -rm bash -c '
+		mount -t tmpfs -o size=64k ndx-full "$1" || exit 1
+		"$2" map create --state="$1/m" --range=0x100000-0x200000 > /dev/null || exit 1
+		dd if=/dev/zero of="$1/fill" bs=4k 2> /dev/null
+		rc=0 i=0
+		while [ $rc = 0 ] && [ $i -lt 500 ]; do
+			i=$((i + 1))
+			before=$(stat -c %s "$1/m")
+			"$2" map assign --state="$1/m" --domain=1 --gfn=$i --frames=1 \
+				> /dev/null 2> "$1.err" || rc=$?
+		done
+		echo "$rc $((i - 1)) $("$2" map show --state="$1/m" | jq .totals.assigned.frames)" \
+			"$before $(stat -c %s "$1/m")"' sh "$TMP/full" "$NDX")
+	eq "assign on a full file system: exit 3" 3 "$rc"
+	check "it says why ($(head -n1 "$TMP/full.err"))" grep -q 'No space left on device' "$TMP/full.err"
+	eq "the calls before it kept, that one not" "$n" "$frames"
+	eq "the file as before that call" "$before" "$after"
+else
+	echo "map: no user namespaces here: the full file system case is not run"
+fi
 
 finish

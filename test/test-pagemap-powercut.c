@@ -2,14 +2,15 @@
 /*
  * Power cuts in the page map's state file, offline: the library's
  * objects are linked into this test with the write path wrapped
- * (-Wl,--wrap: pwrite, fsync, fdatasync, ftruncate, rename, renameat2,
- * link, unlink, fchown, fchmod), and a child process making one update
+ * (-Wl,--wrap: pwrite, fsync, fdatasync, ftruncate, renameat2, linkat,
+ * unlinkat), and a child process making one update
  * is stopped dead at its k-th step -- a pwrite is cut after half its
  * bytes, a torn write -- for k = 1, 2, ... until the update completes
  * uncut.  After every cut the file must load as exactly the map before
  * the update or exactly the map after it (worked out in memory, without
  * the store), and the next update from another process must succeed on
- * top of it.  The production library has no hook: only this executable
+ * top of it and leave nothing else beside the file (a killed
+ * compaction's journal is finished or removed by it).  The production library has no hook: only this executable
  * carries the wrappers.
  *
  * Updates cut: an append to the log, an append that triggers compaction,
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,12 +74,16 @@ ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off)
 
 WRAP1(int, fsync, int)
 WRAP1(int, fdatasync, int)
-WRAP1(int, unlink, const char *)
 WRAP2(int, ftruncate64, int, off_t)
-WRAP2(int, rename, const char *, const char *)
-WRAP2(int, link, const char *, const char *)
-WRAP2(int, fchmod, int, mode_t)
-WRAP3(int, fchown, int, uid_t, gid_t)
+WRAP3(int, unlinkat, int, const char *, int)
+
+int __real_linkat(int a, const char *b, int c, const char *d, int e);
+int __wrap_linkat(int a, const char *b, int c, const char *d, int e);
+int __wrap_linkat(int a, const char *b, int c, const char *d, int e)
+{
+	step();
+	return __real_linkat(a, b, c, d, e);
+}
 
 int __real_renameat2(int a, const char *b, int c, const char *d, unsigned int e);
 int __wrap_renameat2(int a, const char *b, int c, const char *d, unsigned int e);
@@ -137,6 +143,27 @@ static void copy_file(const char *from, const char *to)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
 	if (system(cmd) != 0)
 		exit(1);
+}
+
+/* the directory's entries other than the base and the map: leftovers */
+static int leftovers(char *names, size_t len)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	names[0] = '\0';
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+				!strcmp(e->d_name, "base") || !strcmp(e->d_name, "map"))
+			continue;
+		n++;
+		snprintf(names + strlen(names), len - strlen(names), " %s", e->d_name);
+	}
+	closedir(d);
+	return n;
 }
 
 enum what { APPEND, COMPACTING_APPEND, MIGRATE, COMPACT, REPLACE,
@@ -246,7 +273,7 @@ static void make_base(enum what w, const char *base)
 
 static void scenario(enum what w)
 {
-	char base[128], path[128], other[128], *before, *after, *got, *again;
+	char base[128], path[128], other[128], names[512], *before, *after, *got, *again;
 	struct ndctl_xen_pagemap *m;
 	long k, nbefore = 0, nafter = 0, damaged = 0;
 	struct stat st;
@@ -312,6 +339,9 @@ static void scenario(enum what w)
 		CHECK_EQ(ndctl_xen_pagemap_assign(m, 88, 0, 0x10ff0, 1), w == REPLACE &&
 				got && strcmp(got, after) == 0 ? -ERANGE : 0);
 		ndctl_xen_pagemap_unref(m);
+		/* and nothing a killed writer left stays beside the file */
+		CHECK(leftovers(names, sizeof(names)) == 0, "%s, cut at step %ld: left beside "
+				"the map after the next update:%s", what_name[w], k, names);
 		m = new_map();
 		CHECK_EQ(ndctl_xen_pagemap_load(m, path), 0);
 		again = dump(m);

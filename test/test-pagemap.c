@@ -17,7 +17,10 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1181,6 +1184,120 @@ static void test_model(uint64_t steps, uint64_t seed, int shared)
 	}
 }
 
+/* every file name in d, sorted, space-separated, dot-files included */
+static void dir_names(const char *d, char *out, size_t len)
+{
+	char cmd[300];
+	FILE *f;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | tr '\n' ' '", d);
+	out[0] = '\0';
+	f = popen(cmd, "r");
+	if (!f)
+		return;
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	pclose(f);
+}
+
+static char logged[1024];
+
+static void capture(struct ndctl_xen_ctx *c, int priority, const char *file, int line,
+		const char *fn, const char *format, va_list args)
+{
+	size_t at = strlen(logged);
+
+	(void)c; (void)file; (void)line; (void)fn;
+	if (priority <= LOG_ERR && at < sizeof(logged) - 1)
+		vsnprintf(logged + at, sizeof(logged) - at, format, args);
+}
+
+/*
+ * Files and directories under the store (issue 23, items 2, 3, 5): the
+ * directory is the one opened with the store, whatever is swapped in
+ * along the path later; a second name is refused; a compaction that
+ * cannot be made is logged at err, where an operator sees it.
+ */
+static void test_paths(void)
+{
+	char a[128], a2[128], b[128], path[160], bmap[512], other[160], names[512];
+	struct ndctl_xen_pagemap *m, *c;
+	uint8_t before[4096], now[4096];
+	size_t blen;
+	uint32_t dom;
+	int i;
+
+	snprintf(a, sizeof(a), "%s/paths-a", tmpdir);
+	snprintf(a2, sizeof(a2), "%s/paths-a2", tmpdir);
+	snprintf(b, sizeof(b), "%s/paths-b", tmpdir);
+	snprintf(path, sizeof(path), "%s/m", a);
+	snprintf(bmap, sizeof(bmap), "%s/m", b);
+	CHECK(mkdir(a, 0755) == 0 && mkdir(b, 0700) == 0, "mkdir");
+	m = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_add_area(m, 0x1000, 0x2000), 0);
+	CHECK_EQ(ndctl_xen_pagemap_create(m, path, 0), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(m, 1, 0, 0x1000, 4), 0);
+	/*
+	 * The directory swapped for a symlink to another one (say root's),
+	 * holding a copy of the map: the store keeps to the directory it
+	 * opened, and writes nothing in the other.
+	 */
+	CHECK(rename(a, a2) == 0 && symlink(b, a) == 0, "swap the directory for a symlink");
+	snprintf(other, sizeof(other), "%s/m", a2);
+	blen = read_bytes(other, before, sizeof(before));
+	CHECK(write_bytes(bmap, before, blen) == 0, "a copy in the other directory");
+	CHECK_EQ(ndctl_xen_pagemap_assign(m, 2, 0, 0x1100, 4), 0);
+	CHECK_EQ(ndctl_xen_pagemap_compact(m), 0);
+	CHECK_EQ(ndctl_xen_pagemap_assign(m, 3, 0, 0x1200, 4), 0);
+	dir_names(b, names, sizeof(names));
+	CHECK(strcmp(names, "m ") == 0, "nothing new in the swapped-in directory: %s", names);
+	CHECK(read_bytes(bmap, now, sizeof(now)) == blen && memcmp(before, now, blen) == 0,
+			"the copy there is untouched");
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, other, NDCTL_XEN_PAGEMAP_RDONLY), 0);
+	CHECK_EQ(state_at(c, 0x1200, &dom), NDCTL_XEN_PAGEMAP_ASSIGNED);
+	CHECK_EQ(dom, 3);
+	ndctl_xen_pagemap_unref(c);
+	ndctl_xen_pagemap_unref(m);
+
+	/* a second name: refused on open and by a map already open */
+	m = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(m, other, 0), 0);
+	snprintf(path, sizeof(path), "%s/hardlink", a2);
+	CHECK(link(other, path) == 0, "link");
+	c = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_open(c, path, 0), -EMLINK);
+	CHECK(strstr(ndctl_xen_pagemap_get_error(c), "has 2 hard links: a state file must "
+				"have one name") != NULL, "says why: %s", ndctl_xen_pagemap_get_error(c));
+	CHECK_EQ(ndctl_xen_pagemap_open(c, other, 0), -EMLINK);
+	CHECK_EQ(ndctl_xen_pagemap_assign(m, 4, 0, 0x1300, 1), -EMLINK);
+	CHECK(unlink(path) == 0, "unlink");
+	CHECK_EQ(ndctl_xen_pagemap_assign(m, 4, 0, 0x1300, 1), 0);
+	ndctl_xen_pagemap_unref(c);
+	ndctl_xen_pagemap_unref(m);
+
+	/*
+	 * A compaction that cannot be made (no room for a journal's name
+	 * beside a 240-character one): the updates go on, the failure is
+	 * logged at err.
+	 */
+	memset(names, 'n', 240);
+	names[240] = '\0';
+	snprintf(bmap, sizeof(bmap), "%s/%s", a2, names);
+	m = new_map();
+	CHECK_EQ(ndctl_xen_pagemap_add_area(m, 0x1000, 0x2000), 0);
+	CHECK_EQ(ndctl_xen_pagemap_create(m, bmap, 0), 0);
+	ndctl_xen_set_log_fn(ctx, capture);
+	for (i = 0; i < 1300 && !logged[0] && !h_failed; i++)
+		CHECK_EQ(i % 2 ? ndctl_xen_pagemap_release(m, 5, 0x1000, 1) :
+				ndctl_xen_pagemap_assign(m, 5, 0, 0x1000, 1), 0);
+	ndctl_xen_set_log_fn(ctx, NULL);
+	CHECK(strstr(logged, "not compacted, its log grows") != NULL,
+			"a failed compaction is logged at err: '%s'", logged);
+	ndctl_xen_pagemap_unref(m);
+}
+
 int main(void)
 {
 	const char *env;
@@ -1209,6 +1326,7 @@ int main(void)
 	test_badblock_frames();
 	test_state_file();
 	test_store();
+	test_paths();
 	test_model(steps, seed, 0);
 	/* a tenth of the steps: each one is a locked, logged, synced update */
 	test_model(steps / 10, seed + 1, 1);

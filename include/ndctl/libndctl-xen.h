@@ -454,7 +454,8 @@ int ndctl_xen_layout_xen_mgmt_fits_page_info(struct ndctl_xen_layout *l,
  *   -EBUSY       machine frames already owned (by another range)
  *   -EEXIST      the domain's guest frames already in use / areas overlap
  *   -EHWPOISON   the frames contain broken frames
- *   -ENOSPC      no free run of that many frames (first fit)
+ *   -ENOSPC      no free run of that many frames (first fit); never a full
+ *                file system, which a state file reports as -EIO
  *   -ENOENT      nothing there (lookups, iteration ends, release)
  *   -EPERM       release: the frames are not (all) the domain's
  *   -ENOMEM
@@ -519,7 +520,10 @@ int ndctl_xen_pagemap_assign_any(struct ndctl_xen_pagemap *map, uint32_t domid,
 /* Every frame of [mfn, mfn + nframes) must be domid's (-EPERM otherwise). */
 int ndctl_xen_pagemap_release(struct ndctl_xen_pagemap *map, uint32_t domid,
 		uint64_t mfn, uint64_t nframes) NDCTL_XEN_MUST_CHECK;
-/* All of domid's frames (domain destroy); *nframes (may be NULL) how many. */
+/*
+ * All of domid's frames (domain destroy); *nframes (may be NULL) how
+ * many.  -ENOENT: domid holds no frames (nothing written).
+ */
 int ndctl_xen_pagemap_release_domain(struct ndctl_xen_pagemap *map, uint32_t domid,
 		uint64_t *nframes) NDCTL_XEN_MUST_CHECK;
 
