@@ -37,6 +37,18 @@ int ndx_layout_from_block(struct ndctl_xen_layout *l, const struct ndx_pfn_info 
 		uint64_t size, uint64_t phys_start);
 
 int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len);
+/* "/sys", or NDCTL_XEN_SYSFS_ROOT in a test build (platform.c) */
+const char *ndx_sysfs_root(void);
+/* A file under the sysfs root (path starts with '/'), trailing white space cut */
+int ndx_sysfs_read_path(const char *path, char *buf, size_t len);
+/* Some child daxR.N of the nd_dax device holder is bound to device_dax. */
+int ndx_dax_child_bound(const char *holder);
+/*
+ * The namespace serves its data as its claim says: its pfn/btt device
+ * bound to a driver, its nd_dax device and a child daxR.N bound, or,
+ * unclaimed, the namespace itself bound (query.c).
+ */
+int ndx_namespace_usable(const char *devname);
 
 void ndx_log(struct ndctl_xen_ctx *ctx, int priority, const char *file,
 		int line, const char *fn, const char *fmt, ...)
