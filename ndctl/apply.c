@@ -51,7 +51,8 @@ static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv)
 	ndctl_namespace_get_uuid(ndns, h->uuid);
 	h->raw_size = ndctl_namespace_get_size(ndns);
 	h->resource = ndctl_namespace_get_resource(ndns);
-	h->active = ndctl_namespace_is_active(ndns);
+	/* a claim device whose probe failed serves nothing: not converged */
+	h->active = ndctl_namespace_is_active(ndns) && ndctl_xen_namespace_is_usable(ndns);
 	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, 0, &l);
 	if (rc == 0) {
 		h->known = 1;
