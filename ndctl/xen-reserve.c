@@ -180,8 +180,7 @@ static int layout_fits(const struct create_params *p, struct ndctl_region *regio
 		return 0;
 	if (apply_layout_opts("create-namespace", &p->o, l) == 0) {
 		ndctl_xen_layout_set_size(l, size);
-		/* the first free space is most often the region's start */
-		ndctl_xen_layout_set_phys_start(l, ndctl_region_get_resource(region));
+		/* the kernel's limits too (a Xen PV dom0), at a section-aligned base */
 		ndctl_xen_layout_set_platform(l, ndctl_region_get_devname(region));
 		fits = ndctl_xen_layout_compute(l) == 0;
 		if (!fits)
