@@ -36,7 +36,11 @@ int main(void)
 		if (!ndctl_namespace_get_size(ndns) ||
 				ndctl_xen_layout_from_namespace(xctx, ndns, &l) != 0)
 			continue;
-		if (ndctl_xen_layout_get_unknown(l) & NDCTL_XEN_UNKNOWN_OWNER) {
+		if (!ndctl_xen_namespace_is_usable(ndns)) {
+			/* its pfn/dax device failed to probe: no data area is in use */
+			fprintf(stderr, "%s: its pfn/dax device is not bound: nothing to hand "
+					"Xen\n", ndctl_namespace_get_devname(ndns));
+		} else if (ndctl_xen_layout_get_unknown(l) & NDCTL_XEN_UNKNOWN_OWNER) {
 			fprintf(stderr, "%s: owner of any reservation unknown (sysfs only): "
 					"run ndctl-xen recover\n", ndctl_namespace_get_devname(ndns));
 		} else if (ndctl_xen_layout_get_reserve_size(l) &&

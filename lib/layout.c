@@ -428,17 +428,106 @@ static int per_page_bytes(const struct ndx_layout_req *r, uint64_t *bytes,
 	return 0;
 }
 
+static uint32_t align_bit(uint64_t align)
+{
+	switch (align) {
+	case NDX_SZ_4K: return NDX_ALIGN_4K;
+	case NDX_SZ_2M: return NDX_ALIGN_2M;
+	case NDX_SZ_1G: return NDX_ALIGN_1G;
+	}
+	return 0;
+}
+
+static const char *align_list(uint32_t aligns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", aligns & NDX_ALIGN_4K ? " 4K" : "",
+			aligns & NDX_ALIGN_2M ? " 2M" : "", aligns & NDX_ALIGN_1G ? " 1G" : "");
+	return buf[0] ? buf + 1 : "none";
+}
+
+/*
+ * What the running kernel can map, when the caller said which kernel that
+ * is (ndctl_xen_layout_set_platform()): the defaults it can map, and a
+ * refusal, before anything is written, of what its probe would refuse.
+ * choice gets what changed from the plain defaults.
+ */
+static int platform_defaults(struct ndx_layout_req *r, char *choice, size_t len,
+		struct ndx_fault *f)
+{
+	uint64_t align = r->align ? r->align : NDX_SZ_2M;
+	char list[16];
+
+	choice[0] = '\0';
+	/*
+	 * A Xen PV kernel has no PSE: map=dev over a whole memory section
+	 * fails (sections_fit()).  map=mem works at any size; an OS
+	 * reservation asked for by name keeps map=dev and its own check.
+	 */
+	if (r->no_pse && !(r->given & NDX_GIVEN_MAP) && r->owner != NDCTL_XEN_OWNER_OS &&
+			r->map == NDCTL_XEN_MAP_DEV) {
+		r->map = NDCTL_XEN_MAP_MEM;
+		snprintf(choice, len, "map=mem (a Xen PV kernel has no PSE for a memmap on the "
+				"device)");
+	}
+	/* nd_pfn_validate(): a devdax block's align must be a supported one */
+	if (r->mode != NDCTL_XEN_MODE_DEVDAX || !r->aligns || (r->aligns & align_bit(align)))
+		return 0;
+	if (r->given & NDX_GIVEN_ALIGN || !(r->aligns & NDX_ALIGN_4K))
+		return fail(f, NDCTL_XEN_RULE_ALIGN,
+			"devdax align %#" PRIx64 " is not one this kernel supports "
+			"(supported_alignments: %s): its probe would fail (init failed, "
+			"alignment mismatch); use --align=%s", align,
+			align_list(r->aligns, list, sizeof(list)),
+			r->aligns & NDX_ALIGN_4K ? "4K" : "one of those");
+	r->align = NDX_SZ_4K;
+	snprintf(choice + strlen(choice), len - strlen(choice), "%salign=4K "
+			"(supported_alignments: %s)", choice[0] ? ", " : "",
+			align_list(r->aligns, list, sizeof(list)));
+	return 0;
+}
+
+/*
+ * vmemmap_populate() (arch/x86/mm/init_64.c): the memmap of a whole
+ * 128 MiB section with an altmap (map=dev) needs PSE; without it ("no cpu
+ * support for altmap allocations") the probe fails with -ENOMEM.  Less
+ * than a section takes base pages and works.  The kernel maps
+ * [start + start_pad, end - end_trunc).
+ */
+static int sections_fit(const struct ndx_layout *l, struct ndx_fault *f)
+{
+	const struct ndx_layout_req *r = &l->req;
+	uint64_t end = r->phys_start + r->size - l->end_trunc, first, first_end;
+
+	if (!r->no_pse || r->map != NDCTL_XEN_MAP_DEV ||
+			!align_up_ok(r->phys_start, NDX_SECTION_SIZE, &first) ||
+			!add_ok(first, NDX_SECTION_SIZE, &first_end) || first_end > end)
+		return 0;
+	return fail(f, NDCTL_XEN_RULE_PLATFORM,
+		"map=dev over [%#" PRIx64 ", %#" PRIx64 ") covers the whole 128 MiB memory "
+		"section at %#" PRIx64 ": a Xen PV kernel has no PSE and cannot keep its "
+		"memmap on the device (vmemmap_populate: no cpu support for altmap "
+		"allocations; the probe fails with -12); use --map=mem",
+		r->phys_start, end, first);
+}
+
 int ndx_layout_compute(const struct ndx_layout_req *req,
 		struct ndx_layout *l, struct ndx_fault *f)
 {
-	struct ndx_layout_req r;
+	struct ndx_layout_req r = *req;
 	struct ndx_recorded rec = { 0 };
 	uint64_t rsv, want, dataoff;
+	char choice[sizeof(l->platform_choice)];
 	int rc;
 
 	f->rule = NDCTL_XEN_RULE_NONE;
 	f->msg[0] = '\0';
-	rc = layout_base(req, l, f);
+	rc = platform_defaults(&r, choice, sizeof(choice), f);
+	if (rc) {
+		memset(l, 0, sizeof(*l));
+		l->req = r;
+		return rc;
+	}
+	rc = layout_base(&r, l, f);
 	if (rc)
 		return rc;
 	r = l->req;
@@ -488,7 +577,11 @@ int ndx_layout_compute(const struct ndx_layout_req *req,
 	rec.reserve_offset = dataoff - rsv;
 	rec.reserve_per_page = r.reserve_per_page;
 	/* Everything chosen above must pass the same checks a reader applies. */
-	return ndx_layout_check(&r, &rec, l, f);
+	rc = ndx_layout_check(&r, &rec, l, f);
+	if (!rc)
+		rc = sections_fit(l, f);
+	snprintf(l->platform_choice, sizeof(l->platform_choice), "%s", choice);
+	return rc;
 }
 
 const char *ndx_rule_name(enum ndctl_xen_rule rule)
@@ -510,6 +603,7 @@ const char *ndx_rule_name(enum ndctl_xen_rule rule)
 		[NDCTL_XEN_RULE_NPFNS] = "npfns",
 		[NDCTL_XEN_RULE_END_TRUNC] = "end-trunc",
 		[NDCTL_XEN_RULE_PAGE_SIZE] = "page-size",
+		[NDCTL_XEN_RULE_PLATFORM] = "platform",
 	};
 
 	if ((unsigned)rule < sizeof(names) / sizeof(names[0]) && names[rule])

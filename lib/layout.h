@@ -33,7 +33,20 @@ struct ndx_layout_req {
 	uint32_t owner;            /* enum ndctl_xen_owner; 0 = default */
 	/* one byte longer than allowed, so that a long name is seen and refused */
 	char owner_name[NDX_OWNER_NAME_MAX + 2];
+	/* NDX_GIVEN_*: which of map and align the caller chose (not defaults) */
+	uint32_t given;
+	/* the running kernel, when known (ndctl_xen_layout_set_platform()) */
+	uint32_t no_pse;        /* a Xen PV kernel: no PSE, no huge vmemmap */
+	uint32_t aligns;        /* NDX_ALIGN_* it supports; 0: not known */
 };
+
+#define NDX_GIVEN_MAP (1u << 0)
+#define NDX_GIVEN_ALIGN (1u << 1)
+#define NDX_ALIGN_4K (1u << 0)
+#define NDX_ALIGN_2M (1u << 1)
+#define NDX_ALIGN_1G (1u << 2)
+/* x86-64's SECTION_SIZE_BITS 27: the unit memory hotplug maps */
+#define NDX_SECTION_SIZE (128ull << 20)
 
 struct ndx_layout {
 	struct ndx_layout_req req; /* normalised: align and sizes filled in */
@@ -51,6 +64,8 @@ struct ndx_layout {
 	uint32_t owner;
 	uint64_t data_offset, data_size;
 	uint64_t max_reserve;
+	/* what the platform changed from the plain defaults, or "" */
+	char platform_choice[160];
 };
 
 struct ndx_fault {

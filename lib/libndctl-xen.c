@@ -116,22 +116,10 @@ NDX_EXPORT const char *ndctl_xen_owner_name(enum ndctl_xen_owner owner)
 /* An attribute of /sys/bus/nd/devices/DEV, trailing white space cut */
 int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len)
 {
-	char path[256];
-	ssize_t n;
-	int fd;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/%s/%s", ndx_sysfs_devices(), dev, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return 0;
+	snprintf(rel, sizeof(rel), "/bus/nd/devices/%s/%s", dev, attr);
+	return ndx_sysfs_read_path(rel, buf, len);
 }
 
 /* ---- layouts ---- */
@@ -176,11 +164,24 @@ NDX_EXPORT void ndctl_xen_layout_set_##name(struct ndctl_xen_layout *l, type v) 
 LAYOUT_SETTER(size, size, uint64_t)
 LAYOUT_SETTER(phys_start, phys_start, uint64_t)
 LAYOUT_SETTER(mode, mode, enum ndctl_xen_mode)
-LAYOUT_SETTER(map, map, enum ndctl_xen_map)
-LAYOUT_SETTER(align, align, uint64_t)
 LAYOUT_SETTER(page_struct_size, page_struct_size, uint32_t)
 LAYOUT_SETTER(reserve, reserve_size, uint64_t)
 LAYOUT_SETTER(reserve_per_page, reserve_per_page, uint64_t)
+
+/* map and align: the caller's choice, which the platform's defaults keep */
+NDX_EXPORT void ndctl_xen_layout_set_map(struct ndctl_xen_layout *l, enum ndctl_xen_map map)
+{
+	l->req.map = map;
+	l->req.given |= NDX_GIVEN_MAP;
+	l->computed = 0;
+}
+
+NDX_EXPORT void ndctl_xen_layout_set_align(struct ndctl_xen_layout *l, uint64_t align)
+{
+	l->req.align = align;
+	l->req.given |= NDX_GIVEN_ALIGN;
+	l->computed = 0;
+}
 
 NDX_EXPORT void ndctl_xen_layout_set_reserve_owner(struct ndctl_xen_layout *l,
 		enum ndctl_xen_owner owner, const char *name)

@@ -435,30 +435,6 @@ static int leave(struct ndctl_namespace *ndns, int was_enabled)
 	return rc ? rc : ndctl_namespace_set_raw_mode(ndns, 0);
 }
 
-/* Some child daxR.N of an nd_dax device is bound to device_dax. */
-static int dax_child_bound(const char *holder)
-{
-	char path[300];
-	struct dirent *e;
-	struct stat st;
-	DIR *d;
-	int bound = 0;
-
-	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s", holder);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (!bound && (e = readdir(d))) {
-		if (strncmp(e->d_name, "dax", 3) || !strchr(e->d_name, '.'))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/%.64s/driver",
-				holder, e->d_name);
-		bound = stat(path, &st) == 0;
-	}
-	closedir(d);
-	return bound;
-}
-
 /*
  * Did the kernel adopt the layout: a pfn/dax device, bound to its driver,
  * at base + dataoff with the data size?  The kernel registers that device
@@ -512,7 +488,7 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 	 * dax_pmem binds the nd_dax device before the memory is mapped;
 	 * device_dax binding its child daxX.Y is what can still fail (-12).
 	 */
-	if (dax && !dax_child_bound(holder)) {
+	if (dax && !ndx_dax_child_bound(holder)) {
 		say(why, len, "%s: its device-dax instance did not bind "
 				"(the kernel could not map the memory)", holder);
 		return -ENXIO;
@@ -547,176 +523,306 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	return rc;
 }
 
-static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
-		struct ndctl_xen_layout *l, unsigned int flags, const char *name,
-		char *why, size_t why_len)
-{
-	const char *devname = ndctl_namespace_get_devname(ndns);
-	uint8_t *old = NULL, *fresh_head = NULL;
+/*
+ * One provisioning, step by step.  The order of the durable steps is the
+ * contract recover and the power-cut tests rely on: the intent record is
+ * durable before the first media write (journal_step() before
+ * write_step()), the store's copy before success (verify_step()).
+ */
+struct prov {
+	struct ndctl_xen_ctx *ctx;
+	struct ndctl_namespace *ndns;
+	struct ndctl_xen_layout *l;
+	unsigned int flags;
+	const char *name;	/* a new namespace's label name ("" none); NULL: a rewrite */
+	char *why;
+	size_t why_len;
+	const char *devname;
+	uint64_t res, ns_size;
 	unsigned char parent[16];
-	const char *foreign;
-	const char *names[4];
-	char path[64], reason[1024];
-	enum ndctl_namespace_mode old_mode = NDCTL_NS_MODE_UNKNOWN;
+	uint8_t *old, *fresh_head;
 	/* O_DIRECT: the journal is written from this buffer */
-	uint8_t jrnl[NDX_SB_SIZE] __attribute__((aligned(4096))), tag[16];
-	int rc, kmsg, was_enabled, adopted, fresh = name != NULL;
-	struct ndx_intent rec = { 0 }, prior;
-	const unsigned char *prior_tag = NULL;
-	uint64_t res = ndctl_namespace_get_resource(ndns);
-	uint64_t ns_size = ndctl_namespace_get_size(ndns);
+	uint8_t jrnl[NDX_SB_SIZE] __attribute__((aligned(4096)));
+	uint8_t tag[16];
+	char path[64];
+	enum ndctl_namespace_mode old_mode;
+	int was_enabled, adopted, fresh, kmsg;
+};
 
-	say(why, why_len, "%s", "");
-	rc = ndctl_xen_lock(ctx, 60);
+/* append to why */
+static __attribute__((format(printf, 2, 3)))
+void say_more(struct prov *p, const char *fmt, ...)
+{
+	size_t used = p->why ? strlen(p->why) : p->why_len;
+	va_list ap;
+
+	if (used + 1 >= p->why_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->why + used, p->why_len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * choose: the layout for this namespace on this kernel (size, start, the
+ * platform's limits), the namespace idle, and the new first 8 KiB encoded.
+ * Nothing is changed yet.
+ */
+static int choose_step(struct prov *p)
+{
+	const char *region = ndctl_region_get_devname(ndctl_namespace_get_region(p->ndns));
+	int rc;
+
+	ndctl_xen_layout_set_size(p->l, p->ns_size);
+	ndctl_xen_layout_set_phys_start(p->l, p->res);
+	if (ndctl_xen_layout_set_platform(p->l, region) == 1)
+		info(p->ctx, "%s: a Xen PV kernel: no memmap on the device over whole "
+				"sections\n", p->devname);
+	rc = ndctl_xen_layout_compute(p->l);
 	if (rc) {
-		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
+		say(p->why, p->why_len, "%s: %s",
+				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(p->l)),
+				ndctl_xen_layout_get_error(p->l));
 		return rc;
 	}
-	ndctl_xen_layout_set_size(l, ndctl_namespace_get_size(ndns));
-	ndctl_xen_layout_set_phys_start(l, ndctl_namespace_get_resource(ndns));
-	rc = ndctl_xen_layout_compute(l);
-	if (rc) {
-		say(why, why_len, "%s: %s", ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-				ndctl_xen_layout_get_error(l));
-		goto out;
-	}
-	rc = check_idle(ndns, why, why_len);
+	if (ndctl_xen_layout_get_platform_choice(p->l)[0])
+		info(p->ctx, "%s: for this kernel: %s\n", p->devname,
+				ndctl_xen_layout_get_platform_choice(p->l));
+	rc = check_idle(p->ndns, p->why, p->why_len);
 	if (rc)
-		goto out;
-	if (posix_memalign((void **)&old, 4096, SPAN) ||
-			posix_memalign((void **)&fresh_head, 4096, SPAN)) {
-		rc = -ENOMEM;
-		goto out;
-	}
+		return rc;
+	if (posix_memalign((void **)&p->old, 4096, SPAN) ||
+			posix_memalign((void **)&p->fresh_head, 4096, SPAN))
+		return -ENOMEM;
 	/* a label-less namespace has no uuid: its blocks carry zeros */
-	ndctl_namespace_get_uuid(ndns, parent);
-	rc = ndctl_xen_layout_encode(l, NULL, parent, fresh_head, SPAN);
+	ndctl_namespace_get_uuid(p->ndns, p->parent);
+	rc = ndctl_xen_layout_encode(p->l, NULL, p->parent, p->fresh_head, SPAN);
 	if (rc)
-		goto out;
-	ndx_fault_spoil(ctx, devname, fresh_head + NDX_SB_OFFSET);
+		return rc;
+	ndx_fault_spoil(p->ctx, p->devname, p->fresh_head + NDX_SB_OFFSET);
+	return 0;
+}
 
-	info(ctx, "%s: viewing raw\n", devname);
-	was_enabled = ndctl_namespace_is_enabled(ndns);
-	adopted = adopted_now(devname);
-	old_mode = ndctl_namespace_get_enforce_mode(ndns);
-	rc = raw_view(ndns, path, sizeof(path));
+/*
+ * read the old state: the namespace raw, its first 8 KiB (or the
+ * journaled block a cut left), refused if it holds something of the
+ * user's.  On failure the namespace is left as it was.
+ */
+static int read_old_step(struct prov *p)
+{
+	struct ndx_intent prior;
+	const unsigned char *prior_tag = NULL;
+	const char *foreign;
+	int rc;
+
+	info(p->ctx, "%s: viewing raw\n", p->devname);
+	p->was_enabled = ndctl_namespace_is_enabled(p->ndns);
+	p->adopted = adopted_now(p->devname);
+	p->old_mode = ndctl_namespace_get_enforce_mode(p->ndns);
+	rc = raw_view(p->ndns, p->path, sizeof(p->path));
 	if (rc) {
-		say(why, why_len, "cannot view %s raw: %s", devname, strerror(-rc));
+		say(p->why, p->why_len, "cannot view %s raw: %s", p->devname, strerror(-rc));
 		if (rc != -EBUSY)
-			leave(ndns, was_enabled);
-		goto out;
+			leave(p->ndns, p->was_enabled);
+		return rc;
 	}
-	ndx_fault_stop(ctx, "", "raw");
-	rc = read_head(path, old);
+	ndx_fault_stop(p->ctx, "", "raw");
+	rc = read_head(p->path, p->old);
 	if (rc) {
-		say(why, why_len, "%s: read: %s", path, strerror(-rc));
-		leave(ndns, was_enabled);
-		goto out;
+		say(p->why, p->why_len, "%s: read: %s", p->path, strerror(-rc));
+		leave(p->ndns, p->was_enabled);
+		return rc;
 	}
 	/*
 	 * The old state of a rewrite a cut interrupted is the journaled
 	 * block, if this host recorded that rewrite: a journal the media
 	 * alone hold is just data.
 	 */
-	if (!fresh && ndx_intent_read(parent, res, &prior) == 0 &&
+	if (!p->fresh && ndx_intent_read(p->parent, p->res, &prior) == 0 &&
 			prior.op == NDX_INTENT_REWRITE)
 		prior_tag = prior.tag;
-	if (journal_rollback(ctx, old, parent, adopted, prior_tag, ns_size, res) == 1)
-		info(ctx, "%s: a cut interrupted a rewrite: the old state is the journaled block\n",
-				devname);
-	foreign = foreign_content(old, path);
-	if (foreign && !(flags & NDCTL_XEN_PROVISION_FORCE)) {
-		say(why, why_len, "%s holds %s; use --force to overwrite it", devname, foreign);
-		leave(ndns, was_enabled);
-		rc = -EEXIST;
-		goto out;
+	if (journal_rollback(p->ctx, p->old, p->parent, p->adopted, prior_tag, p->ns_size,
+				p->res) == 1)
+		info(p->ctx, "%s: a cut interrupted a rewrite: the old state is the journaled "
+				"block\n", p->devname);
+	foreign = foreign_content(p->old, p->path);
+	if (foreign && !(p->flags & NDCTL_XEN_PROVISION_FORCE)) {
+		say(p->why, p->why_len, "%s holds %s; use --force to overwrite it", p->devname,
+				foreign);
+		leave(p->ndns, p->was_enabled);
+		return -EEXIST;
 	}
+	return 0;
+}
 
-	info(ctx, "%s: writing the info block (dataoff %#llx)\n", devname,
-			(unsigned long long)ndctl_xen_layout_get_dataoff(l));
-	block_uuid(fresh_head, tag);
-	/*
-	 * The host's evidence first, durably, then the media: recover acts
-	 * only on what such a record names.  A new namespace has its record
-	 * from before its label was written (ndctl_xen_namespace_mark_new());
-	 * one is made here if the caller did not.
-	 */
-	memcpy(rec.uuid, parent, 16);
-	memcpy(rec.tag, tag, 16);
-	rec.op = fresh ? NDX_INTENT_NEW : NDX_INTENT_REWRITE;
-	rec.resource = fresh ? 0 : res;
-	rec.size = fresh ? 0 : ns_size;
-	rc = 0;
-	if (!fresh || ndx_intent_read(parent, res, &prior) != 0 || prior.op != NDX_INTENT_NEW)
+/*
+ * journal: the host's evidence first, durably, then the media: recover
+ * acts only on what such a record names.  A new namespace has its record
+ * from before its label was written (ndctl_xen_namespace_mark_new()); one
+ * is made here if the caller did not.
+ */
+static int journal_step(struct prov *p)
+{
+	struct ndx_intent rec = { 0 }, prior;
+	int rc = 0;
+
+	block_uuid(p->fresh_head, p->tag);
+	memcpy(rec.uuid, p->parent, 16);
+	memcpy(rec.tag, p->tag, 16);
+	rec.op = p->fresh ? NDX_INTENT_NEW : NDX_INTENT_REWRITE;
+	rec.resource = p->fresh ? 0 : p->res;
+	rec.size = p->fresh ? 0 : p->ns_size;
+	if (!p->fresh || ndx_intent_read(p->parent, p->res, &prior) != 0 ||
+			prior.op != NDX_INTENT_NEW)
 		rc = ndx_intent_write(&rec);
 	if (rc) {
-		say(why, why_len, "cannot record the intent in %s: %s; nothing written",
+		say(p->why, p->why_len, "cannot record the intent in %s: %s; nothing written",
 				ndx_intent_dir(), strerror(-rc));
-		leave(ndns, was_enabled);
-		goto out;
+		leave(p->ndns, p->was_enabled);
 	}
-	rc = write_head(ctx, path, fresh_head, journal_for(old, tag, jrnl), 0, "");
-	if (rc) {
-		say(why, why_len, "%s: write: %s", path, strerror(-rc));
-		goto restore;
-	}
-	kmsg = kmsg_open();
-	info(ctx, "%s: letting the kernel probe it\n", devname);
-	rc = reprobe_named(ndns, name, ndctl_xen_layout_get_mode(l) == NDCTL_XEN_MODE_DEVDAX ?
-			NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
-	dbg(ctx, "%s: reprobe: %d\n", devname, rc);
-	names[0] = devname;
-	names[1] = "pfn";
-	names[2] = "dax";
-	names[3] = NULL;
-	if (rc < 0) {
-		kmsg_reason(kmsg, names, reason, sizeof(reason));
-		say(why, why_len, "the kernel did not enable %s (%s)%s%s", devname,
-				strerror(-rc), reason[0] ? ": " : "", reason);
-		goto restore;
-	}
-	rc = check_adopted(ctx, ndns, l, why, why_len);
-	if (rc) {
-		kmsg_reason(kmsg, names, reason, sizeof(reason));
-		if (reason[0]) {
-			size_t used = strlen(why);
+	return rc;
+}
 
-			say(why + used, why_len - used, ": kernel says: %s", reason);
-		}
-		goto restore;
-	}
-	if (kmsg >= 0)
-		close(kmsg);
-	/* the host's copy of what the kernel adopted: live answers come from it */
-	rc = ndx_store_put(fresh_head + NDX_SB_OFFSET, parent, res);
+/* write: the new block, journaled in the pad (write_head()) */
+static int write_step(struct prov *p)
+{
+	int rc;
+
+	info(p->ctx, "%s: writing the info block (dataoff %#llx)\n", p->devname,
+			(unsigned long long)ndctl_xen_layout_get_dataoff(p->l));
+	rc = write_head(p->ctx, p->path, p->fresh_head, journal_for(p->old, p->tag, p->jrnl),
+			0, "");
 	if (rc)
-		info(ctx, "%s: cannot keep its block in %s/blocks: %s\n", devname,
+		say(p->why, p->why_len, "%s: write: %s", p->path, strerror(-rc));
+	return rc;
+}
+
+/* the kernel's words about the probe, after why */
+static void probe_reason(struct prov *p, const char *lead)
+{
+	const char *names[4] = { p->devname, "pfn", "dax", NULL };
+	char reason[1024];
+
+	kmsg_reason(p->kmsg, names, reason, sizeof(reason));
+	p->kmsg = -1;
+	if (reason[0])
+		say_more(p, "%s%s", lead, reason);
+}
+
+/* probe: the kernel reads the new block (and the label gets name and mode) */
+static int probe_step(struct prov *p)
+{
+	int rc;
+
+	p->kmsg = kmsg_open();
+	info(p->ctx, "%s: letting the kernel probe it\n", p->devname);
+	rc = reprobe_named(p->ndns, p->name, ndctl_xen_layout_get_mode(p->l) ==
+			NDCTL_XEN_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
+	dbg(p->ctx, "%s: reprobe: %d\n", p->devname, rc);
+	if (rc < 0) {
+		say(p->why, p->why_len, "the kernel did not enable %s (%s)", p->devname,
+				strerror(-rc));
+		probe_reason(p, ": ");
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * verify: the kernel adopted the layout; then the store's copy, durably,
+ * before success, and the intent record goes.
+ */
+static int verify_step(struct prov *p)
+{
+	int rc = check_adopted(p->ctx, p->ndns, p->l, p->why, p->why_len);
+
+	if (rc) {
+		probe_reason(p, ": kernel says: ");
+		return rc;
+	}
+	if (p->kmsg >= 0)
+		close(p->kmsg);
+	p->kmsg = -1;
+	/* the host's copy of what the kernel adopted: live answers come from it */
+	rc = ndx_store_put(p->fresh_head + NDX_SB_OFFSET, p->parent, p->res);
+	if (rc)
+		info(p->ctx, "%s: cannot keep its block in %s/blocks: %s\n", p->devname,
 				ndx_intent_dir(), strerror(-rc));
 	/* the outcome is known: the new state; a record left behind is harmless */
-	if (ndx_intent_clear(parent, res))
-		info(ctx, "%s: cannot remove its intent record in %s\n", devname, ndx_intent_dir());
-	rc = 0;
-	goto out;
+	if (ndx_intent_clear(p->parent, p->res))
+		info(p->ctx, "%s: cannot remove its intent record in %s\n", p->devname,
+				ndx_intent_dir());
+	return 0;
+}
 
-restore:
-	if (restore(ctx, ndns, old, old_mode)) {
-		size_t used = strlen(why);
-
-		say(why + used, why_len - used, "; restoring the old state FAILED, "
-				"%s may be left raw", devname);
-		rc = -ENOTRECOVERABLE;
-	} else {
-		size_t used = strlen(why);
-
-		say(why + used, why_len - used, "; %s restored to its previous state", devname);
-		/* a new namespace keeps its record until the caller deleted it */
-		if (!fresh)
-			ndx_intent_clear(parent, res);
+/* restore: the old first 8 KiB back after a failed write, probe or verify */
+static int restore_step(struct prov *p)
+{
+	if (restore(p->ctx, p->ndns, p->old, p->old_mode)) {
+		say_more(p, "; restoring the old state FAILED, %s may be left raw", p->devname);
+		return -ENOTRECOVERABLE;
 	}
-out:
-	free(old);
-	free(fresh_head);
+	say_more(p, "; %s restored to its previous state", p->devname);
+	/* a new namespace keeps its record until the caller deleted it */
+	if (!p->fresh)
+		ndx_intent_clear(p->parent, p->res);
+	return 0;
+}
+
+static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		struct ndctl_xen_layout *l, unsigned int flags, const char *name,
+		char *why, size_t why_len)
+{
+	struct prov *p;
+	int rc;
+
+	say(why, why_len, "%s", "");
+	/* 4 KiB aligned for the journal buffer inside */
+	if (posix_memalign((void **)&p, 4096, sizeof(*p)))
+		return -ENOMEM;
+	memset(p, 0, sizeof(*p));
+	p->ctx = ctx;
+	p->ndns = ndns;
+	p->l = l;
+	p->flags = flags;
+	p->name = name;
+	p->fresh = name != NULL;
+	p->why = why;
+	p->why_len = why_len;
+	p->devname = ndctl_namespace_get_devname(ndns);
+	p->res = ndctl_namespace_get_resource(ndns);
+	p->ns_size = ndctl_namespace_get_size(ndns);
+	p->old_mode = NDCTL_NS_MODE_UNKNOWN;
+	p->kmsg = -1;
+	rc = ndctl_xen_lock(ctx, 60);
+	if (rc) {
+		say(why, why_len, "%s", ndctl_xen_lock_error(rc));
+		free(p);
+		return rc;
+	}
+	rc = choose_step(p);
+	if (!rc)
+		rc = read_old_step(p);
+	if (!rc)
+		rc = journal_step(p);
+	if (!rc) {
+		rc = write_step(p);
+		if (!rc)
+			rc = probe_step(p);
+		if (!rc)
+			rc = verify_step(p);
+		if (rc) {
+			int restored = restore_step(p);
+
+			if (restored)
+				rc = restored;
+		}
+	}
+	if (p->kmsg >= 0)
+		close(p->kmsg);
+	free(p->old);
+	free(p->fresh_head);
 	ndctl_xen_unlock(ctx);
+	free(p);
 	return rc;
 }
 

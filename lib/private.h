@@ -38,9 +38,20 @@ int ndx_layout_from_block(struct ndctl_xen_layout *l, const struct ndx_pfn_info 
 		uint64_t size, uint64_t phys_start);
 
 int ndx_sysfs_read(const char *dev, const char *attr, char *buf, size_t len);
+/* "/sys", or NDCTL_XEN_SYSFS_ROOT in a test build (platform.c) */
+const char *ndx_sysfs_root(void);
+/* A file under the sysfs root (path starts with '/'), trailing white space cut */
+int ndx_sysfs_read_path(const char *path, char *buf, size_t len);
+/* Some child daxR.N of the nd_dax device holder is bound to device_dax. */
+int ndx_dax_child_bound(const char *holder);
+/*
+ * The namespace serves its data as its claim says: its pfn/btt device
+ * bound to a driver, its nd_dax device and a child daxR.N bound, or,
+ * unclaimed, the namespace itself bound (query.c).
+ */
+int ndx_namespace_usable(const char *devname);
 
 /* query-kernel.c: the kernel's info_block attribute (kernel/patches/) */
-const char *ndx_sysfs_devices(void);
 /*
  * 0 or -EINVAL with l filled from the kernel; -ENOENT on a stock kernel.
  * The kernel's block is kept in the store unless flags has

@@ -20,21 +20,6 @@
 #include "private.h"
 #include "store.h"
 
-/*
- * /sys/bus/nd/devices; a test build reads NDCTL_XEN_SYSFS_DEVICES instead
- * when it is set, so that offline tests can stand up a fake one.
- */
-const char *ndx_sysfs_devices(void)
-{
-#if NDX_TEST_HOOKS
-	const char *d = secure_getenv("NDCTL_XEN_SYSFS_DEVICES");
-
-	if (d && d[0])
-		return d;
-#endif
-	return "/sys/bus/nd/devices";
-}
-
 NDX_EXPORT int ndctl_xen_layout_get_store_disagrees(struct ndctl_xen_layout *l)
 {
 	return l->store_disagrees;
@@ -48,7 +33,7 @@ static int kernel_block(const char *holder, uint8_t block[NDX_SB_SIZE])
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s/info_block", ndx_sysfs_devices(), holder);
+	snprintf(path, sizeof(path), "%s/bus/nd/devices/%s/info_block", ndx_sysfs_root(), holder);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

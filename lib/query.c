@@ -6,6 +6,7 @@
  * takes.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -169,16 +170,65 @@ static int layout_from_media(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *
 	return rc;
 }
 
-/* The pfn/dax device bound to its driver that claims ns, if any. */
-static int live_holder(const char *ns, char *holder, size_t len)
+static int bound(const char *dev)
 {
 	char drv[300];
 
+	snprintf(drv, sizeof(drv), "%s/bus/nd/devices/%s/driver", ndx_sysfs_root(), dev);
+	return access(drv, F_OK) == 0;
+}
+
+int ndx_dax_child_bound(const char *holder)
+{
+	char path[300];
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/bus/nd/devices/%s", ndx_sysfs_root(), holder);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		if (strncmp(e->d_name, "dax", 3) || !strchr(e->d_name, '.'))
+			continue;
+		snprintf(path, sizeof(path), "%s/bus/nd/devices/%s/%.64s/driver",
+				ndx_sysfs_root(), holder, e->d_name);
+		found = access(path, F_OK) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A claim device whose probe failed (pfnX.Y or daxX.Y with no driver, or
+ * an nd_dax device whose daxX.Y child device_dax could not map: -12 when
+ * map=dev has no room or no PSE) serves nothing, whatever the namespace's
+ * info block says: ndctl shows such a device "state": "disabled".
+ */
+int ndx_namespace_usable(const char *ns)
+{
+	char holder[64] = "";
+
+	if (ndx_sysfs_read(ns, "holder", holder, sizeof(holder)) || !holder[0])
+		return bound(ns);
+	if (!bound(holder))
+		return 0;
+	return strncmp(holder, "dax", 3) != 0 || ndx_dax_child_bound(holder);
+}
+
+NDX_EXPORT int ndctl_xen_namespace_is_usable(struct ndctl_namespace *ndns)
+{
+	return ndx_namespace_usable(ndctl_namespace_get_devname(ndns));
+}
+
+/* The pfn/dax device that claims ns and serves its data, if any. */
+static int live_holder(const char *ns, char *holder, size_t len)
+{
 	if (ndx_sysfs_read(ns, "holder", holder, len) || !holder[0] ||
 			strncmp(holder, "btt", 3) == 0)
 		return 0;
-	snprintf(drv, sizeof(drv), "/sys/bus/nd/devices/%s/driver", holder);
-	return access(drv, F_OK) == 0;
+	return ndx_namespace_usable(ns);
 }
 
 NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,

@@ -380,6 +380,8 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 	}
 	ndctl_xen_layout_set_size(l, h->raw_size);
 	ndctl_xen_layout_set_phys_start(l, h->resource);
+	/* what provisioning would choose on this kernel (a Xen PV dom0: map=mem) */
+	ndctl_xen_layout_set_platform(l, h->region);
 	if (ndctl_xen_layout_compute(l)) {
 		snprintf(why, why_len, "%s: the wanted layout does not fit it: %s: %s", h->dev,
 				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),

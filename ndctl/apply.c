@@ -52,7 +52,8 @@ static void have_fill(struct ndctl_xen_ctx *ctx, struct live *lv, int dry)
 	ndctl_namespace_get_uuid(ndns, h->uuid);
 	h->raw_size = ndctl_namespace_get_size(ndns);
 	h->resource = ndctl_namespace_get_resource(ndns);
-	h->active = ndctl_namespace_is_active(ndns);
+	/* a claim device whose probe failed serves nothing: not converged */
+	h->active = ndctl_namespace_is_active(ndns) && ndctl_xen_namespace_is_usable(ndns);
 	/* a dry run writes nothing on the host, the block store included */
 	rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, dry ? NDCTL_XEN_QUERY_NO_STORE : 0, &l);
 	if (rc == 0) {

@@ -267,9 +267,15 @@ int preview_namespace(struct ndctl_xen_ctx *ctx, const char *cmd,
 		memcpy(parent, uuid, sizeof(parent));
 	}
 	ndctl_xen_layout_set_size(l, size);
+	/* provisioning would compute it for this kernel: so does the preview */
+	ndctl_xen_layout_set_platform(l, ndns ? ndctl_region_get_devname(
+				ndctl_namespace_get_region(ndns)) : NULL);
 	rc = compute_or_explain(cmd, l);
 	if (rc)
 		goto out;
+	if (ndctl_xen_layout_get_platform_choice(l)[0])
+		fprintf(stderr, "ndctl-xen %s: note: for this kernel: %s\n", cmd,
+				ndctl_xen_layout_get_platform_choice(l));
 	if (ndctl_xen_layout_encode(l, NULL, parent, buf, sizeof(buf)) < 0) {
 		cmd_error(cmd, "internal error: cannot encode the layout");
 		rc = EXIT_FAILED;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Parsing the layout options: the only code that turns option strings into layout inputs. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -93,6 +94,9 @@ int parse_per_page_opt(const char *cmd, const char *name, const char *val, uint6
 	return -EINVAL;
 }
 
+static int apply_preset_rules(const char *cmd, const struct layout_opts *o,
+		struct ndctl_xen_layout *l);
+
 /* Applies the options to a layout; 0 or EXIT_USAGE after an error line. */
 int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		struct ndctl_xen_layout *l)
@@ -169,16 +173,119 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		ndctl_xen_layout_set_page_struct_size(l, (uint32_t)v);
 	}
 	if (o->reserve_owner) {
-		if (strcmp(o->reserve_owner, "os") == 0)
-			ndctl_xen_layout_set_reserve_owner(l, NDCTL_XEN_OWNER_OS, NULL);
-		else if (strcmp(o->reserve_owner, "hypervisor") == 0)
-			ndctl_xen_layout_set_reserve_owner(l,
-					NDCTL_XEN_OWNER_HYPERVISOR, NULL);
-		else
-			ndctl_xen_layout_set_reserve_owner(l,
-					NDCTL_XEN_OWNER_NAMED, o->reserve_owner);
+		enum ndctl_xen_owner owner;
+		const char *name;
+
+		if (parse_owner_opt(cmd, "reserve-owner", o->reserve_owner, &owner, &name))
+			return EXIT_USAGE;
+		ndctl_xen_layout_set_reserve_owner(l, owner, name);
 	}
+	return apply_preset_rules(cmd, o, l);
+}
+
+/* Xen's presets reserve for the hypervisor, which needs map=mem in dom0. */
+static int apply_preset_rules(const char *cmd, const struct layout_opts *o,
+		struct ndctl_xen_layout *l)
+{
+	enum ndctl_xen_owner owner = NDCTL_XEN_OWNER_HYPERVISOR;
+	const char *name;
+
+	if (!per_page_preset(o->reserve_per_page))
+		return 0;
+	if (o->reserve_owner && (parse_owner_opt(cmd, "reserve-owner", o->reserve_owner,
+					&owner, &name) || owner != NDCTL_XEN_OWNER_HYPERVISOR)) {
+		cmd_error(cmd, "--reserve-per-page=%s sizes Xen's frame table and M2P: its "
+				"owner is the hypervisor, not --reserve-owner=%s", o->reserve_per_page,
+				o->reserve_owner);
+		return EXIT_USAGE;
+	}
+	/*
+	 * The reserved area is Xen's, so Linux keeps its own page structures
+	 * in DRAM; in a Xen PV dom0 a memmap on the device over a whole
+	 * memory section cannot even be mapped (no PSE).
+	 */
+	if (o->map && strcmp(o->map, "dev") == 0) {
+		cmd_error(cmd, "--reserve-per-page=%s reserves for the hypervisor, which takes "
+				"map=mem (Linux's page structures in DRAM; a PV dom0 cannot put them "
+				"on the device): drop --map=dev, or give a byte count with "
+				"--reserve-owner=os", o->reserve_per_page);
+		return EXIT_USAGE;
+	}
+	ndctl_xen_layout_set_reserve_owner(l, NDCTL_XEN_OWNER_HYPERVISOR, NULL);
+	ndctl_xen_layout_set_map(l, NDCTL_XEN_MAP_MEM);
 	return 0;
+}
+
+/* Optimal string alignment distance, for short option words. */
+static size_t word_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[24][24];
+
+	if (la > 22 || lb > 22)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			size_t cost = tolower((unsigned char)a[i - 1]) !=
+				tolower((unsigned char)b[j - 1]);
+			size_t v = d[i - 1][j] + 1;
+
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) ==
+					tolower((unsigned char)b[j - 2]) &&
+					tolower((unsigned char)a[i - 2]) ==
+					tolower((unsigned char)b[j - 1]) &&
+					d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+int parse_owner_opt(const char *cmd, const char *key, const char *val,
+		enum ndctl_xen_owner *owner, const char **name)
+{
+	*name = NULL;
+	if (!val[0]) {
+		cmd_error(cmd, "--%s= is empty: give os, hypervisor or name:NAME", key);
+		return -EINVAL;
+	}
+	if (strcmp(val, "os") == 0) {
+		*owner = NDCTL_XEN_OWNER_OS;
+		return 0;
+	}
+	if (strcmp(val, "hypervisor") == 0) {
+		*owner = NDCTL_XEN_OWNER_HYPERVISOR;
+		return 0;
+	}
+	if (strncmp(val, "name:", 5) == 0) {
+		if (!val[5]) {
+			cmd_error(cmd, "--%s=%s names no owner: name:NAME, NAME 1 to 16 "
+					"printable characters", key, val);
+			return -EINVAL;
+		}
+		*owner = NDCTL_XEN_OWNER_NAMED;
+		*name = val + 5;
+		return 0;
+	}
+	/* a bare word is a keyword: anything else is a typo or a name without name: */
+	if (word_distance(val, "hypervisor") <= 2)
+		cmd_error(cmd, "--%s=%s is not an owner: did you mean hypervisor? (a named "
+				"owner is written name:%s)", key, val, val);
+	else if (word_distance(val, "os") <= 1)
+		cmd_error(cmd, "--%s=%s is not an owner: did you mean os? (a named owner is "
+				"written name:%s)", key, val, val);
+	else
+		cmd_error(cmd, "--%s=%s is not an owner: the words are os and hypervisor; "
+				"another consumer is named name:%s", key, val, val);
+	return -EINVAL;
 }
 
 

@@ -38,15 +38,18 @@ enum {
 "  -s, --size=SIZE          namespace size (K, M, G, T suffixes)\n" \
 "  -m, --mode=MODE          fsdax (default) or devdax\n" \
 "  -M, --map=MAP            dev (memmap on the device, default) or mem\n" \
-"  -a, --align=ALIGN        4K, 2M (default) or 1G\n" \
+"                           (default in a Xen PV dom0)\n" \
+"  -a, --align=ALIGN        4K, 2M (default) or 1G; devdax in a Xen PV dom0:\n" \
+"                           4K (the kernel supports no other there)\n" \
 "      --reserve=SIZE       reserve SIZE bytes (rounded up to 4K) below dataoff\n" \
 "      --reserve-per-page=BYTES\n" \
 "                           reserve BYTES for every 4 KiB page of the namespace,\n" \
 "                           or a preset: xen (40: page_info 32 + M2P 8),\n" \
-"                           xen-bigmem (56: CONFIG_BIGMEM page_info 48 + 8)\n" \
+"                           xen-bigmem (56: CONFIG_BIGMEM page_info 48 + 8);\n" \
+"                           the presets reserve for the hypervisor, map=mem\n" \
 "      --reserve-owner=OWNER\n" \
 "                           os (default with map=dev), hypervisor (default\n" \
-"                           with map=mem), or a name of up to 16 characters\n" \
+"                           with map=mem), or name:NAME (up to 16 characters)\n" \
 "      --page-struct-size=BYTES\n" \
 "                           bytes per page of OS page structures (default 64)\n"
 
@@ -62,6 +65,14 @@ int parse_size_opt(const char *cmd, const char *name, const char *val, uint64_t 
  * 0, or an error line naming both and -EINVAL.
  */
 int parse_per_page_opt(const char *cmd, const char *name, const char *val, uint64_t *out);
+/*
+ * An owner as --reserve-owner and apply's "reserve_owner" take it: os,
+ * hypervisor, or name:NAME (*name points into val).  Any other word, the
+ * empty one, and near misses of os and hypervisor in any case are
+ * refused: 0, or an error line and -EINVAL.
+ */
+int parse_owner_opt(const char *cmd, const char *key, const char *val,
+		enum ndctl_xen_owner *owner, const char **name);
 /* The sizeof(struct page_info) a preset name stands for, else 0. */
 uint32_t per_page_preset(const char *val);
 /* Applies the options to a layout: 0, or EXIT_USAGE after an error line. */

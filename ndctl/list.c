@@ -141,12 +141,16 @@ static struct json_object *layout_json(struct ndctl_xen_layout *l, int consisten
 	return j;
 }
 
-static struct json_object *xen_json(struct ndctl_xen_layout *l)
+/*
+ * usable 0: the claim device's probe failed, nothing serves the data
+ * area: no data frames and no setup-data line, only the reserved area.
+ */
+static struct json_object *xen_json(struct ndctl_xen_layout *l, int usable)
 {
 	struct json_object *x = json_object_new_object(), *r;
 	uint64_t ms = 0, me = 0, ds = 0, de = 0, need = 0;
 	int have_mgmt = ndctl_xen_layout_get_xen_mgmt(l, &ms, &me) == 0;
-	int have_data = ndctl_xen_layout_get_xen_data(l, &ds, &de) == 0;
+	int have_data = usable && ndctl_xen_layout_get_xen_data(l, &ds, &de) == 0;
 	char cmd[160];
 
 	if (have_mgmt) {
@@ -237,11 +241,13 @@ static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 			(p->verbose ? NDJ_VERBOSE : 0) | (p->media ? NDJ_MEDIA_ERRORS : 0) |
 			(p->dax ? NDJ_DAX : 0) | (active ? NDJ_ACTIVE : 0), &disk);
 	struct ndctl_xen_layout *l = NULL;
+	/* enabled and serving: a claim device whose probe failed is neither */
+	int usable = active && ndctl_xen_namespace_is_usable(ndns);
 	int rc = -ENXIO;
 
 	json_object_object_add(j, "region", json_object_new_string(
 			ndctl_region_get_devname(ndctl_namespace_get_region(ndns))));
-	json_object_object_add(j, "enabled", json_object_new_boolean(active));
+	json_object_object_add(j, "enabled", json_object_new_boolean(usable));
 	json_object_object_add(j, "resource", json_hex(ndctl_namespace_get_resource(ndns), p->human));
 	json_object_object_add(j, "raw_size", json_size(ndctl_namespace_get_size(ndns), p->human));
 	if (ndctl_namespace_get_size(ndns))
@@ -254,7 +260,7 @@ static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 	}
 	json_object_object_add(j, "badblock_areas", badblocks_json(ndns, &disk, l, p->human));
 	if (p->xen)
-		json_object_object_add(j, "xen", l ? xen_json(l) : NULL);
+		json_object_object_add(j, "xen", l ? xen_json(l, usable) : NULL);
 	ndctl_xen_layout_unref(l);
 	return j;
 }

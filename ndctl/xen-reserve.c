@@ -170,7 +170,8 @@ LAYOUT_HELP
 
 /* A new namespace from a region's seed, sized as asked or as large as possible. */
 /* The request's layout for a namespace of size bytes (at a 2 MiB-aligned base) */
-static int layout_fits(const struct create_params *p, uint64_t size, char *why, size_t len)
+static int layout_fits(const struct create_params *p, struct ndctl_region *region,
+		uint64_t size, char *why, size_t len)
 {
 	struct ndctl_xen_layout *l;
 	int fits = 0;
@@ -179,6 +180,8 @@ static int layout_fits(const struct create_params *p, uint64_t size, char *why, 
 		return 0;
 	if (apply_layout_opts("create-namespace", &p->o, l) == 0) {
 		ndctl_xen_layout_set_size(l, size);
+		/* the kernel's limits too (a Xen PV dom0), at a section-aligned base */
+		ndctl_xen_layout_set_platform(l, ndctl_region_get_devname(region));
 		fits = ndctl_xen_layout_compute(l) == 0;
 		if (!fits)
 			snprintf(why, len, "%s: %s",
@@ -249,7 +252,7 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	if (!size)
 		return NULL;
 	/* refuse a layout that cannot fit before a label is written */
-	if (!layout_fits(p, size, why, len)) {
+	if (!layout_fits(p, region, size, why, len)) {
 		*refused = 1;
 		return NULL;
 	}
@@ -340,6 +343,9 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 		rc = lib_exit(rc);
 		goto out;
 	}
+	if (ndctl_xen_layout_get_platform_choice(l)[0])
+		fprintf(stderr, "ndctl-xen %s: note: for this kernel: %s\n", cmd,
+				ndctl_xen_layout_get_platform_choice(l));
 	/* the kernel made new pfn/dax devices: look at a fresh view */
 	snprintf(why, sizeof(why), "%s", ndctl_namespace_get_devname(ndns));
 	ndctl_invalidate(nctx);

@@ -87,6 +87,8 @@ int main(void)
 	char keys[256];
 	size_t n;
 
+	/* no kernel here: the plan's platform is neither Xen PV nor limited */
+	setenv("NDCTL_XEN_SYSFS_ROOT", "/nonexistent-sysfs", 1);
 	if (ndctl_xen_new(&ctx))
 		return 1;
 	cmd_error_quiet = 1;
@@ -239,6 +241,25 @@ int main(void)
 	json_object_put(doc);
 	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\",\"reserve\":\"1G\"}]}",
 				&doc, &w, &n), EXIT_USAGE);
+	/* owners as --reserve-owner takes them: a bare name or a near miss is refused */
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\",\"reserve\":\"4M\","
+				"\"reserve_owner\":\"freebsd\"}]}", &doc, &w, &n), EXIT_USAGE);
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\",\"reserve\":\"4M\","
+				"\"reserve_owner\":\"Hypervisor\"}]}", &doc, &w, &n), EXIT_USAGE);
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"64M\",\"reserve\":\"4M\","
+				"\"reserve_owner\":\"name:freebsd\"}]}", &doc, &w, &n), 0);
+	free(w);
+	json_object_put(doc);
+	/* Xen's preset reserves for the hypervisor in map=mem; map=dev with it is refused */
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"256M\","
+				"\"reserve_per_page\":\"xen\",\"map\":\"dev\"}]}", &doc, &w, &n), EXIT_USAGE);
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"a\",\"size\":\"256M\","
+				"\"reserve_per_page\":\"xen\"}]}", &doc, &w, &n), 0);
+	h = have_for(&w[0], 256ull << 20);
+	CHECK_EQ(h.map, NDCTL_XEN_MAP_MEM);
+	CHECK_EQ(h.owner, NDCTL_XEN_OWNER_HYPERVISOR);
+	free(w);
+	json_object_put(doc);
 	ndctl_xen_unref(ctx);
 	return h_report();
 }

@@ -161,6 +161,7 @@ if grep -qx write-infoblock <<< "$cmds"; then
 	check "--mode=fs offers fsdax" offers fsdax ndctl-xen write-infoblock --mode=fs
 	check "--map= offers mem" offers mem ndctl-xen write-infoblock --map=
 	check "--reserve-owner=h offers hypervisor" offers hypervisor ndctl-xen write-infoblock --reserve-owner=h
+	check "--reserve-owner=n offers name: (a named owner)" offers name: ndctl-xen write-infoblock --reserve-owner=n
 	touch "$TMP/image.raw"
 	check "--output= offers files" offers "$TMP/image.raw" ndctl-xen write-infoblock "--output=$TMP/ima"
 fi

@@ -41,7 +41,7 @@ done <<'EOF'
 64M -M dev
 128M -M mem --reserve=4M
 1G -M mem --reserve-per-page=xen
-1G -M dev -m devdax --reserve-per-page=xen-bigmem
+1G -m devdax --reserve-per-page=xen-bigmem
 4G -a 1G -M mem --reserve=4K
 EOF
 

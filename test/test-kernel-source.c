@@ -189,15 +189,18 @@ int main(void)
 	char path[600], cmd[700];
 
 	if (!NDX_TEST_HOOKS) {
-		printf("SKIP: the fake sysfs (NDCTL_XEN_SYSFS_DEVICES) needs -Dtest-hooks=true\n");
+		printf("SKIP: the fake sysfs (NDCTL_XEN_SYSFS_ROOT) needs -Dtest-hooks=true\n");
 		return 77;
 	}
 	CHECK(mkdtemp(root) != NULL, "mkdtemp");
-	snprintf(sysdir, sizeof(sysdir), "%s/sys", root);
-	CHECK(mkdir(sysdir, 0755) == 0, "mkdir");
+	snprintf(path, sizeof(path), "mkdir -p '%s/sys/bus/nd/devices'", root);
+	CHECK(system(path) == 0, "mkdir");
+	snprintf(sysdir, sizeof(sysdir), "%s/sys/bus/nd/devices", root);
 	snprintf(path, sizeof(path), "%s/state", root);
 	CHECK(mkdir(path, 0700) == 0, "mkdir");
-	setenv("NDCTL_XEN_SYSFS_DEVICES", sysdir, 1);
+	snprintf(path, sizeof(path), "%s/sys", root);
+	setenv("NDCTL_XEN_SYSFS_ROOT", path, 1);
+	snprintf(path, sizeof(path), "%s/state", root);
 	setenv("NDCTL_XEN_STATE_DIR", path, 1);
 	CHECK(ndctl_xen_new(&ctx) == 0, "ctx");
 	test_kernel(ctx);

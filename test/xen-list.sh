@@ -26,7 +26,7 @@ new() { local j; j=$("$@") ; NSS+=("$(echo "$j" | jq -r .dev)"); }
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M dev --reserve=32M
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve-per-page=40
 new $XEN create-namespace -r "$R" -s 128M -m devdax -M dev --reserve=16M
-new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve=8M --reserve-owner=freebsd
+new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve=8M --reserve-owner=name:freebsd
 new $XEN create-namespace -r "$R" -s 128M -m devdax -M mem --reserve-per-page=40
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M dev --page-struct-size=128
 new $XEN create-namespace -r "$R" -s 128M -m devdax -M dev --page-struct-size=128 --reserve=8M

@@ -86,7 +86,7 @@ expect "devdax map=dev --reserve-per-page=40" provisioned "$(jq -r .dev /tmp/c3)
 expect "per-page reserve covers every page" test "$(jq '.reserve.size >= 40 * .raw_size / 4096' /tmp/c3)" = true
 keep "$(jq -r .dev /tmp/c3)" /tmp/c3 pattern
 
-create /tmp/c4 -r "$R" -s 256M -m devdax -M mem --reserve=64M --reserve-owner=xen
+create /tmp/c4 -r "$R" -s 256M -m devdax -M mem --reserve=64M --reserve-owner=name:xen
 expect "devdax map=mem --reserve=64M owner xen" provisioned "$(jq -r .dev /tmp/c4)" /tmp/c4
 expect "named owner recorded" test "$(jq -r .reserve.owner /tmp/c4)" = xen
 keep "$(jq -r .dev /tmp/c4)" /tmp/c4 pattern

@@ -74,6 +74,7 @@ enum ndctl_xen_rule {
 	NDCTL_XEN_RULE_NPFNS,            /* npfns matches the data area */
 	NDCTL_XEN_RULE_END_TRUNC,        /* end_trunc/start_pad as the kernel sets them */
 	NDCTL_XEN_RULE_PAGE_SIZE,        /* page_size <= 4096 in map=dev */
+	NDCTL_XEN_RULE_PLATFORM,         /* what the running kernel can map */
 };
 const char *ndctl_xen_rule_name(enum ndctl_xen_rule rule);
 
@@ -360,6 +361,30 @@ enum ndctl_xen_rule ndctl_xen_layout_get_policy_rule(struct ndctl_xen_layout *l)
 const char *ndctl_xen_layout_get_policy_error(struct ndctl_xen_layout *l);
 /* The dataoff the kernel itself would choose (nd_pfn_init(), 64 B a page) */
 uint64_t ndctl_xen_layout_get_kernel_dataoff(struct ndctl_xen_layout *l);
+
+/*
+ * LIBNDCTL_XEN_4.  The kernel ndctl-xen runs on, for a layout about to be
+ * computed for a live namespace in region (its devname; NULL: any
+ * region), after its mode is set: in a Xen PV domain (a PV dom0: no
+ * PSE) compute then takes map=mem unless map or an "os" owner was set,
+ * and refuses map=dev over a whole 128 MiB memory section (rule
+ * "platform"); for devdax an align the kernel's supported_alignments
+ * lacks is refused, and without an align set the largest supported one
+ * up to 2 MiB is taken.  Elsewhere (all three aligns supported) nothing
+ * changes.  1 in a Xen PV domain, else 0.  provision calls it itself.
+ */
+int ndctl_xen_layout_set_platform(struct ndctl_xen_layout *l, const char *region);
+/* LIBNDCTL_XEN_4.  What compute chose for the platform ("map=mem (...)"), or "". */
+const char *ndctl_xen_layout_get_platform_choice(struct ndctl_xen_layout *l);
+/*
+ * LIBNDCTL_XEN_4.  1 when ndns serves its data as its claim says: the
+ * pfn/btt device that claims it bound to its driver, the nd_dax device
+ * and a daxX.Y child of it bound, or, unclaimed, the namespace itself
+ * enabled.  0 when a claim device's probe failed (ndctl shows it
+ * "state": "disabled"): its data areas are not in use and list reports
+ * no data frames for it.
+ */
+int ndctl_xen_namespace_is_usable(struct ndctl_namespace *ndns);
 
 /*
  * LIBNDCTL_XEN_3.  Make sure this host's block store holds the info

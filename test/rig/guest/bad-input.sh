@@ -139,7 +139,7 @@ case_ "--align=4M (not 4K, 2M or 1G)" 1 "align-supported: align 0x400000" cn -e 
 case_ "--mode=sector" 2 "sector" cn -e "$ACT" -f -m sector --reserve=4M
 case_ "--mode=raw" 2 "raw" cn -e "$ACT" -f -m raw --reserve=4M
 case_ "--map=foo" 2 "foo" cn -e "$ACT" -f -M foo --reserve=4M
-case_ "--reserve-owner longer than 16 bytes" 1 "reserve-owner: .*1 to 16" cn -e "$ACT" -f --reserve=4M --reserve-owner=a-very-long-owner-name
+case_ "--reserve-owner longer than 16 bytes" 1 "reserve-owner: .*1 to 16" cn -e "$ACT" -f --reserve=4M --reserve-owner=name:a-very-long-owner-name
 case_ "--page-struct-size=65536" 1 "page-struct-size: page_struct_size 65536 must be between 64 and 65535" cn -e "$ACT" -f --reserve=4M --page-struct-size=65536
 case_ "--page-struct-size=lots" 2 "lots" cn -e "$ACT" -f --reserve=4M --page-struct-size=lots
 case_ "--uuid=not-a-uuid" 2 "not-a-uuid" cn -r "$R" -s 32M -u not-a-uuid -M mem --reserve=4M
