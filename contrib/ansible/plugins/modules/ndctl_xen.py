@@ -99,9 +99,12 @@ options:
         type: raw
       reserve_owner:
         description:
-          - C(os), C(hypervisor), or a name of up to 16 characters.
+          - C(os), C(hypervisor), or C(name:NAME) for another named consumer
+            (NAME up to 16 characters); any other word, and a near miss of
+            C(os) or C(hypervisor), is refused by ndctl-xen.
           - By default C(os) with C(namespaces[].map=dev), C(hypervisor) with
-            C(namespaces[].map=mem).
+            C(namespaces[].map=mem); the C(xen) and C(xen-bigmem) presets
+            always reserve for C(hypervisor) with C(map=mem).
         type: str
       page_struct_size:
         description: Bytes per page of the OS's page structures (default 64).
