@@ -195,7 +195,7 @@ LAYOUT_HELP
 "  -v, --verbose            library messages on stderr\n"
 "  -h, --help               this text\n\n"
 "Exit status: 0 written (or previewed), 1 refused by a rule (nothing written),\n"
-"2 usage or a malformed value, 3 failed while writing (an I/O error).\n");
+"129 usage or a malformed value (as ndctl), 3 failed while writing (an I/O error).\n");
 }
 
 /* The page_info size of the preview's Xen check: --xen, else a preset's, else 32 */
@@ -913,7 +913,7 @@ static void read_usage(FILE *f)
 "                     xen-bigmem (48 B); plus an 8 B M2P entry a frame\n"
 "  -h, --help         this text\n\n"
 "Exit status: 0 decoded, 1 no valid block, an active namespace or (with -V)\n"
-"inconsistent, 2 usage, 3 failed (a read error).\n");
+"inconsistent, 129 usage (as ndctl), 3 failed (a read error).\n");
 }
 
 struct ns_read {

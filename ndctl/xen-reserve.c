@@ -163,8 +163,8 @@ LAYOUT_HELP
 "With -e, --size, --name, --uuid, --sector-size (and -L on a label-less\n"
 "region) have ndctl re-create the namespace (raw, needs --force) before its\n"
 "info block is written; what is not given is kept, as ndctl does.\n\n"
-"Exit status: 0 created, 1 refused by a rule (nothing written), 2 usage or a\n"
-"malformed value, 3 failed while doing it (the old state restored, or the\n"
+"Exit status: 0 created, 1 refused by a rule (nothing written), 129 usage or a\n"
+"malformed value (as ndctl), 3 failed while doing it (the old state restored, or the\n"
 "message says it could not be).\n");
 }
 

@@ -160,8 +160,8 @@ check() {
 		FAILED=$((FAILED + 1)); echo "FAIL: $what" >&2; sed 's/^/    /' "$WORK/check.out" >&2
 	fi
 }
-check "ndctl-xen --version is $upstream" \
-	in_target sh -c "test \"\$(ndctl-xen --version)\" = '$upstream'"
+check "ndctl-xen --version is ndctl's, then +xen$upstream" \
+	in_target sh -c "test \"\$(ndctl-xen --version)\" = \"\$(ndctl --version)+xen$upstream\""
 check "man -w ndctl-create-namespace-xen" \
 	in_target sh -c 'man -w ndctl-create-namespace-xen | grep -q "^/usr/share/man/man1/ndctl-create-namespace-xen.1.gz$"'
 check "man -w libndctl-xen (from the -dev package)" in_target man -w 3 libndctl-xen

@@ -66,7 +66,8 @@ else
 fi
 export PKG_CONFIG_SYSROOT_DIR="$TMP/root" PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
-check "pkg-config version is the project's" test "$(pkg-config --modversion libndctl-xen)" = "$version"
+check "pkg-config version is the project's, --version's after +xen ($version)" \
+	test "$version" = "$(pkg-config --modversion libndctl)+xen$(pkg-config --modversion libndctl-xen)"
 flags=$(pkg-config --cflags --libs libndctl-xen)
 # a sanitizer build's library needs its runtime first in the program
 if ldd "$lib" | grep libasan > /dev/null; then flags="-fsanitize=address,undefined $flags"; fi
