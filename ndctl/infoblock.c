@@ -192,7 +192,7 @@ LAYOUT_HELP
 "                           it, with Xen's check; write nothing\n"
 "      --xen[=PRESET]       the Xen check's page_info: xen (32 B, default) or\n"
 "                           xen-bigmem (48 B)\n"
-"  -v, --verbose            library messages on stderr\n"
+"  -v, --verbose            library messages, and what was written, on stderr\n"
 "  -h, --help               this text\n\n"
 "Exit status: 0 written (or previewed), 1 refused by a rule (nothing written),\n"
 "129 usage or a malformed value (as ndctl), 3 failed while writing (an I/O error).\n");
@@ -285,9 +285,40 @@ out:
 struct ns_write {
 	struct ndctl_xen_ctx *ctx;
 	const struct layout_opts *o;
-	int force, dry_run, found, rc;
+	int force, dry_run, found, rc, written, verbose;
 	uint32_t page_info;
 };
+
+/* an option of ndctl-xen's own: the request is not ndctl's */
+static int xen_layout_request(const struct layout_opts *o)
+{
+	return o->reserve || o->reserve_per_page || o->reserve_owner || o->page_struct_size;
+}
+
+/* -v: what was written, one line (the block's layout in numbers and units) */
+static void print_written(struct ndctl_xen_layout *l, const char *target)
+{
+	char size[40], rsv[40], data[40];
+
+	fprintf(stderr, "write-infoblock: %s: %s, map=%s, align %s: dataoff %#" PRIx64
+			", reserve %s at %#" PRIx64 ", data %s\n", target,
+			ndctl_xen_layout_get_mode(l) == NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax",
+			ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV ? "dev" : "mem",
+			util_human_size(ndctl_xen_layout_get_align(l), size, sizeof(size)),
+			ndctl_xen_layout_get_data_offset(l),
+			util_human_size(ndctl_xen_layout_get_reserve_size(l), rsv, sizeof(rsv)),
+			ndctl_xen_layout_get_reserve_offset(l),
+			util_human_size(ndctl_xen_layout_get_data_size(l), data, sizeof(data)));
+}
+
+/* ndctl's last line (cmd_write_infoblock()), after -v's account of it */
+static void said_written(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l,
+		const char *target, int count)
+{
+	if (ndctl_xen_get_log_priority(ctx) >= LOG_INFO)
+		print_written(l, target);
+	fprintf(stderr, "wrote %d infoblock%s\n", count, count == 1 ? "" : "s");
+}
 
 static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
 {
@@ -326,6 +357,9 @@ static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
 		goto out;
 	}
 	warn_rounding(cmd, l);
+	w->written++;
+	if (w->verbose)
+		print_written(l, devname);
 out:
 	if (rc && !w->rc)
 		w->rc = rc;
@@ -360,6 +394,9 @@ static int write_namespaces(struct ndctl_xen_ctx *ctx, int argc, char **argv,
 		}
 	}
 	ndctl_unref(nctx);
+	/* ndctl's last line, whatever the outcome (cmd_write_infoblock()) */
+	if (!w->dry_run)
+		fprintf(stderr, "wrote %d infoblock%s\n", w->written, w->written == 1 ? "" : "s");
 	return w->rc;
 }
 
@@ -432,6 +469,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_USAGE;
 	if (optind < argc) {
 		struct ns_write w = { .o = &o, .force = force, .dry_run = dry_run,
+			.verbose = verbose,
 			.page_info = preview_page_info(xen, &o) };
 		const char *bad = output ? "--output" : to_stdout ? "--stdout" :
 			o.size ? "--size" : offset_str ? "--offset" : uuid_str ? "--uuid" :
@@ -568,10 +606,20 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		if (rc) {
 			cmd_error(cmd, "stdout: %s", strerror(-rc));
 			rc = EXIT_FAILED;
+		} else {
+			warn_rounding(cmd, l);
+			said_written(ctx, l, "stdout", 1);
 		}
 		goto out;
 	}
 	new_size = ndctl_xen_layout_get_size(l);
+	/*
+	 * Without an option of ndctl-xen's the request is ndctl's, and
+	 * ndctl write-infoblock writes over whatever the image holds: so
+	 * does this (the checks below guard ndctl-xen's own requests).
+	 */
+	if (!xen_layout_request(&o) && !xen)
+		force = 1;
 	/* a block sized for another namespace puts dataoff where no data is */
 	if (exists && !force && is_blk && new_size > size) {
 		cmd_error(cmd, "--size=%s (%" PRIu64 " bytes) is larger than the block device "
@@ -633,6 +681,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		rc = EXIT_FAILED;
 	} else {
 		warn_rounding(cmd, l);
+		said_written(ctx, l, output, 1);
 	}
 out:
 	if (fd >= 0)
