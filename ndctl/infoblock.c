@@ -394,8 +394,11 @@ static int write_namespaces(struct ndctl_xen_ctx *ctx, int argc, char **argv,
 		}
 	}
 	ndctl_unref(nctx);
-	/* ndctl's last line, whatever the outcome (cmd_write_infoblock()) */
-	if (!w->dry_run)
+	/*
+	 * ndctl's last line (cmd_write_infoblock()); ndctl prints it after
+	 * an error too, ndctl-xen's error stays the one line a script reads
+	 */
+	if (!w->dry_run && w->written)
 		fprintf(stderr, "wrote %d infoblock%s\n", w->written, w->written == 1 ? "" : "s");
 	return w->rc;
 }

@@ -483,8 +483,54 @@ static void test_journal(void)
 	CHECK(ndx_pfn_sb_journal_make(block, want_tag, jrnl) != 0, "no journal of no block");
 }
 
+/* --data-size: the smallest namespace whose data area holds the size asked */
+static void test_for_data_size(void)
+{
+	struct ndx_layout_req r = req(0, NDCTL_XEN_MAP_MEM, 2 * M);
+	struct ndx_layout l, l2;
+	struct ndx_fault f;
+
+	/* map=mem, 64 MiB reserved: dataoff 2 MiB + 64 MiB, the data 1 GiB exactly */
+	r.reserve_size = 64 * M;
+	CHECK(ndx_layout_for_data_size(&r, 1 * G, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 1 * G + 66 * M);
+	CHECK_EQ(l.data_size, 1 * G);
+	/* one byte more takes one granule more */
+	CHECK(ndx_layout_for_data_size(&r, 1 * G + 1, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 1 * G + 68 * M);
+	/* a region's granule: 16 MiB multiples */
+	CHECK(ndx_layout_for_data_size(&r, 1 * G, 16 * M, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 1 * G + 80 * M);
+	/* map=dev: the memmap grows with the size; one granule less does not hold it */
+	r = req(0, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.reserve_per_page = 40;
+	CHECK(ndx_layout_for_data_size(&r, 16 * G, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK(l.data_size >= 16 * G, "data %#" PRIx64, l.data_size);
+	r.size = l.req.size - 2 * M;
+	CHECK(ndx_layout_compute(&r, &l2, &f) == 0 && l2.data_size < 16 * G,
+			"size - 2 MiB: data %#" PRIx64, l2.data_size);
+	/* align 1G: granule 1 GiB */
+	r = req(0, NDCTL_XEN_MAP_DEV, 1 * G);
+	CHECK(ndx_layout_for_data_size(&r, 3 * G, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 4 * G);
+	/* no 64-bit (or 52-bit) size holds it: refused, no wrap-around */
+	r = req(0, NDCTL_XEN_MAP_MEM, 2 * M);
+	CHECK(ndx_layout_for_data_size(&r, UINT64_MAX - 1, 0, &l, &f) == -22 &&
+			(f.rule == NDCTL_XEN_RULE_OVERFLOW || f.rule == NDCTL_XEN_RULE_SIZE),
+			"rule %s", ndx_rule_name(f.rule));
+	CHECK(ndx_layout_for_data_size(&r, UINT64_MAX, 16 * M, &l, &f) == -22,
+			"rule %s", ndx_rule_name(f.rule));
+	CHECK(ndx_layout_for_data_size(&r, 0, 0, &l, &f) == -22, "0 bytes");
+	/* the request's own fault is returned whatever the size */
+	r.reserve_size = 4 * M;
+	r.reserve_per_page = 8;
+	CHECK(ndx_layout_for_data_size(&r, 1 * G, 0, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_RESERVE_REQUEST, "rule %s", ndx_rule_name(f.rule));
+}
+
 int main(void)
 {
+	test_for_data_size();
 	test_journal();
 	test_query();
 	test_kernel_defaults();
