@@ -129,10 +129,7 @@ static int help_command(int argc, char **argv)
 
 	if (!find_command(argv[1]))
 		return run_ndctl(argc, argv);
-	if (strcmp(argv[1], "create-namespace") == 0)
-		snprintf(page, sizeof(page), "ndctl-create-namespace-xen");
-	else
-		snprintf(page, sizeof(page), "ndctl-xen-%s", argv[1]);
+	snprintf(page, sizeof(page), "ndctl-xen-%s", argv[1]);
 	fflush(NULL);
 	execlp("man", "man", page, (char *)NULL);
 	fprintf(stderr, "ndctl-xen help: cannot run man for %s: %m\n", page);

@@ -88,7 +88,7 @@ check "a typo'd command does not reach ndctl ($out)" test "$out" = "1 Unknown co
 mkdir "$TMP/manbin"
 printf '#!/bin/sh\necho "man $*"\n' > "$TMP/manbin/man"
 chmod +x "$TMP/manbin/man"
-for pair in create-namespace:ndctl-create-namespace-xen list:ndctl-xen-list map:ndctl-xen-map \
+for pair in create-namespace:ndctl-xen-create-namespace list:ndctl-xen-list map:ndctl-xen-map \
 		read-infoblock:ndctl-xen-read-infoblock write-infoblock:ndctl-xen-write-infoblock \
 		recover:ndctl-xen-recover; do
 	cmd=${pair%%:*} page=${pair#*:}
