@@ -83,6 +83,11 @@ NDX_EXPORT int ndctl_xen_get_log_priority(struct ndctl_xen_ctx *ctx)
 	return ctx->log_priority;
 }
 
+NDX_EXPORT const char *ndctl_xen_get_last_error(struct ndctl_xen_ctx *ctx)
+{
+	return ctx->last_error;
+}
+
 NDX_EXPORT void ndctl_xen_set_log_priority(struct ndctl_xen_ctx *ctx, int priority)
 {
 	ctx->log_priority = priority;

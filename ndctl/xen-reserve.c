@@ -311,7 +311,8 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	 */
 	if (ndctl_xen_namespace_mark_new(p->ctx, uuid) < 0) {
 		snprintf(why, len, "cannot record the new namespace's intent on this host "
-				"(run with NDCTL_XEN_LOG=err for the reason)");
+				"(recover needs it after a power cut): %s",
+				ndctl_xen_get_last_error(p->ctx));
 		return NULL;
 	}
 	/* renamed to p->name once its info block is complete (power cuts) */

@@ -271,6 +271,12 @@ int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
 int ndctl_xen_namespace_mark_new(struct ndctl_xen_ctx *ctx,
 		const unsigned char uuid[16]) NDCTL_XEN_MUST_CHECK;
 int ndctl_xen_namespace_unmark(struct ndctl_xen_ctx *ctx, const unsigned char uuid[16]);
+/*
+ * Why the last failed call that says so here failed, in words a caller can
+ * show as they are ("" when none has): ndctl_xen_namespace_mark_new().
+ * Since LIBNDCTL_XEN_4.
+ */
+const char *ndctl_xen_get_last_error(struct ndctl_xen_ctx *ctx);
 
 /*
  * After a power cut: finish what an interrupted provisioning left, only
