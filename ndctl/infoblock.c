@@ -853,12 +853,24 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
 		rc = EXIT_REFUSED;
 		goto out;
 	case NDCTL_XEN_BLOCK_BAD_CHECKSUM:
-		cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
-				" does not match its contents)", name,
-				ndctl_xen_infoblock_get_signature(ib),
+		snprintf(problem_buf, sizeof(problem_buf), "bad-checksum: stored %#" PRIx64
+				" does not match the block's contents; the kernel refuses it",
 				ndctl_xen_infoblock_get_checksum(ib));
-		rc = EXIT_REFUSED;
-		goto out;
+		/* -V fails on it, as ndctl's does; otherwise shown as decoded */
+		if (so->verify) {
+			cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
+					" does not match its contents)", name,
+					ndctl_xen_infoblock_get_signature(ib),
+					ndctl_xen_infoblock_get_checksum(ib));
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+		cmd_error(cmd, "warning: %s: %s info block has a bad checksum (stored %#" PRIx64
+				" does not match its contents): shown as decoded, not valid",
+				name, ndctl_xen_infoblock_get_signature(ib),
+				ndctl_xen_infoblock_get_checksum(ib));
+		problem = problem_buf;
+		break;
 	case NDCTL_XEN_BLOCK_BAD_VERSION:
 		cmd_error(cmd, "%s: info block version %u.%u is not supported (major must be 1)",
 				name, ndctl_xen_infoblock_get_version_major(ib),
@@ -866,6 +878,9 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	/* a block with a bad checksum: its fields as they are, nothing derived */
+	if (problem)
+		goto show;
 	switch (ndctl_xen_infoblock_get_record_status(ib)) {
 	case NDCTL_XEN_RECORD_DAMAGED:
 		cmd_error(cmd, "%s: the reservation record (block bytes 4024-4087) is damaged: "
@@ -892,6 +907,7 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
 		rc = EXIT_FAILED;
 		goto out;
 	}
+show:
 	rc = 0;
 
 	j = infoblock_json(ib, l, so->dev, so->path, so->human, problem, so->xen_page_info);

@@ -26,7 +26,21 @@ expect "read: truncated inside the block" 1 "too short \(6000 bytes\)" "$NDX" re
 head -c 8192 /dev/zero > "$TMP/zero"
 expect "read: zeros" 1 "no info block at byte 4096" "$NDX" read-infoblock -i "$TMP/zero"
 expect "read: wrong signature" 1 "no info block" "$NDX" read-infoblock -i "$(forged signature=NVDIMM_BTT_INFO)"
-expect "read: bad checksum" 1 "bad checksum" "$NDX" read-infoblock -i "$(forged checksum=0x1234)"
+expect "read -V: bad checksum" 1 "bad checksum" "$NDX" read-infoblock -V -i "$(forged checksum=0x1234)"
+# without -V a bad checksum is shown as decoded and flagged, as ndctl shows it
+bad=$(forged checksum=0x1234)
+rc=0; "$NDX" read-infoblock -j -i "$bad" > "$TMP/bad.json" 2> "$TMP/bad.err" || rc=$?
+check "read: bad checksum shown (exit $rc)" test "$rc" = 0
+check "read: bad checksum flagged" test "$(jq -r '.[0].consistent, (.[0].problem | startswith("bad-checksum"))' "$TMP/bad.json" | tr '\n' ' ')" = "false true "
+check "read: bad checksum: the stored value shown" test "$(jq -r '.[0].checksum' "$TMP/bad.json")" = 0x1234
+check "read: bad checksum: a warning on stderr" grep -q "warning: .*bad checksum.*shown as decoded" "$TMP/bad.err"
+if command -v ndctl > /dev/null; then
+	check "read: bad checksum: ndctl's keys with ndctl's values" sh -c "
+		ndctl read-infoblock -j -i '$bad' 2>/dev/null | jq -S '.[0] | del(.file)' > '$TMP/nd.json'
+		jq -S '.[0] | with_entries(select(.key as \$k | \$nd | has(\$k))) | del(.file)' \
+			--argjson nd \"\$(cat '$TMP/nd.json')\" '$TMP/bad.json' |
+			cmp -s - '$TMP/nd.json'"
+fi
 expect "read: damaged record" 1 "record .* is damaged" "$NDX" read-infoblock -j -i "$(forged rsv_damage=1)"
 expect "read: record length" 1 "record .* is damaged" "$NDX" read-infoblock -i "$(forged rsv_length=32)"
 expect "read: record version 2" 1 "record version 2.x is not supported" "$NDX" read-infoblock -i "$(forged rsv_version_major=2)"
