@@ -190,6 +190,7 @@ LAYOUT_HELP
 "                           FILE's\n"
 "      --dry-run            print what would be written, as read-infoblock shows\n"
 "                           it, with Xen's check; write nothing\n"
+"  -j, --json               with --dry-run: as read-infoblock -j (JSON)\n"
 "      --xen[=PRESET]       the Xen check's page_info: xen (32 B, default) or\n"
 "                           xen-bigmem (48 B)\n"
 "  -v, --verbose            library messages, and what was written, on stderr\n"
@@ -207,10 +208,11 @@ static uint32_t preview_page_info(uint32_t xen, const struct layout_opts *o)
 }
 
 int preview_block(struct ndctl_xen_ctx *ctx, const char *cmd, struct ndctl_xen_layout *l,
-		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info)
+		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info,
+		int json)
 {
 	struct show_opts so = {
-		.cmd = cmd, .dev = dev, .path = path,
+		.cmd = cmd, .dev = dev, .path = path, .json = json,
 		.size = ndctl_xen_layout_get_size(l),
 		.phys_start = ndctl_xen_layout_get_phys_start(l),
 		.xen_page_info = page_info,
@@ -276,7 +278,7 @@ int preview_namespace(struct ndctl_xen_ctx *ctx, const char *cmd,
 		goto out;
 	}
 	rc = preview_block(ctx, cmd, l, buf, ndns ? ndctl_namespace_get_devname(ndns) :
-			NULL, "(new namespace)", preview_page_info(0, o));
+			NULL, "(new namespace)", preview_page_info(0, o), o->json);
 out:
 	ndctl_xen_layout_unref(l);
 	return rc;
@@ -417,6 +419,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "xen", optional_argument, NULL, OPT_XEN },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		LAYOUT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -441,7 +444,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fO:b:r:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fO:b:r:vjh", longopts, NULL)) != -1) {
 		if (layout_opt(c, &o))
 			continue;
 		switch (c) {
@@ -462,6 +465,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'u': uuid_str = optarg; break;
 		case 'p': parent_str = optarg; break;
 		case 'f': force = 1; break;
+		case 'j': o.json = 1; break;
 		case 'h': write_usage(stdout); return 0;
 		default: return bad_option(cmd, argv);
 		}
@@ -653,7 +657,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	/* the checks above need no device read: the preview stops here */
 	if (dry_run) {
 		rc = preview_block(ctx, cmd, l, buf, NULL, output ? output : "-",
-				preview_page_info(xen, &o));
+				preview_page_info(xen, &o), o.json);
 		goto out;
 	}
 	if (!exists) {

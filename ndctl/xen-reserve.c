@@ -161,6 +161,8 @@ LAYOUT_HELP
 "  -v, --verbose            progress and library messages on stderr\n"
 "      --dry-run            print the info block it would write, as read-infoblock\n"
 "                           shows it, with Xen's check; change nothing\n"
+"  -j, --json               with --dry-run: as read-infoblock -j (JSON); the\n"
+"                           created namespace is always printed as JSON\n"
 "  -h, --help               this text\n\n"
 "A request without --reserve, --reserve-per-page, --reserve-owner,\n"
 "--page-struct-size or --data-size, or for sector or raw mode or a blk namespace, is ndctl's:\n"
@@ -587,6 +589,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "data-size", required_argument, NULL, OPT_DATA_SIZE },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		LAYOUT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -612,7 +615,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	memcpy(typed, argv, (size_t)argc * sizeof(*argv));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:r:e:u:n:l:t:fcLRvhs:m:M:a:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:r:e:u:n:l:t:fcLRvjhs:m:M:a:", longopts, NULL)) != -1) {
 		/* a long option without a letter that is not ndctl's: ndctl-xen's request */
 		if (c >= 0x100 && c != OPT_NO_AUTOLABEL && c != OPT_NO_AUTORECOVER)
 			own_option = 1;
@@ -635,6 +638,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'v': p.verbose = 1; break;
 		case OPT_DRY_RUN: p.dry_run = 1; break;
 		case OPT_DATA_SIZE: p.data_size = optarg; break;
+		case 'j': p.o.json = 1; break;
 		case 'h': create_usage(stdout); free(typed); return 0;
 		default: free(typed); return option_error(cmd, c, argv);
 		}

@@ -31,12 +31,18 @@ while read -r size opts; do
 	check "$case: --dry-run leaves the image as it was" test "$(file_state "$img")" = "$before"
 	check "$case: --dry-run says so" grep -q 'dry run: nothing written' "$TMP/dry.err"
 	# shellcheck disable=SC2086
+	"$NDX" write-infoblock -o "$img" $opts "${U[@]}" --dry-run -j > "$TMP/dry.json" 2> /dev/null
+	check "$case: --dry-run -j leaves the image as it was" test "$(file_state "$img")" = "$before"
+	# shellcheck disable=SC2086
 	"$NDX" write-infoblock -o "$img" $opts "${U[@]}" 2>/dev/null
 	check "$case: the real write changed it" test "$(file_state "$img")" != "$before"
 	xen=--xen
 	case $opts in *xen-bigmem*) xen=--xen=xen-bigmem ;; esac
 	"$NDX" read-infoblock -i "$img" $xen > "$TMP/read"
 	check "$case: the preview is what read-infoblock reads back" diff -u "$TMP/read" "$TMP/dry"
+	"$NDX" read-infoblock -i "$img" $xen -j > "$TMP/read.json"
+	check "$case: the JSON preview is what read-infoblock -j reads back" \
+		diff -u "$TMP/read.json" "$TMP/dry.json"
 done <<'EOF'
 64M -M dev
 128M -M mem --reserve=4M

@@ -206,6 +206,9 @@ $XEN create-namespace -r "$R" -s 64M -M mem --reserve=4M --dry-run > /tmp/pv1 2>
 expect "create --dry-run on a live region: previewed" grep -q '^areas: |' /tmp/pv1
 expect "create --dry-run: says nothing written" grep -q 'dry run: nothing written' /tmp/e
 expect "create --dry-run: Xen's check shown" grep -q '^xen: check_mgmt_size' /tmp/pv1
+$XEN create-namespace -r "$R" -s 64M -M mem --reserve=4M --dry-run -j > /tmp/pv1j 2>/dev/null
+expect "create --dry-run -j: the planned layout as JSON" \
+	test "$(jq '.[0] | .layout.size == 67108864 and .reserve.size == 4194304 and (.areas | length) > 2' /tmp/pv1j)" = true
 $XEN create-namespace -e "$ns1" -f -M mem --reserve=8M --dry-run > /tmp/pv2 2>/dev/null
 expect "create -e --dry-run on an active namespace: previewed" grep -q "^dev: $ns1\$" /tmp/pv2
 ndctl list -N -r "$R" > /tmp/pv-after
