@@ -24,16 +24,20 @@
 
 #include "layout.h"
 #include "util/escape.h"
+#include "util/size.h"
 
 static __attribute__((format(printf, 3, 4))) int fail(struct ndx_fault *f, enum ndctl_xen_rule rule,
 		const char *fmt, ...)
 {
+	char msg[sizeof(f->msg)];
 	va_list ap;
 
 	f->rule = rule;
 	va_start(ap, fmt);
-	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* sizes also in MiB/GiB, for a reader who does not think in hex */
+	util_annotate_sizes(msg, f->msg, sizeof(f->msg));
 	return -EINVAL;
 }
 

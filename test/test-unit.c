@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "layout.h"
+#include "util/size.h"
 #include "pfn-sb.h"
 #include "private.h"
 
@@ -483,6 +484,25 @@ static void test_journal(void)
 	CHECK(ndx_pfn_sb_journal_make(block, want_tag, jrnl) != 0, "no journal of no block");
 }
 
+/* messages: hex sizes also in units */
+static void test_annotate_sizes(void)
+{
+	char out[160];
+
+	util_annotate_sizes("the largest reserve that fits is 0xf800000", out, sizeof(out));
+	CHECK(strcmp(out, "the largest reserve that fits is 0xf800000 (248 MiB)") == 0, "%s", out);
+	util_annotate_sizes("size 0x40000000 - end_trunc 0 with align 0x200000; at 0x1001",
+			out, sizeof(out));
+	CHECK(strcmp(out, "size 0x40000000 (1 GiB) - end_trunc 0 with align 0x200000 (2 MiB); "
+				"at 0x1001") == 0, "%s", out);
+	/* not a whole MiB, below 1 MiB, more than 64 bits, part of a word: as written */
+	util_annotate_sizes("0x100001 0x80000 0x100000000000000000 0x100000g", out, sizeof(out));
+	CHECK(strcmp(out, "0x100001 0x80000 0x100000000000000000 0x100000g") == 0, "%s", out);
+	/* a short buffer: cut, terminated */
+	util_annotate_sizes("is 0xf800000", out, 16);
+	CHECK(strlen(out) == 15 && strncmp(out, "is 0xf800000 (2", 15) == 0, "%s", out);
+}
+
 /* --data-size: the smallest namespace whose data area holds the size asked */
 static void test_for_data_size(void)
 {
@@ -531,6 +551,7 @@ static void test_for_data_size(void)
 int main(void)
 {
 	test_for_data_size();
+	test_annotate_sizes();
 	test_journal();
 	test_query();
 	test_kernel_defaults();
