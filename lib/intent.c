@@ -280,8 +280,11 @@ NDX_EXPORT int ndctl_xen_namespace_mark_new(struct ndctl_xen_ctx *ctx,
 		return -EINVAL;
 	memcpy(rec.uuid, uuid, 16);
 	rc = ndx_intent_write(&rec);
-	if (rc)
-		err(ctx, "cannot record the intent in %s: %s\n", ndx_intent_dir(), strerror(-rc));
+	if (rc) {
+		snprintf(ctx->last_error, sizeof(ctx->last_error), "cannot write an intent "
+				"record in %s: %s", ndx_intent_dir(), strerror(-rc));
+		err(ctx, "%s\n", ctx->last_error);
+	}
 	return rc;
 }
 

@@ -24,16 +24,20 @@
 
 #include "layout.h"
 #include "util/escape.h"
+#include "util/size.h"
 
 static __attribute__((format(printf, 3, 4))) int fail(struct ndx_fault *f, enum ndctl_xen_rule rule,
 		const char *fmt, ...)
 {
+	char msg[sizeof(f->msg)];
 	va_list ap;
 
 	f->rule = rule;
 	va_start(ap, fmt);
-	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* sizes also in MiB/GiB, for a reader who does not think in hex */
+	util_annotate_sizes(msg, f->msg, sizeof(f->msg));
 	return -EINVAL;
 }
 
@@ -582,6 +586,75 @@ int ndx_layout_compute(const struct ndx_layout_req *req,
 		rc = sections_fit(l, f);
 	snprintf(l->platform_choice, sizeof(l->platform_choice), "%s", choice);
 	return rc;
+}
+
+/*
+ * Layout for size units * granule: 1 when its data area holds data_size,
+ * 0 when too small (no data page, or too little data), -EINVAL for any
+ * other refusal (the request's own fault, whatever the size).
+ */
+static int data_fits(const struct ndx_layout_req *req, uint64_t units, uint64_t granule,
+		uint64_t data_size, struct ndx_layout *l, struct ndx_fault *f)
+{
+	struct ndx_layout_req r = *req;
+	int rc;
+
+	if (!mul_ok(units, granule, &r.size))
+		return fail(f, NDCTL_XEN_RULE_OVERFLOW, "no namespace size below 2^64 "
+			"holds %#" PRIx64 " bytes of data", data_size);
+	rc = ndx_layout_compute(&r, l, f);
+	if (rc)
+		return f->rule == NDCTL_XEN_RULE_NO_DATA_PAGE ? 0 : rc;
+	return l->data_size >= data_size;
+}
+
+int ndx_layout_for_data_size(const struct ndx_layout_req *req, uint64_t data_size,
+		uint64_t granule, struct ndx_layout *out, struct ndx_fault *f)
+{
+	uint64_t lo, hi, step = 1, mid;
+	int rc;
+
+	f->rule = NDCTL_XEN_RULE_NONE;
+	f->msg[0] = '\0';
+	/* the kernel pads the data to max(align, 2 MiB) whatever the size */
+	if (!granule)
+		granule = req->align > NDX_COMPAT_ALIGN ? req->align : NDX_COMPAT_ALIGN;
+	if (!data_size)
+		return fail(f, NDCTL_XEN_RULE_RESERVE_REQUEST, "a data size of 0 bytes");
+	/* at least the data itself: the first candidate */
+	lo = data_size / granule + (data_size % granule != 0);
+	/* galloping: lo fails, hi fits (or the request is refused outright) */
+	hi = lo;
+	for (;;) {
+		rc = data_fits(req, hi, granule, data_size, out, f);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			break;
+		lo = hi + 1;
+		if (!add_ok(hi, step, &hi))
+			return fail(f, NDCTL_XEN_RULE_OVERFLOW, "no namespace size below 2^64 "
+				"holds %#" PRIx64 " bytes of data", data_size);
+		step *= 2;
+	}
+	/*
+	 * The smallest fitting multiple in [lo, hi]: the data area grows with
+	 * the size (a granule more of namespace moves dataoff by at most one
+	 * align unit, and only when the memmap or a per-page reserve crosses
+	 * one), which the unit test checks against a scan of every multiple.
+	 */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		rc = data_fits(req, mid, granule, data_size, out, f);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	rc = data_fits(req, hi, granule, data_size, out, f);
+	return rc < 0 ? rc : 0;
 }
 
 const char *ndx_rule_name(enum ndctl_xen_rule rule)

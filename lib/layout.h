@@ -114,6 +114,17 @@ void ndx_layout_geometry(const struct ndx_layout_req *req,
 uint64_t ndx_kernel_dataoff(uint64_t size, uint64_t phys_start, uint32_t map,
 		uint64_t align);
 
+/*
+ * The smallest namespace size, a multiple of granule (the region's size
+ * alignment; 0: the layout's effective align), whose layout for req (its
+ * size ignored) leaves a data area of at least data_size bytes after the
+ * memmap, the reserve and alignment.  0 with *out the layout of that size,
+ * or -EINVAL with *fault (the overflow rule when no 64-bit size does, or
+ * the rule the request breaks whatever the size).
+ */
+int ndx_layout_for_data_size(const struct ndx_layout_req *req, uint64_t data_size,
+		uint64_t granule, struct ndx_layout *out, struct ndx_fault *fault);
+
 const char *ndx_rule_name(enum ndctl_xen_rule rule);
 
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include <inttypes.h>
 #include "private.h"
 
 /* ---- context and logging (libkmod / libndctl style) ---- */
@@ -80,6 +81,11 @@ NDX_EXPORT void ndctl_xen_set_log_fn(struct ndctl_xen_ctx *ctx, ndctl_xen_log_fn
 NDX_EXPORT int ndctl_xen_get_log_priority(struct ndctl_xen_ctx *ctx)
 {
 	return ctx->log_priority;
+}
+
+NDX_EXPORT const char *ndctl_xen_get_last_error(struct ndctl_xen_ctx *ctx)
+{
+	return ctx->last_error;
 }
 
 NDX_EXPORT void ndctl_xen_set_log_priority(struct ndctl_xen_ctx *ctx, int priority)
@@ -202,6 +208,21 @@ NDX_EXPORT int ndctl_xen_layout_compute(struct ndctl_xen_layout *l)
 		dbg(l->ctx, "layout refused: %s: %s\n",
 				ndx_rule_name(l->fault.rule), l->fault.msg);
 	return rc;
+}
+
+NDX_EXPORT int ndctl_xen_layout_compute_for_data_size(struct ndctl_xen_layout *l,
+		uint64_t data_size, uint64_t granule)
+{
+	int rc = ndx_layout_for_data_size(&l->req, data_size, granule, &l->out, &l->fault);
+
+	l->computed = rc == 0;
+	if (rc) {
+		dbg(l->ctx, "no size for %#" PRIx64 " bytes of data: %s: %s\n", data_size,
+				ndx_rule_name(l->fault.rule), l->fault.msg);
+		return rc;
+	}
+	l->req.size = l->out.req.size;
+	return 0;
 }
 
 NDX_EXPORT enum ndctl_xen_rule ndctl_xen_layout_get_rule(struct ndctl_xen_layout *l)

@@ -178,6 +178,7 @@ enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 		struct ndx_pfn_info *info)
 {
 	struct nd_pfn_sb sb;
+	int bad_checksum;
 
 	memcpy(&sb, block, sizeof(sb));
 	memset(info, 0, sizeof(*info));
@@ -189,8 +190,13 @@ enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 
 	info->checksum = le64toh(sb.checksum);
 	info->checksum_calc = sb_checksum(&sb);
-	if (info->checksum != info->checksum_calc)
-		return NDX_SB_BAD_CHECKSUM;
+	/*
+	 * A bad checksum is reported, never hidden; the fields are decoded
+	 * all the same, so that a reader can show what the block says
+	 * (forensics, as ndctl read-infoblock shows it).  Nothing else may
+	 * trust them: the status says the block is not valid.
+	 */
+	bad_checksum = info->checksum != info->checksum_calc;
 
 	memcpy(info->uuid, sb.uuid, 16);
 	memcpy(info->parent_uuid, sb.parent_uuid, 16);
@@ -198,7 +204,7 @@ enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 	info->version_major = le16toh(sb.version_major);
 	info->version_minor = le16toh(sb.version_minor);
 	if (info->version_major != NDX_SB_VERSION_MAJOR)
-		return NDX_SB_BAD_VERSION;
+		return bad_checksum ? NDX_SB_BAD_CHECKSUM : NDX_SB_BAD_VERSION;
 	info->dataoff = le64toh(sb.dataoff);
 	info->npfns = le64toh(sb.npfns);
 	info->mode = le32toh(sb.mode);
@@ -217,7 +223,7 @@ enum ndx_sb_status ndx_pfn_sb_decode(const uint8_t block[NDX_SB_SIZE],
 		info->page_struct_size = 64;
 	}
 	info->rec_status = decode_rsv(&sb.rsv, &info->rsv);
-	return NDX_SB_OK;
+	return bad_checksum ? NDX_SB_BAD_CHECKSUM : NDX_SB_OK;
 }
 
 uint64_t ndx_pfn_sb_align(const struct ndx_pfn_info *info)

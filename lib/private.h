@@ -16,6 +16,8 @@ struct ndctl_xen_ctx {
 	ndctl_xen_log_fn log_fn;
 	void *userdata;
 	int lock_fd, lock_depth;
+	/* the reason the last call that sets it failed, for the caller to word */
+	char last_error[320];
 };
 
 struct ndctl_xen_layout {

@@ -190,12 +190,13 @@ LAYOUT_HELP
 "                           FILE's\n"
 "      --dry-run            print what would be written, as read-infoblock shows\n"
 "                           it, with Xen's check; write nothing\n"
+"  -j, --json               with --dry-run: as read-infoblock -j (JSON)\n"
 "      --xen[=PRESET]       the Xen check's page_info: xen (32 B, default) or\n"
 "                           xen-bigmem (48 B)\n"
-"  -v, --verbose            library messages on stderr\n"
+"  -v, --verbose            library messages, and what was written, on stderr\n"
 "  -h, --help               this text\n\n"
 "Exit status: 0 written (or previewed), 1 refused by a rule (nothing written),\n"
-"2 usage or a malformed value, 3 failed while writing (an I/O error).\n");
+"129 usage or a malformed value (as ndctl), 3 failed while writing (an I/O error).\n");
 }
 
 /* The page_info size of the preview's Xen check: --xen, else a preset's, else 32 */
@@ -207,10 +208,11 @@ static uint32_t preview_page_info(uint32_t xen, const struct layout_opts *o)
 }
 
 int preview_block(struct ndctl_xen_ctx *ctx, const char *cmd, struct ndctl_xen_layout *l,
-		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info)
+		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info,
+		int json)
 {
 	struct show_opts so = {
-		.cmd = cmd, .dev = dev, .path = path,
+		.cmd = cmd, .dev = dev, .path = path, .json = json,
 		.size = ndctl_xen_layout_get_size(l),
 		.phys_start = ndctl_xen_layout_get_phys_start(l),
 		.xen_page_info = page_info,
@@ -282,7 +284,7 @@ int preview_namespace(struct ndctl_xen_ctx *ctx, const char *cmd,
 		goto out;
 	}
 	rc = preview_block(ctx, cmd, l, buf, ndns ? ndctl_namespace_get_devname(ndns) :
-			NULL, "(new namespace)", preview_page_info(0, o));
+			NULL, "(new namespace)", preview_page_info(0, o), o->json);
 out:
 	ndctl_xen_layout_unref(l);
 	return rc;
@@ -291,9 +293,40 @@ out:
 struct ns_write {
 	struct ndctl_xen_ctx *ctx;
 	const struct layout_opts *o;
-	int force, dry_run, found, rc;
+	int force, dry_run, found, rc, written, verbose;
 	uint32_t page_info;
 };
+
+/* an option of ndctl-xen's own: the request is not ndctl's */
+static int xen_layout_request(const struct layout_opts *o)
+{
+	return o->reserve || o->reserve_per_page || o->reserve_owner || o->page_struct_size;
+}
+
+/* -v: what was written, one line (the block's layout in numbers and units) */
+static void print_written(struct ndctl_xen_layout *l, const char *target)
+{
+	char size[40], rsv[40], data[40];
+
+	fprintf(stderr, "write-infoblock: %s: %s, map=%s, align %s: dataoff %#" PRIx64
+			", reserve %s at %#" PRIx64 ", data %s\n", target,
+			ndctl_xen_layout_get_mode(l) == NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax",
+			ndctl_xen_layout_get_map(l) == NDCTL_XEN_MAP_DEV ? "dev" : "mem",
+			util_human_size(ndctl_xen_layout_get_align(l), size, sizeof(size)),
+			ndctl_xen_layout_get_data_offset(l),
+			util_human_size(ndctl_xen_layout_get_reserve_size(l), rsv, sizeof(rsv)),
+			ndctl_xen_layout_get_reserve_offset(l),
+			util_human_size(ndctl_xen_layout_get_data_size(l), data, sizeof(data)));
+}
+
+/* ndctl's last line (cmd_write_infoblock()), after -v's account of it */
+static void said_written(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l,
+		const char *target, int count)
+{
+	if (ndctl_xen_get_log_priority(ctx) >= LOG_INFO)
+		print_written(l, target);
+	fprintf(stderr, "wrote %d infoblock%s\n", count, count == 1 ? "" : "s");
+}
 
 static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
 {
@@ -332,6 +365,9 @@ static int write_one_namespace(struct ndctl_namespace *ndns, void *arg)
 		goto out;
 	}
 	warn_rounding(cmd, l);
+	w->written++;
+	if (w->verbose)
+		print_written(l, devname);
 out:
 	if (rc && !w->rc)
 		w->rc = rc;
@@ -366,6 +402,12 @@ static int write_namespaces(struct ndctl_xen_ctx *ctx, int argc, char **argv,
 		}
 	}
 	ndctl_unref(nctx);
+	/*
+	 * ndctl's last line (cmd_write_infoblock()); ndctl prints it after
+	 * an error too, ndctl-xen's error stays the one line a script reads
+	 */
+	if (!w->dry_run && w->written)
+		fprintf(stderr, "wrote %d infoblock%s\n", w->written, w->written == 1 ? "" : "s");
 	return w->rc;
 }
 
@@ -383,6 +425,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "xen", optional_argument, NULL, OPT_XEN },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		LAYOUT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -407,7 +450,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fO:b:r:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:cs:m:M:a:u:p:fO:b:r:vjh", longopts, NULL)) != -1) {
 		if (layout_opt(c, &o))
 			continue;
 		switch (c) {
@@ -428,6 +471,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case 'u': uuid_str = optarg; break;
 		case 'p': parent_str = optarg; break;
 		case 'f': force = 1; break;
+		case 'j': o.json = 1; break;
 		case 'h': write_usage(stdout); return 0;
 		default: return bad_option(cmd, argv);
 		}
@@ -438,6 +482,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_USAGE;
 	if (optind < argc) {
 		struct ns_write w = { .o = &o, .force = force, .dry_run = dry_run,
+			.verbose = verbose,
 			.page_info = preview_page_info(xen, &o) };
 		const char *bad = output ? "--output" : to_stdout ? "--stdout" :
 			o.size ? "--size" : offset_str ? "--offset" : uuid_str ? "--uuid" :
@@ -574,10 +619,20 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		if (rc) {
 			cmd_error(cmd, "stdout: %s", strerror(-rc));
 			rc = EXIT_FAILED;
+		} else {
+			warn_rounding(cmd, l);
+			said_written(ctx, l, "stdout", 1);
 		}
 		goto out;
 	}
 	new_size = ndctl_xen_layout_get_size(l);
+	/*
+	 * Without an option of ndctl-xen's the request is ndctl's, and
+	 * ndctl write-infoblock writes over whatever the image holds: so
+	 * does this (the checks below guard ndctl-xen's own requests).
+	 */
+	if (!xen_layout_request(&o) && !xen)
+		force = 1;
 	/* a block sized for another namespace puts dataoff where no data is */
 	if (exists && !force && is_blk && new_size > size) {
 		cmd_error(cmd, "--size=%s (%" PRIu64 " bytes) is larger than the block device "
@@ -608,7 +663,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	/* the checks above need no device read: the preview stops here */
 	if (dry_run) {
 		rc = preview_block(ctx, cmd, l, buf, NULL, output ? output : "-",
-				preview_page_info(xen, &o));
+				preview_page_info(xen, &o), o.json);
 		goto out;
 	}
 	if (!exists) {
@@ -639,6 +694,7 @@ int cmd_write_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		rc = EXIT_FAILED;
 	} else {
 		warn_rounding(cmd, l);
+		said_written(ctx, l, output, 1);
 	}
 out:
 	if (fd >= 0)
@@ -807,12 +863,24 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
 		rc = EXIT_REFUSED;
 		goto out;
 	case NDCTL_XEN_BLOCK_BAD_CHECKSUM:
-		cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
-				" does not match its contents)", name,
-				ndctl_xen_infoblock_get_signature(ib),
+		snprintf(problem_buf, sizeof(problem_buf), "bad-checksum: stored %#" PRIx64
+				" does not match the block's contents; the kernel refuses it",
 				ndctl_xen_infoblock_get_checksum(ib));
-		rc = EXIT_REFUSED;
-		goto out;
+		/* -V fails on it, as ndctl's does; otherwise shown as decoded */
+		if (so->verify) {
+			cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
+					" does not match its contents)", name,
+					ndctl_xen_infoblock_get_signature(ib),
+					ndctl_xen_infoblock_get_checksum(ib));
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+		cmd_error(cmd, "warning: %s: %s info block has a bad checksum (stored %#" PRIx64
+				" does not match its contents): shown as decoded, not valid",
+				name, ndctl_xen_infoblock_get_signature(ib),
+				ndctl_xen_infoblock_get_checksum(ib));
+		problem = problem_buf;
+		break;
 	case NDCTL_XEN_BLOCK_BAD_VERSION:
 		cmd_error(cmd, "%s: info block version %u.%u is not supported (major must be 1)",
 				name, ndctl_xen_infoblock_get_version_major(ib),
@@ -820,6 +888,9 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
 		rc = EXIT_REFUSED;
 		goto out;
 	}
+	/* a block with a bad checksum: its fields as they are, nothing derived */
+	if (problem)
+		goto show;
 	switch (ndctl_xen_infoblock_get_record_status(ib)) {
 	case NDCTL_XEN_RECORD_DAMAGED:
 		cmd_error(cmd, "%s: the reservation record (block bytes 4024-4087) is damaged: "
@@ -846,6 +917,7 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
 		rc = EXIT_FAILED;
 		goto out;
 	}
+show:
 	rc = 0;
 
 	j = infoblock_json(ib, l, so->dev, so->path, so->human, problem, so->xen_page_info);
@@ -919,7 +991,7 @@ static void read_usage(FILE *f)
 "                     xen-bigmem (48 B); plus an 8 B M2P entry a frame\n"
 "  -h, --help         this text\n\n"
 "Exit status: 0 decoded, 1 no valid block, an active namespace or (with -V)\n"
-"inconsistent, 2 usage, 3 failed (a read error).\n");
+"inconsistent, 129 usage (as ndctl), 3 failed (a read error).\n");
 }
 
 struct ns_read {

@@ -13,6 +13,8 @@ struct layout_opts {
 	const char *size, *mode, *map, *align;
 	const char *reserve, *reserve_per_page, *reserve_owner;
 	const char *page_struct_size;
+	/* -j: --dry-run prints the planned block and layout as JSON */
+	int json;
 };
 
 enum {
@@ -116,7 +118,8 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
  * shown as read-infoblock shows it, with Xen's check for page_info.
  */
 int preview_block(struct ndctl_xen_ctx *ctx, const char *cmd, struct ndctl_xen_layout *l,
-		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info);
+		const uint8_t *buf, const char *dev, const char *path, uint32_t page_info,
+		int json);
 /*
  * --dry-run on a namespace (ndns: its size, start and uuid from sysfs) or
  * a namespace not created yet (size bytes, parent uuid or zeros, start

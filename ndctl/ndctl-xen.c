@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,22 @@ struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct ndctl_xen_ctx *ctx);
 	const char *summary;
+	/* ndctl has this command too: its usage errors exit as ndctl's do */
+	bool ndctl_has;
 };
+
+/* parse_options' usage_with_options() in ndctl (git's exit code for usage) */
+#define NDCTL_EXIT_USAGE 129
 
 static const struct command commands[] = {
 	{ "create-namespace", cmd_create_namespace,
-		"provision an fsdax/devdax namespace with a reserved area" },
+		"provision an fsdax/devdax namespace with a reserved area", true },
 	{ "list", cmd_list,
-		"where each namespace's reserved area and data are (JSON)" },
+		"where each namespace's reserved area and data are (JSON)", true },
 	{ "write-infoblock", cmd_write_infoblock,
-		"write a pfn/dax info block with a reservation to an image file" },
+		"write a pfn/dax info block with a reservation to an image file", true },
 	{ "read-infoblock", cmd_read_infoblock,
-		"decode an info block, its reservation record and its layout" },
+		"decode an info block, its reservation record and its layout", true },
 	{ "recover", cmd_recover,
 		"finish what a power cut interrupted (run at boot)" },
 	{ "map", cmd_map,
@@ -67,6 +73,55 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* Levenshtein distance of two short words, capped at 'cap' + 1 */
+static size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+	size_t la = strlen(a), lb = strlen(b), row[40], i, j;
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || (la > lb ? la - lb : lb - la) > cap)
+		return cap + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * A word that is not a command of ndctl-xen's but is within two edits of
+ * one (and not an option) is most likely a typo of it, not one of ndctl's
+ * commands, none of which is that close to these names.
+ */
+static const struct command *nearest_command(const char *name)
+{
+	const struct command *best = NULL;
+	size_t i, best_distance = 3, d;
+
+	if (name[0] == '-' || strlen(name) < 3)
+		return NULL;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		d = edit_distance(name, commands[i].name, 2);
+		if (d < best_distance) {
+			best_distance = d;
+			best = &commands[i];
+		}
+	}
+	return best;
+}
+
 /* help COMMAND: this command's man page (Documentation/meson.build), else ndctl's */
 static int help_command(int argc, char **argv)
 {
@@ -74,10 +129,7 @@ static int help_command(int argc, char **argv)
 
 	if (!find_command(argv[1]))
 		return run_ndctl(argc, argv);
-	if (strcmp(argv[1], "create-namespace") == 0)
-		snprintf(page, sizeof(page), "ndctl-create-namespace-xen");
-	else
-		snprintf(page, sizeof(page), "ndctl-xen-%s", argv[1]);
+	snprintf(page, sizeof(page), "ndctl-xen-%s", argv[1]);
 	fflush(NULL);
 	execlp("man", "man", page, (char *)NULL);
 	fprintf(stderr, "ndctl-xen help: cannot run man for %s: %m\n", page);
@@ -97,7 +149,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 ||
 			strcmp(argv[1], "version") == 0) {
-		printf("%s\n", NDCTL_XEN_VERSION);
+		printf("%s\n", NDCTL_XEN_CLI_VERSION);
 		return 0;
 	}
 	/* hidden: the command table, one name a line, for bash completion */
@@ -114,6 +166,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	command = find_command(argv[1]);
+	if (!command && (command = nearest_command(argv[1]))) {
+		/* ndctl's words and status for an unknown command, and a hint */
+		fprintf(stderr, "Unknown command: '%s'\n\nDid you mean '%s'? (ndctl-xen %s --help)\n",
+				argv[1], command->name, command->name);
+		return EXIT_REFUSED;
+	}
 	/* everything else, ndctl's commands and its options, is ndctl's answer */
 	if (!command)
 		return run_ndctl(argc - 1, argv + 1);
@@ -127,5 +185,7 @@ int main(int argc, char **argv)
 		ndctl_xen_set_log_priority(ctx, LOG_CRIT);
 	rc = command->fn(argc - 1, argv + 1, ctx);
 	ndctl_xen_unref(ctx);
+	if (rc == EXIT_USAGE && command->ndctl_has)
+		rc = NDCTL_EXIT_USAGE;
 	return rc;
 }

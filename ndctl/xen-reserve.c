@@ -39,6 +39,9 @@ struct create_params {
 	int autolabel, autorecover;
 	uint64_t lbasize;
 	struct layout_opts o;
+	/* --data-size: the data area asked for, the namespace size chosen */
+	const char *data_size;
+	uint64_t data_bytes;
 };
 
 
@@ -140,6 +143,9 @@ static void create_usage(FILE *f)
 "  -u, --uuid=UUID          uuid of a new namespace (default: generated)\n"
 "  -n, --name=NAME          free-form name of a new namespace\n"
 LAYOUT_HELP
+"      --data-size=SIZE     instead of --size: the smallest namespace whose data\n"
+"                           area holds SIZE after the memmap, the reserve and\n"
+"                           alignment (the size chosen is said on stderr)\n"
 "  -f, --force              reconfigure an active namespace, overwrite an info\n"
 "                           block, BTT or filesystem (never a mounted one)\n"
 "  -c, --continue           create namespaces while the filters allow\n"
@@ -155,16 +161,18 @@ LAYOUT_HELP
 "  -v, --verbose            progress and library messages on stderr\n"
 "      --dry-run            print the info block it would write, as read-infoblock\n"
 "                           shows it, with Xen's check; change nothing\n"
+"  -j, --json               with --dry-run: as read-infoblock -j (JSON); the\n"
+"                           created namespace is always printed as JSON\n"
 "  -h, --help               this text\n\n"
-"A request without --reserve, --reserve-per-page, --reserve-owner or\n"
-"--page-struct-size, or for sector or raw mode or a blk namespace, is ndctl's:\n"
+"A request without --reserve, --reserve-per-page, --reserve-owner,\n"
+"--page-struct-size or --data-size, or for sector or raw mode or a blk namespace, is ndctl's:\n"
 "ndctl-xen runs 'ndctl create-namespace' with the same arguments.\n"
 "-m memory and -m dax are ndctl's old names for fsdax and devdax.\n"
 "With -e, --size, --name, --uuid, --sector-size (and -L on a label-less\n"
 "region) have ndctl re-create the namespace (raw, needs --force) before its\n"
 "info block is written; what is not given is kept, as ndctl does.\n\n"
-"Exit status: 0 created, 1 refused by a rule (nothing written), 2 usage or a\n"
-"malformed value, 3 failed while doing it (the old state restored, or the\n"
+"Exit status: 0 created, 1 refused by a rule (nothing written), 129 usage or a\n"
+"malformed value (as ndctl), 3 failed while doing it (the old state restored, or the\n"
 "message says it could not be).\n");
 }
 
@@ -203,9 +211,46 @@ static int sector_size_supported(struct ndctl_namespace *ndns, uint64_t lbasize)
 	return n <= 0 && lbasize == 512;
 }
 
+/*
+ * --data-size: the smallest size, a multiple of size_align, whose layout
+ * leaves p->data_bytes of data (lib/layout.c); said on stderr.  0 with why.
+ */
+static uint64_t size_for_data(const struct create_params *p, struct ndctl_region *region,
+		uint64_t size_align, char *why, size_t len)
+{
+	struct ndctl_xen_layout *l = NULL;
+	uint64_t size = 0;
+	char a[40], b[40], c[40];
+
+	if (ndctl_xen_layout_new(p->ctx, &l) < 0) {
+		snprintf(why, len, "out of memory");
+		return 0;
+	}
+	if (apply_layout_opts("create-namespace", &p->o, l) == 0) {
+		if (ndctl_xen_layout_compute_for_data_size(l, p->data_bytes, size_align) == 0) {
+			size = ndctl_xen_layout_get_size(l);
+			fprintf(stderr, "ndctl-xen create-namespace: --data-size=%s: namespace "
+					"size %s (%#" PRIx64 ") in %s: data %s after the memmap, "
+					"a reserve of %s and alignment\n", p->data_size,
+					util_human_size(size, a, sizeof(a)), size,
+					ndctl_region_get_devname(region),
+					util_human_size(ndctl_xen_layout_get_data_size(l), b, sizeof(b)),
+					util_human_size(ndctl_xen_layout_get_reserve_size(l), c, sizeof(c)));
+		} else {
+			snprintf(why, len, "--data-size=%s: %s: %s", p->data_size,
+					ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
+					ndctl_xen_layout_get_error(l));
+		}
+	} else {
+		snprintf(why, len, "--data-size=%s: the layout options are refused", p->data_size);
+	}
+	ndctl_xen_layout_unref(l);
+	return size;
+}
+
 /* A new namespace's size in region (size 0: the largest), or 0 with why. */
-static uint64_t new_size(struct ndctl_region *region, uint64_t size, uint64_t align,
-		char *why, size_t len)
+static uint64_t new_size(const struct create_params *p, struct ndctl_region *region,
+		uint64_t size, uint64_t align, char *why, size_t len)
 {
 	uint64_t region_align = ndctl_region_get_align(region);
 	uint64_t size_align = align > region_align ? align : region_align;
@@ -213,6 +258,11 @@ static uint64_t new_size(struct ndctl_region *region, uint64_t size, uint64_t al
 	unsigned int ways = ndctl_region_get_interleave_ways(region);
 
 	size_align *= ways;
+	if (p->data_bytes) {
+		size = size_for_data(p, region, size_align, why, len);
+		if (!size)
+			return 0;
+	}
 	if (!size)
 		size = avail / size_align * size_align;
 	/*
@@ -248,7 +298,7 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 				ndctl_region_get_devname(region));
 		return NULL;
 	}
-	size = new_size(region, size, align, why, len);
+	size = new_size(p, region, size, align, why, len);
 	if (!size)
 		return NULL;
 	/* refuse a layout that cannot fit before a label is written */
@@ -273,7 +323,8 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	 */
 	if (ndctl_xen_namespace_mark_new(p->ctx, uuid) < 0) {
 		snprintf(why, len, "cannot record the new namespace's intent on this host "
-				"(run with NDCTL_XEN_LOG=err for the reason)");
+				"(recover needs it after a power cut): %s",
+				ndctl_xen_get_last_error(p->ctx));
 		return NULL;
 	}
 	/* renamed to p->name once its info block is complete (power cuts) */
@@ -516,7 +567,7 @@ static int dry_run_create(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 					ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM ||
 					ndctl_region_get_ro(region))
 				continue;
-			n = new_size(region, size, align, why, sizeof(why));
+			n = new_size(p, region, size, align, why, sizeof(why));
 			if (n) {
 				unsigned char u[16];
 
@@ -533,7 +584,7 @@ static int dry_run_create(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 
 int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 {
-	enum { OPT_NO_AUTOLABEL = 0x200, OPT_NO_AUTORECOVER };
+	enum { OPT_NO_AUTOLABEL = 0x200, OPT_NO_AUTORECOVER, OPT_DATA_SIZE };
 	static const struct option longopts[] = {
 		{ "bus", required_argument, NULL, 'b' },
 		{ "region", required_argument, NULL, 'r' },
@@ -550,6 +601,8 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		{ "no-autorecover", no_argument, NULL, OPT_NO_AUTORECOVER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "data-size", required_argument, NULL, OPT_DATA_SIZE },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		LAYOUT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -575,7 +628,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	memcpy(typed, argv, (size_t)argc * sizeof(*argv));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:r:e:u:n:l:t:fcLRvhs:m:M:a:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:r:e:u:n:l:t:fcLRvjhs:m:M:a:", longopts, NULL)) != -1) {
 		/* a long option without a letter that is not ndctl's: ndctl-xen's request */
 		if (c >= 0x100 && c != OPT_NO_AUTOLABEL && c != OPT_NO_AUTORECOVER)
 			own_option = 1;
@@ -597,6 +650,8 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		case OPT_NO_AUTORECOVER: p.autorecover = 0; break;
 		case 'v': p.verbose = 1; break;
 		case OPT_DRY_RUN: p.dry_run = 1; break;
+		case OPT_DATA_SIZE: p.data_size = optarg; break;
+		case 'j': p.o.json = 1; break;
 		case 'h': create_usage(stdout); free(typed); return 0;
 		default: free(typed); return option_error(cmd, c, argv);
 		}
@@ -676,6 +731,20 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return rc;
 	if (p.o.size && util_parse_size(p.o.size, &size) < 0)
 		return EXIT_USAGE;
+	if (p.data_size) {
+		if (p.o.size || p.reconfig || p.greedy) {
+			cmd_error(cmd, "--data-size=%s: give the namespace's size (--size) or its "
+					"data area's (--data-size), not both; not with -e or --continue",
+					p.data_size);
+			return EXIT_USAGE;
+		}
+		if (parse_size_opt(cmd, "data-size", p.data_size, &p.data_bytes))
+			return EXIT_USAGE;
+		if (!p.data_bytes) {
+			cmd_error(cmd, "--data-size=%s: must be larger than 0", p.data_size);
+			return EXIT_USAGE;
+		}
+	}
 	if (p.verbose && getenv("NDCTL_XEN_LOG") == NULL)
 		ndctl_xen_set_log_priority(ctx, LOG_INFO);
 

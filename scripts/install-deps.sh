@@ -1,18 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs everything ndctl-xen needs to build, test and run its rig on a
-# fresh Debian 12 machine.  Run as root.  Skips apt when all are present.
+# Installs what ndctl-xen needs on a fresh Debian 12 machine.  Run as root.
+# Skips apt when all are present.
+#   scripts/install-deps.sh         building it and running the main job
+#                                   (scripts/demo.sh; the emulated run's QEMU
+#                                   and kernel tools are installed by the rig)
+#   scripts/install-deps.sh --all   also everything the tests use
+#                                   (scripts/test-all.sh, CI)
 set -euo pipefail
 
 PKGS=(
-	gcc libc6-dev clang libclang-rt-14-dev meson ninja-build pkg-config
+	gcc libc6-dev meson ninja-build pkg-config
 	libndctl-dev libdaxctl-dev libjson-c-dev uuid-dev libkmod-dev libblkid-dev
-	ndctl daxctl jq xxd asciidoctor groff-base valgrind strace
-	qemu-system-x86 busybox-static kmod cpio xz-utils git e2fsprogs util-linux
-	python3 ansible-core
-	python3-venv python3-voluptuous python3-pycodestyle yamllint
-	make patch gcc-12 bc flex bison libelf-dev dwarves
+	ndctl jq
 )
+case "${1:-}" in
+'') ;;
+--all)
+	PKGS+=(clang libclang-rt-14-dev daxctl xxd asciidoctor groff-base valgrind strace
+		qemu-system-x86 busybox-static kmod cpio xz-utils git e2fsprogs util-linux
+		python3 ansible-core
+		python3-venv python3-voluptuous python3-pycodestyle yamllint
+		make patch gcc-12 bc flex bison libelf-dev dwarves) ;;
+*)
+	echo "install-deps: unknown argument '$1' (none: build and the main job; --all: every test's too)" >&2
+	exit 2 ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

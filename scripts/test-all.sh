@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Every test, as CI runs it (.ci/run), in stages:
-#   deps          scripts/install-deps.sh (apt on a fresh machine)
+#   deps          scripts/install-deps.sh --all (apt on a fresh machine)
 #   build         gcc, warnings as errors (the build the 6.1 rig boots)
 #   build-asan    the same with ASan and UBSan (the build the 6.12 rig boots)
 #   build-fuzz    clang with libFuzzer
@@ -98,7 +98,7 @@ kernel() { meson test -C "$1" --verbose "rig-$2"; }
 valgrind_offline() { meson test -C build --setup valgrind --suite offline --print-errorlogs --num-processes 1; }
 fuzz() { meson test -C build-fuzz --suite fuzz --print-errorlogs; }
 
-stage deps bash scripts/install-deps.sh
+stage deps bash scripts/install-deps.sh --all
 stage build build build -Dtest-hooks=true
 stage build-asan build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled -Dtest-hooks=true
 CC=clang stage build-fuzz build build-fuzz -Dfuzz=true -Ddocs=disabled

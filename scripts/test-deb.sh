@@ -10,7 +10,8 @@
 #     clean Debian 12 root made with debootstrap --variant=minbase, cached
 #     as a tarball in /var/cache/ndctl-xen-deb (NDCTL_XEN_DEB_CACHE);
 #     with --host, into this machine instead, purged again at the end;
-#  4. there: ndctl-xen --version, man -w ndctl-create-namespace-xen and a
+#  4. there: ndctl-xen --version, man -w ndctl-xen-create-namespace (and
+#     its old name, ndctl-create-namespace-xen) and a
 #     man page for every command, bash completion, and the example client
 #     built with cc $(pkg-config --cflags --libs libndctl-xen) against the
 #     installed -dev package and run (no NVDIMM needed: it reports
@@ -160,10 +161,12 @@ check() {
 		FAILED=$((FAILED + 1)); echo "FAIL: $what" >&2; sed 's/^/    /' "$WORK/check.out" >&2
 	fi
 }
-check "ndctl-xen --version is $upstream" \
-	in_target sh -c "test \"\$(ndctl-xen --version)\" = '$upstream'"
-check "man -w ndctl-create-namespace-xen" \
-	in_target sh -c 'man -w ndctl-create-namespace-xen | grep -q "^/usr/share/man/man1/ndctl-create-namespace-xen.1.gz$"'
+check "ndctl-xen --version is ndctl's, then +xen$upstream" \
+	in_target sh -c "test \"\$(ndctl-xen --version)\" = \"\$(ndctl --version)+xen$upstream\""
+check "man -w ndctl-xen-create-namespace" \
+	in_target sh -c 'man -w ndctl-xen-create-namespace | grep -q "^/usr/share/man/man1/ndctl-xen-create-namespace.1.gz$"'
+check "the old name ndctl-create-namespace-xen still opens the page" \
+	in_target sh -c 'man ndctl-create-namespace-xen 2>/dev/null | grep -q "ndctl-xen-create-namespace"'
 check "man -w libndctl-xen (from the -dev package)" in_target man -w 3 libndctl-xen
 # the packaged tests (also autopkgtests): a man page for every command of
 # the table; the example built against the -dev package through pkg-config

@@ -13,7 +13,7 @@
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 command -v ansible-doc > /dev/null && command -v ansible-playbook > /dev/null ||
-	skip "ansible-core is not installed (scripts/install-deps.sh installs it)"
+	skip "ansible-core is not installed (scripts/install-deps.sh --all installs it)"
 if [ -d /sys/bus/nd/devices ] && ls /sys/bus/nd/devices | grep -q '^region'; then
 	skip "this host has NVDIMM regions: the module runs in the rig only"
 fi

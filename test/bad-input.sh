@@ -26,7 +26,21 @@ expect "read: truncated inside the block" 1 "too short \(6000 bytes\)" "$NDX" re
 head -c 8192 /dev/zero > "$TMP/zero"
 expect "read: zeros" 1 "no info block at byte 4096" "$NDX" read-infoblock -i "$TMP/zero"
 expect "read: wrong signature" 1 "no info block" "$NDX" read-infoblock -i "$(forged signature=NVDIMM_BTT_INFO)"
-expect "read: bad checksum" 1 "bad checksum" "$NDX" read-infoblock -i "$(forged checksum=0x1234)"
+expect "read -V: bad checksum" 1 "bad checksum" "$NDX" read-infoblock -V -i "$(forged checksum=0x1234)"
+# without -V a bad checksum is shown as decoded and flagged, as ndctl shows it
+bad=$(forged checksum=0x1234)
+rc=0; "$NDX" read-infoblock -j -i "$bad" > "$TMP/bad.json" 2> "$TMP/bad.err" || rc=$?
+check "read: bad checksum shown (exit $rc)" test "$rc" = 0
+check "read: bad checksum flagged" test "$(jq -r '.[0].consistent, (.[0].problem | startswith("bad-checksum"))' "$TMP/bad.json" | tr '\n' ' ')" = "false true "
+check "read: bad checksum: the stored value shown" test "$(jq -r '.[0].checksum' "$TMP/bad.json")" = 0x1234
+check "read: bad checksum: a warning on stderr" grep -q "warning: .*bad checksum.*shown as decoded" "$TMP/bad.err"
+if command -v ndctl > /dev/null; then
+	check "read: bad checksum: ndctl's keys with ndctl's values" sh -c "
+		ndctl read-infoblock -j -i '$bad' 2>/dev/null | jq -S '.[0] | del(.file)' > '$TMP/nd.json'
+		jq -S '.[0] | with_entries(select(.key as \$k | \$nd | has(\$k))) | del(.file)' \
+			--argjson nd \"\$(cat '$TMP/nd.json')\" '$TMP/bad.json' |
+			cmp -s - '$TMP/nd.json'"
+fi
 expect "read: damaged record" 1 "record .* is damaged" "$NDX" read-infoblock -j -i "$(forged rsv_damage=1)"
 expect "read: record length" 1 "record .* is damaged" "$NDX" read-infoblock -i "$(forged rsv_length=32)"
 expect "read: record version 2" 1 "record version 2.x is not supported" "$NDX" read-infoblock -i "$(forged rsv_version_major=2)"
@@ -36,12 +50,12 @@ expect "read -V: dataoff past the end" 1 "inconsistent: no-data-page" "$NDX" rea
 expect "read -V: record overlaps data" 1 "inconsistent: reserve-place" "$NDX" read-infoblock -V -i "$(forged rsv_size=0x1000000)"
 expect "read -V: npfns too large" 1 "inconsistent: npfns" "$NDX" read-infoblock -V -s 32M -i "$(forged npfns=99999999)"
 expect "read: missing file" 1 "No such file" "$NDX" read-infoblock -i "$TMP/nonexistent"
-expect "read: no namespace, no -i" 2 "give a namespace, or --input" "$NDX" read-infoblock
-expect "read: bad --size" 2 "is not a size" "$NDX" read-infoblock -i "$GOOD" -s 1X
-expect "read: --xen preset unknown" 2 "--xen=xen-huge: must be xen or xen-bigmem" "$NDX" read-infoblock -i "$GOOD" --xen=xen-huge
-expect "read: bad --offset" 2 "--offset=2Q is not a size" "$NDX" read-infoblock -i "$GOOD" -O 2Q
-expect "read: a file and a namespace" 2 "--input=.* and namespace 'namespace0.0': give one" "$NDX" read-infoblock -i "$GOOD" namespace0.0
-expect "read: --region with a file" 2 "--region limits a namespace argument" "$NDX" read-infoblock -i "$GOOD" -r 0
+expect "read: no namespace, no -i" 129 "give a namespace, or --input" "$NDX" read-infoblock
+expect "read: bad --size" 129 "is not a size" "$NDX" read-infoblock -i "$GOOD" -s 1X
+expect "read: --xen preset unknown" 129 "--xen=xen-huge: must be xen or xen-bigmem" "$NDX" read-infoblock -i "$GOOD" --xen=xen-huge
+expect "read: bad --offset" 129 "--offset=2Q is not a size" "$NDX" read-infoblock -i "$GOOD" -O 2Q
+expect "read: a file and a namespace" 129 "--input=.* and namespace 'namespace0.0': give one" "$NDX" read-infoblock -i "$GOOD" namespace0.0
+expect "read: --region with a file" 129 "--region limits a namespace argument" "$NDX" read-infoblock -i "$GOOD" -r 0
 expect "read: no such namespace" 1 "no namespace namespace97.3 in region 5" "$NDX" read-infoblock namespace97.3 -r 5
 
 # --- write-infoblock onto the image: refused requests leave it alone
@@ -51,22 +65,22 @@ max=$("$NDX" read-infoblock -j -i "$IMG" | jq '.[0].layout.max_reserve')
 expect "write: max reserve + 1 byte" 1 "no-data-page" "${W[@]}" --reserve=$((max + 1))
 expect "write: per-page reserve too large" 1 "no-data-page" "${W[@]}" --reserve-per-page=4096
 expect "write: size 2^64-1" 1 "namespace-size" "${W[@]}" -s 18446744073709551615
-expect "write: size 2^64" 2 "does not fit in 64 bits" "${W[@]}" -s 18446744073709551616
-expect "write: size 2^64 by suffix" 2 "does not fit in 64 bits" "${W[@]}" -s 16777216T
+expect "write: size 2^64" 129 "does not fit in 64 bits" "${W[@]}" -s 18446744073709551616
+expect "write: size 2^64 by suffix" 129 "does not fit in 64 bits" "${W[@]}" -s 16777216T
 expect "write: size beyond 52 bits" 1 "namespace-size: .*52-bit" "${W[@]}" -s 8192T
 expect "write: reserve 2^64-1" 1 "overflow" "${W[@]}" --reserve=18446744073709551615
 expect "write: reserve-per-page 2^32" 1 "reserve-request" "${W[@]}" --reserve-per-page=4294967296
-expect "write: non-numeric size" 2 "--size=abc is not a size" "${W[@]}" -s abc
-expect "write: unknown suffix" 2 "--size=12Q is not a size" "${W[@]}" -s 12Q
-expect "write: negative size" 2 "--size=-5 is not a size" "${W[@]}" -s -5
-expect "write: empty size" 2 "--size= is not a size" "${W[@]}" -s ""
-expect "write: non-numeric reserve" 2 "--reserve=lots is not a size" "${W[@]}" --reserve=lots
+expect "write: non-numeric size" 129 "--size=abc is not a size" "${W[@]}" -s abc
+expect "write: unknown suffix" 129 "--size=12Q is not a size" "${W[@]}" -s 12Q
+expect "write: negative size" 129 "--size=-5 is not a size" "${W[@]}" -s -5
+expect "write: empty size" 129 "--size= is not a size" "${W[@]}" -s ""
+expect "write: non-numeric reserve" 129 "--reserve=lots is not a size" "${W[@]}" --reserve=lots
 expect "write: size not a page multiple" 1 "namespace-size" "${W[@]}" -s 1000000
-expect "write: unknown mode" 2 "--mode=sector: must be fsdax or devdax" "${W[@]}" -m sector
-expect "write: unknown map" 2 "--map=ram: must be dev or mem" "${W[@]}" -M ram
+expect "write: unknown mode" 129 "--mode=sector: must be fsdax or devdax" "${W[@]}" -m sector
+expect "write: unknown map" 129 "--map=ram: must be dev or mem" "${W[@]}" -M ram
 expect "write: unsupported align" 1 "align-supported" "${W[@]}" -a 3M
 expect "write: align 0" 1 "align-supported: --align=0: align 0 is not" "${W[@]}" -a 0
-expect "write: reserve and per-page" 2 "give one, not both" "${W[@]}" --reserve=4K --reserve-per-page=8
+expect "write: reserve and per-page" 129 "give one, not both" "${W[@]}" --reserve=4K --reserve-per-page=8
 expect "write: owner name with a space" 1 "reserve-owner" "${W[@]}" --reserve=4K --reserve-owner="name:my os"
 expect "write: owner name too long" 1 "reserve-owner" "${W[@]}" --reserve=4K --reserve-owner=name:abcdefghijklmnopq
 # a bare word is os or hypervisor: near misses and names without name: are refused
@@ -83,23 +97,23 @@ expect "write: page struct size 32" 1 "page-struct-size" "${W[@]}" --page-struct
 expect "write: page struct size 0 (not silently 64)" 1 "page-struct-size: --page-struct-size=0" "${W[@]}" --page-struct-size=0
 expect "write: page struct size 70000" 1 "page-struct-size: page_struct_size 70000 must be between 64 and 65535" "${W[@]}" --page-struct-size=70000
 expect "write: page struct size 2^32" 1 "page-struct-size: --page-struct-size=4294967296" "${W[@]}" --page-struct-size=4294967296
-expect "write: bad uuid" 2 "--uuid=xyz is not a uuid" "${W[@]}" -u xyz
-expect "write: bad parent uuid" 2 "--parent-uuid=1-2 is not a uuid" "${W[@]}" -p 1-2
-expect "write: unknown option" 2 "unknown option or missing value: '--frobnicate'" "${W[@]}" --frobnicate
-expect "write: missing value" 2 "missing value for '-s'" "${W[@]}" -s
-expect "write: --xen preset unknown" 2 "--xen=bigmem: must be xen or xen-bigmem" "${W[@]}" --dry-run --xen=bigmem
-expect "write: per-page preset unknown" 2 "--reserve-per-page=xen-big is neither a byte count nor a preset" "${W[@]}" --reserve-per-page=xen-big
+expect "write: bad uuid" 129 "--uuid=xyz is not a uuid" "${W[@]}" -u xyz
+expect "write: bad parent uuid" 129 "--parent-uuid=1-2 is not a uuid" "${W[@]}" -p 1-2
+expect "write: unknown option" 129 "unknown option or missing value: '--frobnicate'" "${W[@]}" --frobnicate
+expect "write: missing value" 129 "missing value for '-s'" "${W[@]}" -s
+expect "write: --xen preset unknown" 129 "--xen=bigmem: must be xen or xen-bigmem" "${W[@]}" --dry-run --xen=bigmem
+expect "write: per-page preset unknown" 129 "--reserve-per-page=xen-big is neither a byte count nor a preset" "${W[@]}" --reserve-per-page=xen-big
 expect "write: page-struct-size preset below 64" 1 "page-struct-size" "${W[@]}" --page-struct-size=xen
-expect "write: bad --offset" 2 "--offset=1Z is not a size" "${W[@]}" -O 1Z
+expect "write: bad --offset" 129 "--offset=1Z is not a size" "${W[@]}" -O 1Z
 expect "write: --offset not 2 MiB aligned" 1 "0x101000" "${W[@]}" -O 0x101000
 expect "write: --dry-run keeps the rules" 1 "no-data-page" "${W[@]}" --dry-run --reserve=1G
-expect "write: --bus without a namespace" 2 "--bus limits a namespace argument" "${W[@]}" -b nfit_test.0
-expect "write: a namespace and --size" 2 "--size with namespace 'namespace0.0'" "$NDX" write-infoblock namespace0.0 -s 1G
+expect "write: --bus without a namespace" 129 "--bus limits a namespace argument" "${W[@]}" -b nfit_test.0
+expect "write: a namespace and --size" 129 "--size with namespace 'namespace0.0'" "$NDX" write-infoblock namespace0.0 -s 1G
 expect "write: no such namespace" 1 "no namespace namespace97.3" "$NDX" write-infoblock namespace97.3 --dry-run
-expect "write: a namespace and --output" 2 "--output with namespace 'namespace0.0'" "${W[@]}" namespace0.0
-expect "write: both -o and --stdout" 2 "exactly one of" "${W[@]}" --stdout -s 1G
-expect "write: --stdout without size" 2 "--stdout needs --size" "$NDX" write-infoblock --stdout
-expect "write: new file without size" 2 "does not exist: give --size" "$NDX" write-infoblock -o "$TMP/new.img"
+expect "write: a namespace and --output" 129 "--output with namespace 'namespace0.0'" "${W[@]}" namespace0.0
+expect "write: both -o and --stdout" 129 "exactly one of" "${W[@]}" --stdout -s 1G
+expect "write: --stdout without size" 129 "--stdout needs --size" "$NDX" write-infoblock --stdout
+expect "write: new file without size" 129 "does not exist: give --size" "$NDX" write-infoblock -o "$TMP/new.img"
 check "write: new file not created" test ! -e "$TMP/new.img"
 
 # --- numbers are decimal unless 0x: a leading zero never makes one octal
@@ -114,11 +128,11 @@ check "number: 08M and 09M are decimal (not bad octal)" cmp -s \
 	<("$NDX" write-infoblock --stdout -u $U -s 256M --reserve=8M)
 check "number: --page-struct-size=0100 is 100, not 64" test "$("$NDX" write-infoblock --stdout \
 	-s 256M --page-struct-size=0100 | "$NDX" read-infoblock -i - -j | jq .[0].page_struct_size)" = 100
-expect "number: 0x without digits" 2 "--size=0x is not a size" "${W[@]}" -s 0x
-expect "number: 0x1G0" 2 "--size=0x1G0 is not a size" "${W[@]}" -s 0x1G0
-expect "number: octal-looking 0777Q" 2 "--size=0777Q is not a size" "${W[@]}" -s 0777Q
-expect "number: leading space" 2 "is not a size" "${W[@]}" -s " 32M"
-expect "number: plus sign" 2 "--reserve=\+4M is not a size" "${W[@]}" --reserve=+4M
+expect "number: 0x without digits" 129 "--size=0x is not a size" "${W[@]}" -s 0x
+expect "number: 0x1G0" 129 "--size=0x1G0 is not a size" "${W[@]}" -s 0x1G0
+expect "number: octal-looking 0777Q" 129 "--size=0777Q is not a size" "${W[@]}" -s 0777Q
+expect "number: leading space" 129 "is not a size" "${W[@]}" -s " 32M"
+expect "number: plus sign" 129 "--reserve=\+4M is not a size" "${W[@]}" --reserve=+4M
 
 # --- bytes from the media are escaped: crafted owner names, valid checksums
 # (ESC [2J clears a terminal; ff and a lone c3 are not UTF-8; 9b is C1 CSI)
@@ -194,33 +208,33 @@ check "write: result is valid" "$NDX" read-infoblock -V -i "$IMG" -o /dev/null
 cp "$TMP/saved.img" "$IMG"
 
 # --- list: ndctl list's options, values checked before anything is read
-expect "list: unknown mode" 2 "--mode=bogus: not a namespace mode" "$NDX" list -m bogus
-expect "list: unknown region type" 2 "--type=nvme: a region type is pmem or blk" "$NDX" list -t nvme
-expect "list: numa node not a number" 2 "--numa-node=x1: not a NUMA node number" "$NDX" list -U x1
-expect "list: a value missing" 2 "'--region' needs a value" "$NDX" list --region
-expect "list: --xen with an ndctl-only listing" 2 "--xen and --read-disabled add to namespace listings" "$NDX" list -R --xen
-expect "list: a stray argument" 2 "unexpected argument 'namespace0.0'" "$NDX" list namespace0.0
-expect "list: an unknown letter in a cluster names it" 2 "unknown option '-q'" "$NDX" list -Nq
-expect "list: a value for a flag" 2 "option '--xen' takes no value" "$NDX" list --xen=1
+expect "list: unknown mode" 129 "--mode=bogus: not a namespace mode" "$NDX" list -m bogus
+expect "list: unknown region type" 129 "--type=nvme: a region type is pmem or blk" "$NDX" list -t nvme
+expect "list: numa node not a number" 129 "--numa-node=x1: not a NUMA node number" "$NDX" list -U x1
+expect "list: a value missing" 129 "'--region' needs a value" "$NDX" list --region
+expect "list: --xen with an ndctl-only listing" 129 "--xen and --read-disabled add to namespace listings" "$NDX" list -R --xen
+expect "list: a stray argument" 129 "unexpected argument 'namespace0.0'" "$NDX" list namespace0.0
+expect "list: an unknown letter in a cluster names it" 129 "unknown option '-q'" "$NDX" list -Nq
+expect "list: a value for a flag" 129 "option '--xen' takes no value" "$NDX" list --xen=1
 
 # --- create-namespace: option values checked before any device (and
 # before ndctl: a request that is ndctl's would run it, here a fake)
 printf '#!/bin/sh\necho "ndctl ran: $*" >&2\nexit 99\n' > "$TMP/no-ndctl"
 chmod +x "$TMP/no-ndctl"
 CN=(env NDCTL_XEN_NDCTL="$TMP/no-ndctl" "$NDX" create-namespace)
-expect "create: --reserve without a value" 2 "option '--reserve' needs a value" "${CN[@]}" --reserve
-expect "create: -e without a value" 2 "option '-e' needs a value" "${CN[@]}" -e
-expect "create: unknown option" 2 "unknown option '--frobnicate'" "${CN[@]}" --frobnicate
-expect "create: --sector-size=lots" 2 "--sector-size=lots is not a size" "${CN[@]}" -l lots --reserve=4M
-expect "create: --sector-size=0" 2 "--sector-size=0 is not a sector size" "${CN[@]}" -l 0 --reserve=4M
-expect "create: --type=nvme" 2 "--type=nvme: must be pmem or blk" "${CN[@]}" -t nvme --reserve=4M
-expect "create: --type=blk with a reservation" 2 "--type=blk: a reserved area needs" "${CN[@]}" -t blk --reserve=4M
-expect "create: -m sector with a reservation" 2 "--mode=sector: a reserved area needs" "${CN[@]}" -m sector --reserve=4M
-expect "create: -m safe (ndctl's sector) with a reservation" 2 "--mode=sector: a reserved area needs" "${CN[@]}" -m safe --reserve=4M
-expect "create: -m bogus" 2 "--mode=bogus: must be fsdax or devdax" "${CN[@]}" -m bogus --reserve=4M
-expect "create: --no-autorecover with a reservation" 2 "--no-autorecover: ndctl-xen always restores" "${CN[@]}" --no-autorecover --reserve=4M
+expect "create: --reserve without a value" 129 "option '--reserve' needs a value" "${CN[@]}" --reserve
+expect "create: -e without a value" 129 "option '-e' needs a value" "${CN[@]}" -e
+expect "create: unknown option" 129 "unknown option '--frobnicate'" "${CN[@]}" --frobnicate
+expect "create: --sector-size=lots" 129 "--sector-size=lots is not a size" "${CN[@]}" -l lots --reserve=4M
+expect "create: --sector-size=0" 129 "--sector-size=0 is not a sector size" "${CN[@]}" -l 0 --reserve=4M
+expect "create: --type=nvme" 129 "--type=nvme: must be pmem or blk" "${CN[@]}" -t nvme --reserve=4M
+expect "create: --type=blk with a reservation" 129 "--type=blk: a reserved area needs" "${CN[@]}" -t blk --reserve=4M
+expect "create: -m sector with a reservation" 129 "--mode=sector: a reserved area needs" "${CN[@]}" -m sector --reserve=4M
+expect "create: -m safe (ndctl's sector) with a reservation" 129 "--mode=sector: a reserved area needs" "${CN[@]}" -m safe --reserve=4M
+expect "create: -m bogus" 129 "--mode=bogus: must be fsdax or devdax" "${CN[@]}" -m bogus --reserve=4M
+expect "create: --no-autorecover with a reservation" 129 "--no-autorecover: ndctl-xen always restores" "${CN[@]}" --no-autorecover --reserve=4M
 expect "create: -e with --size, no --force" 1 "re-create the namespace, losing its data: use --force" "${CN[@]}" -e namespace0.0 -s 64M --reserve=4M
-expect "create: -e with --continue" 2 "--reconfig and --continue" "${CN[@]}" -e namespace0.0 -c --reserve=4M
-expect "create: the pending name, even for ndctl" 2 "marks an unfinished namespace" "${CN[@]}" -n ndctl-xen:pending
-expect "create: a stray argument" 2 "unexpected argument 'extra'" "${CN[@]}" -s 32M extra
+expect "create: -e with --continue" 129 "--reconfig and --continue" "${CN[@]}" -e namespace0.0 -c --reserve=4M
+expect "create: the pending name, even for ndctl" 129 "marks an unfinished namespace" "${CN[@]}" -n ndctl-xen:pending
+expect "create: a stray argument" 129 "unexpected argument 'extra'" "${CN[@]}" -s 32M extra
 finish

@@ -70,21 +70,25 @@ if [ -e "$NDX_BUILD/Documentation/ndctl-xen.1" ]; then
 		test -s "$mandir/man7/ndctl-xen-pfn-reserve-format.7"
 	for cmd in $("$NDX" --list-cmds); do
 		page=
-		for p in "ndctl-xen-$cmd" "ndctl-$cmd-xen"; do
-			[ -s "$mandir/man1/$p.1" ] && page=$p
-		done
-		check "man page for command '$cmd' installed (ndctl-xen-$cmd(1) or ndctl-$cmd-xen(1))" \
-			test -n "$page"
+		[ -s "$mandir/man1/ndctl-xen-$cmd.1" ] && page=ndctl-xen-$cmd
+		check "man page for command '$cmd' installed (ndctl-xen-$cmd(1))" test -n "$page"
 		if [ -n "$page" ] && command -v man > /dev/null; then
 			check "man -w finds $page" sh -c "man -M '$mandir' -w '$page' > /dev/null"
 		fi
 	done
+	check "the old page name ndctl-create-namespace-xen(1) is a link to the new one" \
+		grep -qx '.so man1/ndctl-xen-create-namespace.1' "$mandir/man1/ndctl-create-namespace-xen.1"
+	if command -v man > /dev/null; then
+		check "man opens the old name" sh -c "man -M '$mandir' ndctl-create-namespace-xen 2>/dev/null |
+			grep -q ndctl-xen-create-namespace"
+	fi
 else
 	echo "install: man pages not built in this build (docs disabled): not checked"
 fi
 export PKG_CONFIG_SYSROOT_DIR="$TMP/root" PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
-check "pkg-config version is the project's" test "$(pkg-config --modversion libndctl-xen)" = "$version"
+check "pkg-config version is the project's, --version's after +xen ($version)" \
+	test "$version" = "$(pkg-config --modversion libndctl)+xen$(pkg-config --modversion libndctl-xen)"
 flags=$(pkg-config --cflags --libs libndctl-xen)
 # a sanitizer build's library needs its runtime first in the program
 if ldd "$lib" | grep libasan > /dev/null; then flags="-fsanitize=address,undefined $flags"; fi

@@ -71,5 +71,58 @@ for cmd in create-namespace list read-infoblock write-infoblock; do
 	fi
 done
 echo "$total ndctl options checked"
+
+# --- behaviour: a request with no ndctl-xen option gets ndctl's answer
+# same_as_ndctl NAME SETUP CMD...: SETUP (a shell line making "img" in a
+# fresh directory) then CMD run by ndctl and by ndctl-xen: the same exit
+# status, the same last line of stderr (only the status with EXIT_ONLY=1:
+# for a usage error ndctl-xen's line names the value and the rule where
+# ndctl prints its usage), the same bytes in img
+same_as_ndctl() {
+	local name=$1 setup=$2 side rc
+	shift 2
+	for side in ndctl ndctl-xen; do
+		rm -rf "$TMP/$side"; mkdir "$TMP/$side"
+		(cd "$TMP/$side" && eval "$setup")
+		rc=0
+		if [ "$side" = ndctl ]; then
+			(cd "$TMP/$side" && ndctl "$@") > "$TMP/$side.out" 2> "$TMP/$side.err" || rc=$?
+		else
+			(cd "$TMP/$side" && NDCTL_XEN_NDCTL=$(command -v ndctl) "$NDX" "$@") \
+				> "$TMP/$side.out" 2> "$TMP/$side.err" || rc=$?
+		fi
+		if [ "${EXIT_ONLY:-}" = 1 ]; then
+			echo "$rc" > "$TMP/$side.status"
+		else
+			echo "$rc $(tail -n1 "$TMP/$side.err")" > "$TMP/$side.status"
+		fi
+	done
+	check "$name: exit and last line as ndctl's ($(cat "$TMP/ndctl.status") / $(cat "$TMP/ndctl-xen.status"))" \
+		cmp -s "$TMP/ndctl.status" "$TMP/ndctl-xen.status"
+	if [ -e "$TMP/ndctl/img" ]; then
+		check "$name: the image's bytes as ndctl's" cmp -s "$TMP/ndctl/img" "$TMP/ndctl-xen/img"
+	fi
+}
+U=(-u 11111111-2222-3333-4444-555555555555)
+same_as_ndctl "write-infoblock over an empty image" "truncate -s 128M img" \
+	write-infoblock -o img "${U[@]}"
+same_as_ndctl "write-infoblock -s other than the image's" "truncate -s 128M img" \
+	write-infoblock -o img -s 256M "${U[@]}"
+same_as_ndctl "write-infoblock over data that is not an info block" \
+	"truncate -s 128M img; printf 'not an info block%.0s' \$(seq 1000) | dd of=img conv=notrunc status=none" \
+	write-infoblock -o img "${U[@]}"
+same_as_ndctl "write-infoblock over another layout's block" \
+	"truncate -s 128M img; ndctl write-infoblock -o img -M mem -a 4K 2>/dev/null" \
+	write-infoblock -o img -M dev "${U[@]}"
+same_as_ndctl "write-infoblock devdax map=mem" "truncate -s 64M img" \
+	write-infoblock -o img -m devdax -M mem "${U[@]}"
+for cmd in create-namespace list read-infoblock write-infoblock; do
+	EXIT_ONLY=1 same_as_ndctl "$cmd: an unknown option's exit" ":" "$cmd" --frobnicate
+done
+EXIT_ONLY=1 same_as_ndctl "write-infoblock: a size that is not a number" ":" write-infoblock -o img -s lots
+EXIT_ONLY=1 same_as_ndctl "write-infoblock: an unknown mode" ":" write-infoblock -o img -s 16M -m sector
+v=$("$NDX" --version)
+check "--version reads as ndctl's for a script ($v: before +xen, $(ndctl --version))" \
+	test "${v%%+xen*}" = "$(ndctl --version)"
 check "no run reached ndctl" sh -c "! grep -q 'fake ndctl ran' '$TMP/err'"
 finish

@@ -58,22 +58,37 @@ nofake() {
 	echo "$rc $(head -n1 "$TMP/err")"
 }
 out=$(nofake create-namespace -m sector --reserve=4M)
-check "a reservation in sector mode: a usage error naming it ($out)" grep -q '^2 .*--mode=sector' <<< "$out"
+check "a reservation in sector mode: a usage error naming it ($out)" grep -q '^129 .*--mode=sector' <<< "$out"
 out=$(nofake create-namespace -m memory --reserve=4M --no-autorecover)
-check "--no-autorecover with a reservation: refused ($out)" grep -q '^2 .*--no-autorecover' <<< "$out"
+check "--no-autorecover with a reservation: refused ($out)" grep -q '^129 .*--no-autorecover' <<< "$out"
 out=$(nofake create-namespace -n ndctl-xen:pending)
-check "the pending name is refused before ndctl ($out)" grep -q '^2 .*unfinished' <<< "$out"
+check "the pending name is refused before ndctl ($out)" grep -q '^129 .*unfinished' <<< "$out"
 out=$(nofake create-namespace --frobnicate)
-check "an unknown option is ndctl-xen's usage error ($out)" grep -q "^2 .*unknown option '--frobnicate'" <<< "$out"
+check "an unknown option is a usage error, exit 129 as ndctl's ($out)" grep -q "^129 .*unknown option '--frobnicate'" <<< "$out"
 out=$(nofake -v)
 check "-v is the version ($out)" test "$out" = "0 "
-check "-v prints ndctl-xen's version" sh -c "'$NDX' -v | grep -qx '$("$NDX" --version)'"
+check "-v prints the version" sh -c "'$NDX' -v | grep -qx '$("$NDX" --version)'"
+# a script reading ndctl's version through the alias reads ndctl's number
+version=$("$NDX" --version)
+if command -v ndctl > /dev/null; then
+	check "--version is ndctl's, then +xen and ndctl-xen's ($version)" \
+		test "${version%+xen*}" = "$(ndctl --version)"
+fi
+check "--version's leading number is a number (as scripts cut it)" \
+	sh -c "'$NDX' --version | grep -Eq '^[0-9]+(\.[0-9]+)*\+xen[0-9]+\.[0-9]+\.[0-9]+\$'"
+
+# a typo'd command: ndctl's words and status, and the nearest command
+out=$(nofake aply)
+check "a typo'd command exits 1 as ndctl's unknown command ($out)" test "$out" = "1 Unknown command: 'aply'"
+check "a typo'd command names the nearest" sh -c "'$NDX' aply 2>&1 | grep -q \"Did you mean 'apply'?\""
+out=$(nofake write-infoblok)
+check "a typo'd command does not reach ndctl ($out)" test "$out" = "1 Unknown command: 'write-infoblok'"
 
 # help COMMAND: the command's man page (Documentation/meson.build's names)
 mkdir "$TMP/manbin"
 printf '#!/bin/sh\necho "man $*"\n' > "$TMP/manbin/man"
 chmod +x "$TMP/manbin/man"
-for pair in create-namespace:ndctl-create-namespace-xen list:ndctl-xen-list map:ndctl-xen-map \
+for pair in create-namespace:ndctl-xen-create-namespace list:ndctl-xen-list map:ndctl-xen-map \
 		read-infoblock:ndctl-xen-read-infoblock write-infoblock:ndctl-xen-write-infoblock \
 		recover:ndctl-xen-recover; do
 	cmd=${pair%%:*} page=${pair#*:}

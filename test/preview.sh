@@ -31,12 +31,18 @@ while read -r size opts; do
 	check "$case: --dry-run leaves the image as it was" test "$(file_state "$img")" = "$before"
 	check "$case: --dry-run says so" grep -q 'dry run: nothing written' "$TMP/dry.err"
 	# shellcheck disable=SC2086
+	"$NDX" write-infoblock -o "$img" $opts "${U[@]}" --dry-run -j > "$TMP/dry.json" 2> /dev/null
+	check "$case: --dry-run -j leaves the image as it was" test "$(file_state "$img")" = "$before"
+	# shellcheck disable=SC2086
 	"$NDX" write-infoblock -o "$img" $opts "${U[@]}" 2>/dev/null
 	check "$case: the real write changed it" test "$(file_state "$img")" != "$before"
 	xen=--xen
 	case $opts in *xen-bigmem*) xen=--xen=xen-bigmem ;; esac
 	"$NDX" read-infoblock -i "$img" $xen > "$TMP/read"
 	check "$case: the preview is what read-infoblock reads back" diff -u "$TMP/read" "$TMP/dry"
+	"$NDX" read-infoblock -i "$img" $xen -j > "$TMP/read.json"
+	check "$case: the JSON preview is what read-infoblock -j reads back" \
+		diff -u "$TMP/read.json" "$TMP/dry.json"
 done <<'EOF'
 64M -M dev
 128M -M mem --reserve=4M
@@ -126,7 +132,12 @@ truncate -s 4G "$TMP/w.img"
 "$NDX" write-infoblock -o "$TMP/w.img" -a 1G -M mem --reserve=4K --dry-run > /dev/null 2> "$TMP/w.err"
 check "-a 1G --reserve=4K on 4G: warned" grep -q 'warning: .*costs 1 GiB of data' "$TMP/w.err"
 "$NDX" write-infoblock -o "$TMP/w.img" -a 2M -M mem --reserve=4K --dry-run > /dev/null 2> "$TMP/w.err"
-check "-a 2M --reserve=4K on 4G: not warned" sh -c "! grep -q warning '$TMP/w.err'"
+check "-a 2M --reserve=4K on 4G: warned (a whole 2 MiB align unit for 4 KiB)" \
+	grep -q 'warning: a reservation of 4 KiB .*costs 2 MiB of data' "$TMP/w.err"
+"$NDX" write-infoblock -c -s 128M -M mem --reserve=1 > /dev/null 2> "$TMP/w.err"
+check "--reserve=1 written to stdout: warned" grep -q 'warning: a reservation of 4 KiB .*costs 2 MiB of data' "$TMP/w.err"
+"$NDX" write-infoblock -o "$TMP/w.img" -a 2M -M mem --reserve=64M --dry-run > /dev/null 2> "$TMP/w.err"
+check "-a 2M --reserve=64M on 4G: not warned (no rounding)" sh -c "! grep -q warning '$TMP/w.err'"
 
 # --- -o without -j: ndctl's raw 8 KiB
 "$NDX" write-infoblock -o "$TMP/w.img" -M mem --reserve=4M 2>/dev/null

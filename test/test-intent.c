@@ -169,6 +169,31 @@ int main(void)
 	CHECK_EQ(r.op, NDX_INTENT_NEW);
 	CHECK_EQ(ndctl_xen_namespace_unmark(ctx, u), 0);
 	CHECK_EQ(ndx_intent_read(u, 0, &r), -ENOENT);
+	CHECK(strcmp(ndctl_xen_get_last_error(ctx), "") == 0, "no error yet: '%s'",
+			ndctl_xen_get_last_error(ctx));
+	/* a refusal hands its reason back: the directory and the errno's words */
+	{
+		char missing[300], want[400];
+
+		FILE *plain;
+
+		/* a path through a regular file: no directory can be made there */
+		snprintf(missing, sizeof(missing), "%s/plain", dir);
+		plain = fopen(missing, "w");
+		CHECK(plain != NULL, "%s", missing);
+		if (plain)
+			fclose(plain);
+		snprintf(missing, sizeof(missing), "%s/plain/state", dir);
+		setenv("NDCTL_XEN_STATE_DIR", missing, 1);
+		CHECK(ndctl_xen_namespace_mark_new(ctx, u) < 0, "no directory");
+		snprintf(want, sizeof(want), "cannot write an intent record in %s: %s",
+				missing, strerror(ENOTDIR));
+		CHECK(strcmp(ndctl_xen_get_last_error(ctx), want) == 0, "'%s', expected '%s'",
+				ndctl_xen_get_last_error(ctx), want);
+		setenv("NDCTL_XEN_STATE_DIR", dir, 1);
+		snprintf(missing, sizeof(missing), "%s/plain", dir);
+		unlink(missing);
+	}
 	ndctl_xen_unref(ctx);
 
 	/* a relative directory from the environment is not used */

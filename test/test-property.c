@@ -218,6 +218,43 @@ static void check_block(const struct ndx_layout *l)
 	CHECK_EQ(out.rsv.size, l->reserve_size);
 }
 
+/*
+ * ndx_layout_for_data_size() against a scan of every granule multiple
+ * from the data size up: the same smallest size.  The scan is bounded,
+ * so requests whose overhead spans many granules are checked one granule
+ * down only.
+ */
+static unsigned int data_size_checked;
+static void check_for_data_size(const struct ndx_layout_req *req, const struct ndx_layout *have)
+{
+	struct ndx_layout_req r = *req;
+	struct ndx_layout l, scan;
+	struct ndx_fault f;
+	uint64_t want = have->data_size, g = have->eff_align, size, found = 0;
+	unsigned int steps;
+
+	if (!want)
+		return;
+	if (ndx_layout_for_data_size(&r, want, 0, &l, &f) != 0) {
+		CHECK(0, "for_data_size(%#" PRIx64 "): %s", want, f.msg);
+		return;
+	}
+	data_size_checked++;
+	CHECK(l.data_size >= want, "data %#" PRIx64 " < %#" PRIx64, l.data_size, want);
+	CHECK(l.req.size % g == 0, "size %#" PRIx64 " not a multiple of %#" PRIx64,
+			l.req.size, g);
+	for (size = (want + g - 1) / g * g, steps = 0; steps < 4096 && size <= l.req.size;
+			size += g, steps++) {
+		r.size = size;
+		if (ndx_layout_compute(&r, &scan, &f) == 0 && scan.data_size >= want) {
+			found = size;
+			break;
+		}
+	}
+	if (found || steps < 4096)
+		CHECK_EQ(found, l.req.size);
+}
+
 int main(void)
 {
 	const char *n_env = getenv("NDX_PROP_N"), *seed_env = getenv("NDX_PROP_SEED");
@@ -237,6 +274,8 @@ int main(void)
 		}
 		check_accepted(&r, &l);
 		check_block(&l);
+		if (i % 16 == 0)
+			check_for_data_size(&r, &l);
 		/* max_reserve is accepted; 4K more is refused */
 		if (i % 4 == 0 && l.max_reserve && l.max_reserve < UINT64_MAX - 4096) {
 			r.reserve_per_page = 0;
@@ -252,7 +291,8 @@ int main(void)
 			maxed++;
 		}
 	}
-	printf("accepted %u, max-reserve probes %lu, refused:", accepted, maxed);
+	printf("accepted %u, max-reserve probes %lu, data-size searches %u, refused:",
+			accepted, maxed, data_size_checked);
 	for (rule = 0; rule < 32; rule++)
 		if (refused[rule])
 			printf(" %s %u", ndx_rule_name(rule), refused[rule]);

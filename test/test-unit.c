@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "layout.h"
+#include "util/size.h"
 #include "pfn-sb.h"
 #include "private.h"
 
@@ -483,8 +484,74 @@ static void test_journal(void)
 	CHECK(ndx_pfn_sb_journal_make(block, want_tag, jrnl) != 0, "no journal of no block");
 }
 
+/* messages: hex sizes also in units */
+static void test_annotate_sizes(void)
+{
+	char out[160];
+
+	util_annotate_sizes("the largest reserve that fits is 0xf800000", out, sizeof(out));
+	CHECK(strcmp(out, "the largest reserve that fits is 0xf800000 (248 MiB)") == 0, "%s", out);
+	util_annotate_sizes("size 0x40000000 - end_trunc 0 with align 0x200000; at 0x1001",
+			out, sizeof(out));
+	CHECK(strcmp(out, "size 0x40000000 (1 GiB) - end_trunc 0 with align 0x200000 (2 MiB); "
+				"at 0x1001") == 0, "%s", out);
+	/* not a whole MiB, below 1 MiB, more than 64 bits, part of a word: as written */
+	util_annotate_sizes("0x100001 0x80000 0x100000000000000000 0x100000g", out, sizeof(out));
+	CHECK(strcmp(out, "0x100001 0x80000 0x100000000000000000 0x100000g") == 0, "%s", out);
+	/* a short buffer: cut, terminated */
+	util_annotate_sizes("is 0xf800000", out, 16);
+	CHECK(strlen(out) == 15 && strncmp(out, "is 0xf800000 (2", 15) == 0, "%s", out);
+}
+
+/* --data-size: the smallest namespace whose data area holds the size asked */
+static void test_for_data_size(void)
+{
+	struct ndx_layout_req r = req(0, NDCTL_XEN_MAP_MEM, 2 * M);
+	struct ndx_layout l, l2;
+	struct ndx_fault f;
+
+	/* map=mem, 64 MiB reserved: dataoff 2 MiB + 64 MiB, the data 1 GiB exactly */
+	r.reserve_size = 64 * M;
+	CHECK(ndx_layout_for_data_size(&r, 1 * G, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 1 * G + 66 * M);
+	CHECK_EQ(l.data_size, 1 * G);
+	/* one byte more takes one granule more */
+	CHECK(ndx_layout_for_data_size(&r, 1 * G + 1, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 1 * G + 68 * M);
+	/* a region's granule: 16 MiB multiples */
+	CHECK(ndx_layout_for_data_size(&r, 1 * G, 16 * M, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 1 * G + 80 * M);
+	/* map=dev: the memmap grows with the size; one granule less does not hold it */
+	r = req(0, NDCTL_XEN_MAP_DEV, 2 * M);
+	r.reserve_per_page = 40;
+	CHECK(ndx_layout_for_data_size(&r, 16 * G, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK(l.data_size >= 16 * G, "data %#" PRIx64, l.data_size);
+	r.size = l.req.size - 2 * M;
+	CHECK(ndx_layout_compute(&r, &l2, &f) == 0 && l2.data_size < 16 * G,
+			"size - 2 MiB: data %#" PRIx64, l2.data_size);
+	/* align 1G: granule 1 GiB */
+	r = req(0, NDCTL_XEN_MAP_DEV, 1 * G);
+	CHECK(ndx_layout_for_data_size(&r, 3 * G, 0, &l, &f) == 0, "%s", f.msg);
+	CHECK_EQ(l.req.size, 4 * G);
+	/* no 64-bit (or 52-bit) size holds it: refused, no wrap-around */
+	r = req(0, NDCTL_XEN_MAP_MEM, 2 * M);
+	CHECK(ndx_layout_for_data_size(&r, UINT64_MAX - 1, 0, &l, &f) == -22 &&
+			(f.rule == NDCTL_XEN_RULE_OVERFLOW || f.rule == NDCTL_XEN_RULE_SIZE),
+			"rule %s", ndx_rule_name(f.rule));
+	CHECK(ndx_layout_for_data_size(&r, UINT64_MAX, 16 * M, &l, &f) == -22,
+			"rule %s", ndx_rule_name(f.rule));
+	CHECK(ndx_layout_for_data_size(&r, 0, 0, &l, &f) == -22, "0 bytes");
+	/* the request's own fault is returned whatever the size */
+	r.reserve_size = 4 * M;
+	r.reserve_per_page = 8;
+	CHECK(ndx_layout_for_data_size(&r, 1 * G, 0, &l, &f) == -22 &&
+			f.rule == NDCTL_XEN_RULE_RESERVE_REQUEST, "rule %s", ndx_rule_name(f.rule));
+}
+
 int main(void)
 {
+	test_for_data_size();
+	test_annotate_sizes();
 	test_journal();
 	test_query();
 	test_kernel_defaults();

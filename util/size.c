@@ -110,3 +110,38 @@ int util_ndctl_size(uint64_t bytes, char *buf, int len)
 			(unsigned long long)(centi_dec % 100), jedec[u]);
 	return 1;
 }
+
+void util_annotate_sizes(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+	char unit[40];
+
+	if (!len)
+		return;
+	while (*in && o + 1 < len) {
+		const char *p = in + 2;
+		uint64_t v = 0;
+		int big = 0;
+
+		if (in[0] != '0' || in[1] != 'x' || !isxdigit((unsigned char)in[2])) {
+			out[o++] = *in++;
+			continue;
+		}
+		for (; isxdigit((unsigned char)*p); p++) {
+			big |= v >> 60 != 0;
+			v = v << 4 | (uint64_t)(isdigit((unsigned char)*p) ? *p - '0' :
+					(tolower((unsigned char)*p) - 'a' + 10));
+		}
+		/* the number as written, then its units when they say it exactly */
+		while (in < p && o + 1 < len)
+			out[o++] = *in++;
+		if (!big && !isalnum((unsigned char)*p) && v >= (1ull << 20) &&
+				v % (1ull << 20) == 0) {
+			int n = snprintf(out + o, len - o, " (%s)",
+					util_human_size(v, unit, sizeof(unit)));
+
+			o = n < 0 ? o : o + (size_t)n >= len ? len - 1 : o + (size_t)n;
+		}
+	}
+	out[o] = '\0';
+}

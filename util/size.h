@@ -2,6 +2,7 @@
 #ifndef NDCTL_XEN_UTIL_SIZE_H
 #define NDCTL_XEN_UTIL_SIZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -15,6 +16,13 @@ int util_parse_size(const char *str, uint64_t *out);
 
 /* The same number without a suffix (frames, domains, offsets) */
 int util_parse_u64(const char *str, uint64_t *out);
+
+/*
+ * A message with each hexadecimal number that is a whole number of MiB
+ * followed by its size in units: "0xf800000" becomes "0xf800000 (248 MiB)".
+ * out gets as much as fits, NUL-terminated.
+ */
+void util_annotate_sizes(const char *in, char *out, size_t len);
 
 /* Exact: "64 MiB", "16775160 KiB", "4095 bytes" into buf */
 const char *util_human_size(uint64_t bytes, char *buf, int len);

@@ -106,6 +106,16 @@ void ndctl_xen_layout_set_reserve_owner(struct ndctl_xen_layout *l,
 
 /* 0, or -EINVAL with the broken rule and a message naming the numbers. */
 int ndctl_xen_layout_compute(struct ndctl_xen_layout *l) NDCTL_XEN_MUST_CHECK;
+/*
+ * As compute, but the size is chosen: the smallest multiple of granule
+ * (0: the layout's effective align, max(align, 2 MiB)) whose data area
+ * holds at least data_size bytes after the memmap, the reserve and
+ * alignment; get_size then answers it.  0, or -EINVAL as compute
+ * (NDCTL_XEN_RULE_OVERFLOW or _SIZE when no size holds it).
+ * Since LIBNDCTL_XEN_4.
+ */
+int ndctl_xen_layout_compute_for_data_size(struct ndctl_xen_layout *l,
+		uint64_t data_size, uint64_t granule) NDCTL_XEN_MUST_CHECK;
 enum ndctl_xen_rule ndctl_xen_layout_get_rule(struct ndctl_xen_layout *l);
 const char *ndctl_xen_layout_get_error(struct ndctl_xen_layout *l);
 
@@ -262,6 +272,12 @@ int ndctl_xen_namespace_provision_new(struct ndctl_xen_ctx *ctx,
 int ndctl_xen_namespace_mark_new(struct ndctl_xen_ctx *ctx,
 		const unsigned char uuid[16]) NDCTL_XEN_MUST_CHECK;
 int ndctl_xen_namespace_unmark(struct ndctl_xen_ctx *ctx, const unsigned char uuid[16]);
+/*
+ * Why the last failed call that says so here failed, in words a caller can
+ * show as they are ("" when none has): ndctl_xen_namespace_mark_new().
+ * Since LIBNDCTL_XEN_4.
+ */
+const char *ndctl_xen_get_last_error(struct ndctl_xen_ctx *ctx);
 
 /*
  * After a power cut: finish what an interrupted provisioning left, only

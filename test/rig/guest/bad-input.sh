@@ -129,35 +129,35 @@ case_ "new namespace --size larger than the region" 1 "available" cn -r "$R" -s 
 case_ "new namespace --size not a multiple of 16M" 1 "must be a multiple" cn -r "$R" -s 24M -M mem --reserve=4M
 case_ "new namespace too small for its reserve" 1 "no-data-page|reserve" cn -r "$R" -s 16M -M mem --reserve=16M
 # command-line values
-case_ "--reserve=garbage" 2 "garbage" cn -e "$ACT" -f --reserve=garbage
-case_ "--reserve=-1" 2 "-1" cn -e "$ACT" -f --reserve=-1
-case_ "--reserve=16E (overflows)" 2 "16E" cn -e "$ACT" -f --reserve=16E
-case_ "--reserve=4M and --reserve-per-page=8" 2 "reserve" cn -e "$ACT" -f --reserve=4M --reserve-per-page=8
-case_ "--reserve-per-page=x" 2 "x" cn -e "$ACT" -f --reserve-per-page=x
+case_ "--reserve=garbage" 129 "garbage" cn -e "$ACT" -f --reserve=garbage
+case_ "--reserve=-1" 129 "-1" cn -e "$ACT" -f --reserve=-1
+case_ "--reserve=16E (overflows)" 129 "16E" cn -e "$ACT" -f --reserve=16E
+case_ "--reserve=4M and --reserve-per-page=8" 129 "reserve" cn -e "$ACT" -f --reserve=4M --reserve-per-page=8
+case_ "--reserve-per-page=x" 129 "x" cn -e "$ACT" -f --reserve-per-page=x
 case_ "--align=3K" 1 "align-supported: align 0xc00" cn -e "$ACT" -f -a 3K --reserve=4M
 case_ "--align=4M (not 4K, 2M or 1G)" 1 "align-supported: align 0x400000" cn -e "$ACT" -f -a 4M --reserve=4M
-case_ "--mode=sector" 2 "sector" cn -e "$ACT" -f -m sector --reserve=4M
-case_ "--mode=raw" 2 "raw" cn -e "$ACT" -f -m raw --reserve=4M
-case_ "--map=foo" 2 "foo" cn -e "$ACT" -f -M foo --reserve=4M
+case_ "--mode=sector" 129 "sector" cn -e "$ACT" -f -m sector --reserve=4M
+case_ "--mode=raw" 129 "raw" cn -e "$ACT" -f -m raw --reserve=4M
+case_ "--map=foo" 129 "foo" cn -e "$ACT" -f -M foo --reserve=4M
 case_ "--reserve-owner longer than 16 bytes" 1 "reserve-owner: .*1 to 16" cn -e "$ACT" -f --reserve=4M --reserve-owner=name:a-very-long-owner-name
 case_ "--page-struct-size=65536" 1 "page-struct-size: page_struct_size 65536 must be between 64 and 65535" cn -e "$ACT" -f --reserve=4M --page-struct-size=65536
-case_ "--page-struct-size=lots" 2 "lots" cn -e "$ACT" -f --reserve=4M --page-struct-size=lots
-case_ "--uuid=not-a-uuid" 2 "not-a-uuid" cn -r "$R" -s 32M -u not-a-uuid -M mem --reserve=4M
-case_ "--name of 64 bytes" 2 "at most 63" cn -r "$R" -s 32M -n "$(printf 'n%.0s' $(seq 64))" -M mem --reserve=4M
-case_ "--name=ndctl-xen:pending (reserved, even for ndctl)" 2 "unfinished" cn -r "$R" -s 32M -n ndctl-xen:pending
-case_ "--size=12Q" 2 "12Q" cn -r "$R" -s 12Q -M mem --reserve=4M
+case_ "--page-struct-size=lots" 129 "lots" cn -e "$ACT" -f --reserve=4M --page-struct-size=lots
+case_ "--uuid=not-a-uuid" 129 "not-a-uuid" cn -r "$R" -s 32M -u not-a-uuid -M mem --reserve=4M
+case_ "--name of 64 bytes" 129 "at most 63" cn -r "$R" -s 32M -n "$(printf 'n%.0s' $(seq 64))" -M mem --reserve=4M
+case_ "--name=ndctl-xen:pending (reserved, even for ndctl)" 129 "unfinished" cn -r "$R" -s 32M -n ndctl-xen:pending
+case_ "--size=12Q" 129 "12Q" cn -r "$R" -s 12Q -M mem --reserve=4M
 case_ "--sector-size=77" 1 "sector-size=77: .*does not support" cn -r "$R" -s 32M -l 77 -M mem --reserve=4M
-case_ "--sector-size=lots" 2 "lots" cn -r "$R" -s 32M -l lots -M mem --reserve=4M
-case_ "--type=blk with a reservation" 2 "type=blk: a reserved area needs" cn -r "$R" -s 32M -t blk --reserve=4M
-case_ "--no-autorecover with a reservation" 2 "no-autorecover" cn -r "$R" -s 32M --no-autorecover --reserve=4M
+case_ "--sector-size=lots" 129 "lots" cn -r "$R" -s 32M -l lots -M mem --reserve=4M
+case_ "--type=blk with a reservation" 129 "type=blk: a reserved area needs" cn -r "$R" -s 32M -t blk --reserve=4M
+case_ "--no-autorecover with a reservation" 129 "no-autorecover" cn -r "$R" -s 32M --no-autorecover --reserve=4M
 case_ "-e with --size, no --force (ndctl would re-create it)" 1 "re-create the namespace.*use --force" cn -e "$ACT" -s 64M -M mem --reserve=4M
-case_ "--reserve without a value" 2 "option '--reserve' needs a value" cn -e "$ACT" -f --reserve
-case_ "unknown option" 2 "unknown option|--frobnicate" cn --frobnicate
-case_ "stray argument" 2 "unexpected argument 'extra'" cn -e "$ACT" extra
-case_ "-e without a value" 2 "option '-e' needs a value" cn -e
+case_ "--reserve without a value" 129 "option '--reserve' needs a value" cn -e "$ACT" -f --reserve
+case_ "unknown option" 129 "unknown option|--frobnicate" cn --frobnicate
+case_ "stray argument" 129 "unexpected argument 'extra'" cn -e "$ACT" extra
+case_ "-e without a value" 129 "option '-e' needs a value" cn -e
 case_ "recover: unknown option" 2 "unknown option" $XEN recover --frobnicate
 case_ "recover: two namespaces" 2 "unexpected argument" $XEN recover "$ACT" "$MNT"
-case_ "list: unknown option" 2 "unknown option" $XEN list --frobnicate
+case_ "list: unknown option" 129 "unknown option" $XEN list --frobnicate
 # requests that are ndctl's (no reservation, sector or raw mode, not a
 # command of ndctl-xen): ndctl's answer exactly, and still a clear error
 # and no write
