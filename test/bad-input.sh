@@ -84,14 +84,14 @@ expect "write: reserve and per-page" 129 "give one, not both" "${W[@]}" --reserv
 expect "write: owner name with a space" 1 "reserve-owner" "${W[@]}" --reserve=4K --reserve-owner="name:my os"
 expect "write: owner name too long" 1 "reserve-owner" "${W[@]}" --reserve=4K --reserve-owner=name:abcdefghijklmnopq
 # a bare word is os or hypervisor: near misses and names without name: are refused
-expect "write: owner typo hypervsior" 2 "--reserve-owner=hypervsior is not an owner: did you mean hypervisor?" "${W[@]}" --reserve=4K --reserve-owner=hypervsior
-expect "write: owner Hypervisor" 2 "--reserve-owner=Hypervisor is not an owner: did you mean hypervisor?" "${W[@]}" --reserve=4K --reserve-owner=Hypervisor
-expect "write: owner OS" 2 "--reserve-owner=OS is not an owner: did you mean os?" "${W[@]}" --reserve=4K --reserve-owner=OS
-expect "write: owner empty" 2 "--reserve-owner= is empty: give os, hypervisor or name:NAME" "${W[@]}" --reserve=4K --reserve-owner=
-expect "write: owner bare name" 2 "--reserve-owner=freebsd is not an owner: .* name:freebsd" "${W[@]}" --reserve=4K --reserve-owner=freebsd
-expect "write: owner name: alone" 2 "--reserve-owner=name: names no owner" "${W[@]}" --reserve=4K --reserve-owner=name:
-expect "write: xen preset with map=dev" 2 "--reserve-per-page=xen reserves for the hypervisor, which takes map=mem" "${W[@]}" --reserve-per-page=xen -M dev
-expect "write: xen-bigmem preset with owner os" 2 "--reserve-per-page=xen-bigmem sizes Xen's frame table and M2P: its owner is the hypervisor" "${W[@]}" --reserve-per-page=xen-bigmem --reserve-owner=os
+expect "write: owner typo hypervsior" 129 "--reserve-owner=hypervsior is not an owner: did you mean hypervisor?" "${W[@]}" --reserve=4K --reserve-owner=hypervsior
+expect "write: owner Hypervisor" 129 "--reserve-owner=Hypervisor is not an owner: did you mean hypervisor?" "${W[@]}" --reserve=4K --reserve-owner=Hypervisor
+expect "write: owner OS" 129 "--reserve-owner=OS is not an owner: did you mean os?" "${W[@]}" --reserve=4K --reserve-owner=OS
+expect "write: owner empty" 129 "--reserve-owner= is empty: give os, hypervisor or name:NAME" "${W[@]}" --reserve=4K --reserve-owner=
+expect "write: owner bare name" 129 "--reserve-owner=freebsd is not an owner: .* name:freebsd" "${W[@]}" --reserve=4K --reserve-owner=freebsd
+expect "write: owner name: alone" 129 "--reserve-owner=name: names no owner" "${W[@]}" --reserve=4K --reserve-owner=name:
+expect "write: xen preset with map=dev" 129 "--reserve-per-page=xen reserves for the hypervisor, which takes map=mem" "${W[@]}" --reserve-per-page=xen -M dev
+expect "write: xen-bigmem preset with owner os" 129 "--reserve-per-page=xen-bigmem sizes Xen's frame table and M2P: its owner is the hypervisor" "${W[@]}" --reserve-per-page=xen-bigmem --reserve-owner=os
 expect "write: owner without reserve" 1 "reserve-owner: an owner needs a reservation" "${W[@]}" --reserve-owner=hypervisor
 expect "write: page struct size 32" 1 "page-struct-size" "${W[@]}" --page-struct-size=32
 expect "write: page struct size 0 (not silently 64)" 1 "page-struct-size: --page-struct-size=0" "${W[@]}" --page-struct-size=0

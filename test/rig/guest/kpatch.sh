@@ -41,7 +41,7 @@ expect "the patched module taints the kernel O and E" test $((t & 12288)) = 1228
 declare -a NSS
 new() { local j; j=$("$@"); NSS+=("$(echo "$j" | jq -r .dev)"); }
 new $XEN create-namespace -r "$R" -s 128M -m fsdax -M dev --reserve=16M
-new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve=8M --reserve-owner=freebsd
+new $XEN create-namespace -r "$R" -s 128M -m fsdax -M mem --reserve=8M --reserve-owner=name:freebsd
 new $XEN create-namespace -r "$R" -s 128M -m devdax -M dev --reserve=16M --reserve-owner=hypervisor
 NSS+=("$(ndctl create-namespace -r "$R" -s 128M -m devdax -M mem | jq -r .dev)")
 plain=$(ndctl list -N -r "$RIG_PLAIN_REGION" | jq -r '.[0].dev')

@@ -31,7 +31,7 @@ store_keying() {
 	expect "A ($a) answers from its stored block" test "$(answer "$a")" = "$want"
 	# the guest's write: A's uuids and geometry, another owner
 	ndctl-xen write-infoblock -o "/dev/$b_blk" -s 16M -m fsdax -M mem --reserve=2M \
-		--reserve-owner=guest -u "$a_pfn" -p "$a_uuid" -O "$b_res" > /dev/null
+		--reserve-owner=name:guest -u "$a_pfn" -p "$a_uuid" -O "$b_res" > /dev/null
 	got=$(ndctl-xen list -n "$b" | jq -c '.[0].layout.reserve.owner')
 	expect "B ($b, raw) is read from its media: the guest's block" test "$got" = '"guest"'
 	got=$(answer "$a")
