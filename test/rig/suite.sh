@@ -19,6 +19,13 @@
 #                        forced change, the Ansible module (check, changed,
 #                        unchanged), ending in a power cut mid-apply
 #  11. apply-cut         the same backing files: the next apply finishes
+#  12. dom0              the kernel as PV dom0 under Debian's Xen 4.17 (rig.sh
+#                        --xen, guest/dom0.sh): xl, hypervisor reservations,
+#                        list --xen's machine frames, apply, the toolstack
+#                        example, the page map, what dom0's kernel refuses;
+#                        ends in a power cut
+#  13. dom0-cut          the same backing files under Xen: recover, then
+#                        boot 1's frames and data
 #
 #   test/rig/suite.sh --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]
 #
@@ -32,7 +39,7 @@ err() { echo "suite: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut
+STEPS=acceptance,acceptance-reboot,acceptance-warn,xen-reserve,xen-reserve-reboot,xen-list,xen-list-reboot,bad-input,powercut,apply,apply-cut,dom0,dom0-cut
 usage() { echo "usage: $0 --kernel 6.1|6.12 [--build DIR] [--work DIR] [--only STEPS]" >&2; echo "steps: $STEPS" >&2; exit 2; }
 kernel= build=build work= only=$STEPS
 while [ $# -gt 0 ]; do
@@ -79,6 +86,10 @@ step bad-input --work "$work/bad-input" bad-input
 # first boot ends in a power cut, the second finishes the job
 step apply --work "$work/apply" apply
 reboot_step apply-cut apply --work "$work/apply" --reuse-work apply
+# Xen 4.17 with the kernel as its PV dom0 (test/rig/guest/dom0.sh): the
+# first boot ends in a power cut, the second recovers
+step dom0 --xen --work "$work/dom0" dom0
+reboot_step dom0-cut dom0 --xen --work "$work/dom0" --reuse-work dom0
 if wanted powercut; then
 	t0=$SECONDS r=0
 	bash "$RIG_DIR/powercut.sh" --kernel "$kernel" --build "$build" --work "$work/powercut" | tee "$work/powercut.out" || r=$?
