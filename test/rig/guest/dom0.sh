@@ -277,19 +277,25 @@ boot1() {
 	fi
 
 	section "a devdax namespace whose dax device failed to probe"
-	run ndctl create-namespace -r "$R" -s 64M -m devdax -M mem -a 2M
-	ns=$(ndctl list -N -r "$R" | jq -r '.[] | select(.mode == "devdax" and .align == 2097152) | .dev' | head -n 1)
-	ndctl list -n "$ns" -v
-	$XEN list --xen -n "$ns"
-	if [ -z "$ns" ]; then
-		bad "ndctl left no devdax namespace at 2M to look at"
-	elif [ $DEFAULTS = 1 ]; then
-		expect "$ns: list --xen reports it not enabled, with no data frames, as ndctl does" test \
-			"$(xlist "$ns" | jq -c '[.enabled, .xen.data]')" = "[$(ndctl list -n "$ns" -v | jq '.[0].daxregion.devices[0].enabled // false'),null]"
+	# ndctl itself refuses 2M in dom0 (not in supported_alignments) but
+	# makes devdax map=dev over the whole 128 MiB section: dax_pmem binds
+	# the nd_dax device, device_dax's probe of its daxX.Y fails (-12)
+	echo "RIG-EXPECT-WARN: add_pages"
+	run ndctl create-namespace -e "$plain" -f -m devdax -M dev -a 4K
+	echo "RIG-EXPECT-WARN-END"
+	ndctl list -n "$plain" -v > /tmp/nd
+	$XEN list --xen -n "$plain" > /tmp/ours || true
+	cat /tmp/nd /tmp/ours
+	expect "ndctl list: $plain devdax, its dax device disabled" test \
+		"$(jq -c '.[0] | [.mode, .daxregion.devices[0].state]' /tmp/nd)" = '["devdax","disabled"]'
+	if [ $DEFAULTS = 1 ]; then
+		expect "$plain: list --xen reports it not enabled, with no data frames, as ndctl does" test \
+			"$(jq -c '.[0] | [.enabled, .xen.data]' /tmp/ours)" = '[false,null]'
 	else
-		echo "skip: list --xen of a namespace whose dax device failed to probe (issue 22 item 4, with the dom0 defaults)"
+		echo "skip: list --xen of a namespace whose dax device failed to probe (issue 22 item 4, with the dom0 defaults; today: $(jq -c '.[0] | {enabled, data: .xen.data}' /tmp/ours))"
 	fi
-	[ -z "$ns" ] || ndctl destroy-namespace -f "$ns" > /dev/null
+	run ndctl create-namespace -e "$plain" -f -m raw
+	expect "$plain raw again (no block to probe at the next boot)" test "$(ndctl list -n "$plain" | jq -r '.[0].mode')" = raw
 
 	section "facts for the host and the next boot"
 	for ns in "${NSS[@]}"; do ns_fact "$ns"; done
