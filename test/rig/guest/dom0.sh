@@ -306,6 +306,11 @@ boot1() {
 	expect "cut0 created" test "$RC" = 0
 	CUT=$(jq -r .dev /tmp/out)
 	fact "{\"kind\":\"cut\",\"ns\":\"$CUT\",\"dataoff\":$(xlist "$CUT" | jq .layout.dataoff),\"defaults\":$DEFAULTS,\"boot1_ms\":$(($(now_ms) - T0))}"
+	# Seen on 6.1.192 under Xen 4.17 (and left to the kernel): the raw
+	# view this reconfiguration binds first (pmem_attach_disk's memremap)
+	# can WARN in xen_mc_flush ("1 of 2 multicall(s) failed") from
+	# __pte_alloc_kernel, after the failed probes above; allowed here only
+	echo "RIG-EXPECT-WARN: xen_mc_flush"
 	NDCTL_XEN_FAULT=stop:torn $XEN create-namespace -e "$CUT" -f -m fsdax -M mem --reserve=8M > /dev/null 2>&1 &
 	local pid=$! st=
 	for _ in $(seq 600); do
