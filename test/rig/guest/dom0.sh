@@ -335,6 +335,7 @@ boot2() {
 	kernel_result "$CUT" "$(ns_size "$CUT")"
 	expect "$CUT torn by the cut: not adopted" test "$K_RESULT" != adopted
 	run $XEN recover
+	cat /tmp/out
 	expect "recover: $CUT's old block put back from its journal" test \
 		"$RC:$(jq -c --arg n "$CUT" '[.[] | select(.dev == $n) | .action]' /tmp/out)" = '0:["journal"]'
 	kernel_result "$CUT" "$(ns_size "$CUT")"
