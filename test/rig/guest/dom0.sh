@@ -305,7 +305,9 @@ boot1() {
 	run $XEN create-namespace -r "$R" -s 32M -m fsdax -M mem --reserve=2M -n cut0
 	expect "cut0 created" test "$RC" = 0
 	CUT=$(jq -r .dev /tmp/out)
-	fact "{\"kind\":\"cut\",\"ns\":\"$CUT\",\"dataoff\":$(xlist "$CUT" | jq .layout.dataoff),\"defaults\":$DEFAULTS,\"boot1_ms\":$(($(now_ms) - T0))}"
+	# the old and the new dataoff: after the cut and recover, cut0 must be in
+	# one of the two (never a third state)
+	fact "{\"kind\":\"cut\",\"ns\":\"$CUT\",\"dataoff\":$(xlist "$CUT" | jq .layout.dataoff),\"new_dataoff\":$($XEN create-namespace -e "$CUT" -f -m fsdax -M mem --reserve=8M --dry-run | sed -n 's/^dataoff: //p'),\"defaults\":$DEFAULTS,\"boot1_ms\":$(($(now_ms) - T0))}"
 	# Seen on 6.1.192 under Xen 4.17 (and left to the kernel): the raw
 	# view this reconfiguration binds first (pmem_attach_disk's memremap)
 	# can WARN in xen_mc_flush ("1 of 2 multicall(s) failed") from
@@ -336,10 +338,11 @@ boot2() {
 	expect "$CUT torn by the cut: not adopted" test "$K_RESULT" != adopted
 	run $XEN recover
 	cat /tmp/out
-	expect "recover: $CUT's old block put back from its journal" test \
-		"$RC:$(jq -c --arg n "$CUT" '[.[] | select(.dev == $n) | .action]' /tmp/out)" = '0:["journal"]'
+	expect "recover: exit 0" test "$RC" = 0
 	kernel_result "$CUT" "$(ns_size "$CUT")"
-	expect "$CUT: adopted again with its old dataoff" test "$K_RESULT $K_DATAOFF" = "adopted $(jq .dataoff <<< "$cut")"
+	expect "$CUT: adopted again, in its old or its new layout" test \
+		"$K_RESULT" = adopted -a \( "$K_DATAOFF" = "$(jq .dataoff <<< "$cut")" -o "$K_DATAOFF" = "$(jq .new_dataoff <<< "$cut")" \)
+	echo "$CUT after recover: dataoff $K_DATAOFF (old $(jq .dataoff <<< "$cut"), new $(jq .new_dataoff <<< "$cut"))"
 	section "every namespace of boot 1: the same frames, its data"
 	NSS=()
 	while read -r j; do
