@@ -145,11 +145,9 @@ defaults() {
 }
 
 # What dom0's kernel refuses, and a devdax namespace whose dax device failed
-# to probe.  In boot 2, after the cut's checks: the failed probes (map=dev
-# over a whole section: memremap_pages fails in add_pages) were followed in
-# boot 1 by xen_mc_flush WARNINGs and an Oops in the next raw view's
-# memremap (pmem_attach_disk; seen once each on 6.1.192), so nothing
-# that binds a raw view runs after them.
+# to probe.  In boot 2, after the cut's checks, so that the kernel's failed
+# probes (memremap_pages failing in add_pages) come after everything whose
+# outcome the cut's checks read.
 refusals() {
 	section "what the kernel refuses in dom0"
 	local plain p_before before n0 ns
