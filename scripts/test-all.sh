@@ -5,7 +5,7 @@
 #   build         gcc, warnings as errors (the build the 6.1 rig boots)
 #   build-asan    the same with ASan and UBSan (the build the 6.12 rig boots)
 #   build-fuzz    clang with libFuzzer
-#   kernels       the rig's packages and Debian's newest 6.1 and 6.12 kernel
+#   kernels       the rig's packages, Debian's newest 6.1 and 6.12 kernel and Xen 4.17
 #                 packages (apt-get download; before test-deb's apt runs
 #                 beside the rig), and libnvdimm.ko with kernel/patches/
 #                 built for each (kernel/build-module.sh, cached); it runs
@@ -103,7 +103,7 @@ stage build build build -Dtest-hooks=true
 stage build-asan build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled -Dtest-hooks=true
 CC=clang stage build-fuzz build build-fuzz -Dfuzz=true -Ddocs=disabled
 ORDER+=(kernels)
-bg_stage kernels sh -c 'for k in 6.1 6.12; do bash test/rig/rig.sh --kernel $k --build build --fetch-only --patched-libnvdimm || exit 1; done' &
+bg_stage kernels sh -c 'for k in 6.1 6.12; do bash test/rig/rig.sh --kernel $k --build build --xen --fetch-only --patched-libnvdimm || exit 1; done' &
 KERNELS_PID=$!
 stage unit-offline meson test -C build --suite unit --suite offline --suite docs --suite collection --print-errorlogs --num-processes 2
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

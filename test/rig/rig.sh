@@ -22,6 +22,9 @@
 # --patched-libnvdimm  boot with libnvdimm.ko built with kernel/patches/ (the
 #               info_block attribute) in place of Debian's, built by
 #               kernel/build-module.sh (cached; with --fetch-only: build it)
+# --xen         boot Debian's Xen 4.17 hypervisor with the kernel as its PV
+#               dom0 (fetched and cached like the kernels; see xen_* below
+#               and the README's "Xen dom0 machine")
 #
 # The guest reaches the host through a second serial port (/dev/ttyS1,
 # helpers in guest/common): "SUM DIMM OFFSET LENGTH" answers the sha256 of
@@ -74,9 +77,9 @@ err() { echo "rig: failed at line $1" >&2; exit 1; }
 trap 'err $LINENO' ERR
 say() { echo "rig: $*" >&2; }
 die() { echo "rig: $*" >&2; exit 1; }
-usage() { sed -n '3,41p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,55p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM fetch_only=0 patched=0 machine=nvdimm
+kernel= build=build work= reuse=0 timeout=2400 seed=$RANDOM fetch_only=0 patched=0 machine=nvdimm xen=0
 tests=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -90,6 +93,7 @@ while [ $# -gt 0 ]; do
 	--fetch-only) fetch_only=1; shift ;;
 	--patched-libnvdimm) patched=1; shift ;;
 	--machine) machine=$2; shift 2 ;;
+	--xen) xen=1; shift ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) tests+=("$1"); shift ;;
@@ -105,7 +109,7 @@ build=$(cd "$build" && pwd)
 # xen-reserve and the power cuts make the tool fail on purpose
 # (NDCTL_XEN_FAULT), which only a test build has
 for t in "${tests[@]}"; do
-	case $t in xen-reserve|powercut|apply)
+	case $t in xen-reserve|powercut|apply|dom0)
 		grep -qa NDCTL_XEN_FAULT "$build"/lib/libndctl-xen.so.1 2>/dev/null ||
 			die "guest test $t needs fault injection: configure $build with -Dtest-hooks=true (meson setup $build -Dtest-hooks=true, or --reconfigure)" ;;
 	esac
@@ -229,6 +233,7 @@ build_initramfs() {
 	done
 	cc -static -O2 -o "$root/usr/bin/rigfill" "$RIG_DIR/rigfill.c"
 	[ "$machine" = nvdimm ] || "${machine}_initramfs" "$root"
+	[ "$xen" = 0 ] || xen_initramfs "$root"
 	# what a test adds to the initramfs: guest/TEST.initramfs, sourced here
 	for t in "${tests[@]}"; do
 		[ ! -f "$RIG_DIR/guest/$t.initramfs" ] || . "$RIG_DIR/guest/$t.initramfs"
@@ -261,6 +266,7 @@ build_initramfs() {
 	RIG_KVER=$KVER
 	RIG_REUSE=$reuse
 	RIG_MACHINE=$machine
+	RIG_XEN=$xen
 	EOF
 	printf '%s\n' "${envs[@]}" >> "$root/rig/config"
 	[ "$reuse" = 1 ] && cp "$work/facts.json" "$root/rig/prev-facts.json"
@@ -341,9 +347,11 @@ boot() {
 		-object memory-backend-file,id=m2,share=on,mem-path="$work/plain.img",size=$PLAIN_DIMM_SIZE,align=2M
 		-device nvdimm,memdev=m2,id=nv2) KARGS=$KARGS DISK_BUS=
 	[ "$machine" = nvdimm ] || "${machine}_machine_args"
+	local BOOT_ARGS=(-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio"
+		-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init $KARGS")
+	[ "$xen" = 0 ] || xen_boot_args
 	qemu-system-x86_64 "${MACHINE_ARGS[@]}" -nographic -no-reboot \
-		-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init $KARGS" \
+		"${BOOT_ARGS[@]}" \
 		-drive file="$work/state.img",format=raw,if=none,id=state,cache=writeback \
 		-device virtio-blk-pci,drive=state$DISK_BUS \
 		-serial mon:stdio -serial pipe:"$work/ctl" \
@@ -396,6 +404,77 @@ check_kernel_log() {
 	'
 }
 
+# --- Xen dom0 mode (--xen) ---
+# Debian's Xen 4.17 hypervisor boots the same kernel as a PV dom0 on the
+# same machine.  QEMU's multiboot loader takes xen (the package's gzipped
+# image, unpacked once into the cache) as -kernel with Xen's command line
+# as -append, and the dom0 kernel with its command line plus the initramfs
+# as the two modules of -initrd.  Xen's console is com1 (the console log,
+# as for a bare kernel), and dom0's console is hvc0, which Xen writes to
+# com1 too.  smap=0: without it dom0 dies in its first instructions under
+# QEMU 7.2 TCG (#PF, "Hardware Dom0 crashed"; a QEMU IRET/SMAP bug fixed
+# upstream after 7.2).  dom0 gets 512M of the machine's 1G.
+XEN_PACKAGES=(xen-hypervisor-4.17-amd64 xen-utils-4.17 libxencall1 libxenevtchn1
+	libxenforeignmemory1 libxengnttab1 libxenmisc4.17 libxenstore4 libxentoollog1
+	libxendevicemodel1 libxenhypfs1 libxentoolcore1 libyajl2)
+XEN_MODULES=(xen-evtchn xenfs xen-privcmd xen-gntdev)
+XEN_CMDLINE="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpus=2 smap=0"
+
+# Sets XROOT: the unpacked Xen packages, with boot/xen the plain image.
+xen_fetch() {
+	local ver tmp
+	ver=$(apt-cache show --no-all-versions "${XEN_PACKAGES[0]}" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
+	if [ -z "$ver" ]; then
+		# no package lists (offline?): the newest cached one
+		ver=$(ls "$CACHE" 2>/dev/null | sed -n 's/^xen-4\.17-//p' | sort -V | tail -n 1)
+		[ -n "$ver" ] || die "apt knows no ${XEN_PACKAGES[0]} and none is cached"
+	fi
+	XROOT=$CACHE/xen-4.17-$ver
+	[ -e "$XROOT/.ready" ] && return 0
+	say "fetching Xen $ver (${XEN_PACKAGES[*]}) into $CACHE"
+	tmp=$CACHE/.xen-4.17-$ver.tmp
+	rm -rf "$tmp"
+	mkdir -p "$tmp/deb" "$tmp/root"
+	(cd "$tmp/deb" && apt-get download "${XEN_PACKAGES[@]}" >/dev/null 2>&1) ||
+		die "apt-get download ${XEN_PACKAGES[*]} failed"
+	for f in "$tmp"/deb/*.deb; do dpkg -x "$f" "$tmp/root"; done
+	zcat "$tmp"/root/boot/xen-4.17-amd64.gz > "$tmp/root/boot/xen"
+	rm -rf "$XROOT"
+	mv "$tmp/root" "$XROOT"
+	rm -rf "$tmp"
+	touch "$XROOT/.ready"
+}
+
+# xen_initramfs ROOT: xl and xenstored (the C one) with their libraries,
+# and the dom0 modules (/dev/xen/evtchn, /proc/xen, privcmd, gntdev)
+xen_initramfs() {
+	local root=$1 lib=$XROOT/usr/lib/x86_64-linux-gnu f
+	MODULES+=("${XEN_MODULES[@]}")
+	mkdir -p "$root/usr/lib/xen-4.17/bin"
+	cp -a "$lib"/lib*.so* "$root/usr/lib/"
+	for f in xl xenstored xen-init-dom0; do
+		cp "$XROOT/usr/lib/xen-4.17/bin/$f" "$root/usr/lib/xen-4.17/bin/$f"
+		ln -sf "../lib/xen-4.17/bin/$f" "$root/usr/sbin/$f"
+		# the system libraries they need (the Xen ones are in $lib)
+		for l in $(LD_LIBRARY_PATH=$lib ldd "$XROOT/usr/lib/xen-4.17/bin/$f" |
+				awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+			case $l in "$XROOT"/*) continue ;; esac
+			[ -e "$root$l" ] || { mkdir -p "$root$(dirname "$l")"; cp -L "$l" "$root$l"; }
+		done
+	done
+}
+
+xen_boot_args() {
+	BOOT_ARGS=(-kernel "$XROOT/boot/xen" -append "$XEN_CMDLINE"
+		-initrd "$VMLINUZ console=hvc0 earlyprintk=xen panic=-1 loglevel=6 rdinit=/init $KARGS,$work/initramfs.cpio")
+}
+
+# the hypervisor's own reports: a panic, a crashed dom0, a BUG or WARN
+xen_check_log() {
+	! tr -d '\r' < "$console" | grep -E '^\(XEN\) .*(Panic on CPU|Dom0 crashed|Xen BUG|Xen WARN|Assertion)' |
+		sed 's/^/rig: Xen reported: /' | grep .
+}
+
 # TCG on a busy host starves the guest: no_timer_check skips the IO-APIC
 # timer check that then panics ("IO-APIC + timer doesn't work!"), and
 # nosoftlockup keeps the soft-lockup watchdog from reporting a vCPU that
@@ -424,6 +503,7 @@ main() {
 			die "cannot build the patched libnvdimm.ko for $KVER"
 		say "patched libnvdimm.ko for $KVER ready in $((SECONDS - t0))s: $PATCHED_KO"
 	fi
+	[ "$xen" = 0 ] || xen_fetch
 	flock -u 9
 	if [ "$fetch_only" = 1 ]; then say "kernel $KVER ready in $KROOT"; return 0; fi
 	say "kernel $KVER, work dir $work"
@@ -456,6 +536,7 @@ main() {
 	# the matrix table(s) and per-test lines, for the test log
 	tr -d '\r' < "$console" | sed -n -e '/^RIG-TABLE/,/^RIG-MATRIX/p' -e '/^RIG-REBOOT/p' -e '/^RIG-TEST-END/p'
 	check_kernel_log || rc=1
+	[ "$xen" = 0 ] || xen_check_log || rc=1
 	for t in "${tests[@]}"; do
 		[ -f "$RIG_DIR/host/$t.sh" ] || continue
 		say "host checks for $t"
