@@ -1203,7 +1203,8 @@ static void dir_names(const char *d, char *out, size_t len)
 
 static char logged[1024];
 
-static void capture(struct ndctl_xen_ctx *c, int priority, const char *file, int line,
+static __attribute__((format(printf, 6, 0)))
+void capture(struct ndctl_xen_ctx *c, int priority, const char *file, int line,
 		const char *fn, const char *format, va_list args)
 {
 	size_t at = strlen(logged);
