@@ -82,13 +82,14 @@ same_as_ndctl() {
 	local name=$1 setup=$2 side rc
 	shift 2
 	for side in ndctl ndctl-xen; do
-		rm -rf "$TMP/$side"; mkdir "$TMP/$side"
-		(cd "$TMP/$side" && eval "$setup")
+		# in-SIDE: not $TMP/ndctl-xen, which under valgrind is the wrapper
+		rm -rf "$TMP/in-$side"; mkdir "$TMP/in-$side"
+		(cd "$TMP/in-$side" && eval "$setup")
 		rc=0
 		if [ "$side" = ndctl ]; then
-			(cd "$TMP/$side" && ndctl "$@") > "$TMP/$side.out" 2> "$TMP/$side.err" || rc=$?
+			(cd "$TMP/in-$side" && ndctl "$@") > "$TMP/$side.out" 2> "$TMP/$side.err" || rc=$?
 		else
-			(cd "$TMP/$side" && NDCTL_XEN_NDCTL=$(command -v ndctl) "$NDX" "$@") \
+			(cd "$TMP/in-$side" && NDCTL_XEN_NDCTL=$(command -v ndctl) "$NDX" "$@") \
 				> "$TMP/$side.out" 2> "$TMP/$side.err" || rc=$?
 		fi
 		if [ "${EXIT_ONLY:-}" = 1 ]; then
@@ -99,8 +100,8 @@ same_as_ndctl() {
 	done
 	check "$name: exit and last line as ndctl's ($(cat "$TMP/ndctl.status") / $(cat "$TMP/ndctl-xen.status"))" \
 		cmp -s "$TMP/ndctl.status" "$TMP/ndctl-xen.status"
-	if [ -e "$TMP/ndctl/img" ]; then
-		check "$name: the image's bytes as ndctl's" cmp -s "$TMP/ndctl/img" "$TMP/ndctl-xen/img"
+	if [ -e "$TMP/in-ndctl/img" ]; then
+		check "$name: the image's bytes as ndctl's" cmp -s "$TMP/in-ndctl/img" "$TMP/in-ndctl-xen/img"
 	fi
 }
 U=(-u 11111111-2222-3333-4444-555555555555)

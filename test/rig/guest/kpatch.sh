@@ -120,15 +120,25 @@ for ns in "${NSS[@]}"; do
 		'.[$n] | {case: .dev, ns: .dev, dimm: $dimm, resource, region_resource: $rr,
 		size: .raw_size, mode, live: .layout}' /tmp/kernel)"
 done
-records() { local f n=0; for f in "$STORE"/ns-* "$STORE"/res-*; do [ ! -e "$f" ] || n=$((n + 1)); done; echo $n; }
+# the store's record of each namespace (blocks/KEY; the copies are KEY.UUID)
+records() {
+	local f n=0
+	for f in "$STORE"/ns-* "$STORE"/res-*; do
+		case ${f##*/} in *.*) continue ;; esac
+		[ ! -e "$f" ] || n=$((n + 1))
+	done
+	echo $n
+}
 expect "the kernel's answers refilled the store" test "$(records)" = "${#NSS[@]}"
 
 # a store copy that disagrees with the kernel: reported, not used
 ns=${NSS[0]} h=$(ns_holder "${NSS[0]}")
 u=$(< "$NDBUS/$h/uuid")
-{ head -c 4096 /dev/zero; cat "$STORE/$u"; } | forge-infoblock rsv_size=$((8 << 20)) |
+# a label-backed namespace's copy of block u: blocks/ns-NSUUID.u
+copy=$STORE/ns-$(ns_uuid "$ns").$u
+{ head -c 4096 /dev/zero; cat "$copy"; } | forge-infoblock rsv_size=$((8 << 20)) |
 	tail -c 4096 > /tmp/forged
-cp /tmp/forged "$STORE/$u"
+cp /tmp/forged "$copy"
 $XEN list -n "$ns" 2> /tmp/list.err | jq -cM '.[0].layout' > /tmp/one
 expect "$ns: a differing store copy is reported" test "$(jq -c .store_disagrees /tmp/one)" = true
 expect "$ns: and not used: the answer is the kernel's" test \
@@ -138,7 +148,7 @@ expect "$ns: agreeing copies are not flagged" test \
 NDCTL_XEN_LOG=info $XEN list -n "$ns" > /dev/null 2> /tmp/list.err
 cat /tmp/list.err
 expect "$ns: and logged" grep -q 'disagrees with the kernel' /tmp/list.err
-rm -f "$STORE/$u"
+rm -f "$copy"
 $XEN list > /dev/null
 
 # disabled with ndctl: disable-namespace clears the pfn/dax device's claim,
