@@ -69,62 +69,42 @@ static struct ndctl_namespace *find_namespace(struct ndctl_ctx *nctx,
 	return f.ndns;
 }
 
+/*
+ * What ndctl create-namespace prints (ndctl's printer with its -X flags,
+ * human sizes on a terminal, as ndctl does), then ndctl-xen's keys: the
+ * namespace's own uuid, its physical base and raw size, the data offset
+ * and the reserved area.
+ */
 static struct json_object *namespace_json(struct ndctl_namespace *ndns,
-		struct ndctl_xen_layout *l)
+		struct ndctl_xen_layout *l, int human)
 {
-	struct json_object *j = json_object_new_object(), *r;
-	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
-	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	struct json_object *j = ndctl_namespace_json(ndns, NDJ_DAX | NDJ_ACTIVE |
+			(human ? NDJ_HUMAN : 0), NULL), *r;
 	uint64_t base = ndctl_namespace_get_resource(ndns);
 	unsigned char u[16];
 	char s[40];
-	const char *name = ndctl_namespace_get_alt_name(ndns);
 
 #define ADD(key, val) json_object_object_add(j, key, val)
-	ADD("dev", json_object_new_string(ndctl_namespace_get_devname(ndns)));
-	ADD("mode", json_object_new_string(ndctl_xen_layout_get_mode(l) ==
-				NDCTL_XEN_MODE_DEVDAX ? "devdax" : "fsdax"));
-	ADD("map", json_object_new_string(ndctl_xen_layout_get_map(l) ==
-				NDCTL_XEN_MAP_DEV ? "dev" : "mem"));
-	ADD("size", json_u64(pfn ? ndctl_pfn_get_size(pfn) : dax ? ndctl_dax_get_size(dax) : 0));
-	/* as ndctl shows them: uuid of the pfn/dax device, raw_uuid of the namespace */
-	if (pfn)
-		ndctl_pfn_get_uuid(pfn, u);
-	else if (dax)
-		ndctl_dax_get_uuid(dax, u);
-	ADD("uuid", json_object_new_string(uuid_str(u, s)));
 	ndctl_namespace_get_uuid(ndns, u);
 	if (!uuid_is_null(u))
 		ADD("raw_uuid", json_object_new_string(uuid_str(u, s)));
-	ADD("align", json_u64(ndctl_xen_layout_get_align(l)));
-	if (pfn)
-		ADD("blockdev", json_object_new_string(ndctl_pfn_get_block_device(pfn)));
-	if (dax) {
-		struct daxctl_region *region = ndctl_dax_get_daxctl_region(dax);
-		struct daxctl_dev *dev = region ? daxctl_dev_get_first(region) : NULL;
-
-		if (dev)
-			ADD("chardev", json_object_new_string(daxctl_dev_get_devname(dev)));
-	}
-	if (name && name[0])
-		ADD("name", json_object_new_string(name));
-	ADD("resource", json_u64(base));
-	ADD("raw_size", json_u64(ndctl_xen_layout_get_size(l)));
-	ADD("dataoff", json_u64(ndctl_xen_layout_get_dataoff(l)));
+	ADD("resource", json_hex(base, human));
+	ADD("raw_size", json_size(ndctl_xen_layout_get_size(l), human));
+	ADD("dataoff", json_size(ndctl_xen_layout_get_dataoff(l), human));
 	if (ndctl_xen_layout_get_reserve_size(l)) {
 		uint64_t off = ndctl_xen_layout_get_reserve_offset(l);
 		uint64_t size = ndctl_xen_layout_get_reserve_size(l);
 
 		r = json_object_new_object();
-		json_object_object_add(r, "offset", json_u64(off));
-		json_object_object_add(r, "size", json_u64(size));
+		json_object_object_add(r, "offset", json_size(off, human));
+		json_object_object_add(r, "size", json_size(size, human));
 		json_object_object_add(r, "owner", json_object_new_string(owner_str(
 				ndctl_xen_layout_get_reserve_owner(l),
 				ndctl_xen_layout_get_reserve_owner_name(l))));
 		json_object_object_add(r, "per_page_bytes",
 				json_u64(ndctl_xen_layout_get_reserve_per_page(l)));
-		json_object_object_add(r, "phys_start", json_u64(base + off));
-		json_object_object_add(r, "phys_end", json_u64(base + off + size - 1));
+		json_object_object_add(r, "phys_start", json_hex(base + off, human));
+		json_object_object_add(r, "phys_end", json_hex(base + off + size - 1, human));
 		ADD("reserve", r);
 	}
 #undef ADD
@@ -409,7 +389,7 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	j = namespace_json(ndns, l);
+	j = namespace_json(ndns, l, !out && isatty(STDOUT_FILENO));
 	if (out) {
 		*out = j;
 		goto out;

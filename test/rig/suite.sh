@@ -5,7 +5,7 @@
 #                        namespace comes back with the same layout
 #   3. acceptance-warn   fresh backing files: the forged block that makes
 #                        the kernel WARN in add_pages, whitelisted only here
-#   4. xen-reserve       ndctl-xen create-namespace --reserve (test/xen-reserve.sh)
+#   4. xen-reserve       ndctl-xen create-namespace --reserve (test/rig/guest/xen-reserve.sh)
 #   5. xen-reserve-reboot  the same backing files: same layouts, data intact
 #   6. xen-list          ndctl-xen list: live answers (store, sysfs, disabled)
 #                        and backing file agree
@@ -85,10 +85,10 @@ reboot_step() {
 step acceptance --work "$work/main" acceptance
 reboot_step acceptance-reboot acceptance --work "$work/main" --reuse-work acceptance-reboot
 step acceptance-warn --work "$work/warn" acceptance-warn
-# create-namespace --reserve (test/xen-reserve.sh), then a second boot
+# create-namespace --reserve (test/rig/guest/xen-reserve.sh), then a second boot
 step xen-reserve --work "$work/xen" xen-reserve
 reboot_step xen-reserve-reboot xen-reserve --work "$work/xen" --reuse-work acceptance-reboot
-# ndctl-xen list and the query API (test/xen-list.sh)
+# ndctl-xen list and the query API (test/rig/guest/xen-list.sh)
 step xen-list --work "$work/list" xen-list
 reboot_step xen-list-reboot xen-list --work "$work/list" --reuse-work xen-list-reboot
 step bad-input --work "$work/bad-input" bad-input

@@ -117,6 +117,65 @@ create /tmp/c7 -r "$R" -s 256M -m fsdax -M mem --reserve=32M
 expect "fsdax map=mem --reserve=32M for ext4" provisioned "$(jq -r .dev /tmp/c7)" /tmp/c7
 keep "$(jq -r .dev /tmp/c7)" /tmp/c7 ext4
 
+echo "== --data-size: the data device the kernel shows holds the size asked"
+# data_size_case WANT MODE MAP RESERVE-OPTION: created with --data-size=WANT;
+# the kernel's device is at least WANT, the size chosen is the one said on
+# stderr, and one region granule less would hold less (the layout of that
+# size, computed by write-infoblock, not by this script)
+data_size_case() {
+	local want=$1 mode=$2 map=$3 rsv=$4 ns size granule smaller
+	create /tmp/cd -r "$R" --data-size="$want" -m "$mode" -M "$map" "$rsv" 2>/tmp/cd.err
+	ns=$(jq -r .dev /tmp/cd); size=$(jq .raw_size /tmp/cd)
+	expect "--data-size=$want $mode map=$map $rsv: provisioned" provisioned "$ns" /tmp/cd
+	expect "--data-size=$want: the kernel's device ($K_DEVSIZE) holds $want" \
+		test "$K_DEVSIZE" -ge "$want"
+	expect "--data-size=$want: says the size chosen ($size)" \
+		grep -q "namespace size .*($(printf '%#x' "$size")) in $R" /tmp/cd.err
+	granule=$(( $(cat $NDBUS/$R/align) > 2097152 ? $(cat $NDBUS/$R/align) : 2097152 ))
+	smaller=0
+	if $XEN write-infoblock --stdout -s $((size - granule)) -m "$mode" -M "$map" "$rsv" \
+			> /tmp/cd.blk 2>/dev/null; then
+		smaller=$($XEN read-infoblock -i /tmp/cd.blk -s $((size - granule)) -j | jq '.[0].layout.data_size')
+	fi
+	expect "--data-size=$want: one granule ($granule) less holds less ($smaller)" \
+		test "$smaller" -lt "$want"
+	ndctl destroy-namespace -f "$ns" > /dev/null
+}
+data_size_case 41943040 fsdax mem --reserve=8M
+data_size_case 104857600 devdax dev --reserve-per-page=40
+
+echo "== create-namespace's JSON: ndctl's, then ndctl-xen's keys"
+# paths FILE: every key path of a JSON object, array indices as numbers
+paths() { jq -c '[paths(scalars) | map(tostring) | join(".")] | sort' "$1"; }
+# ndctl_parity MODE: what ndctl create-namespace prints for a namespace of
+# MODE, key for key (as paths), is in ndctl-xen create-namespace --reserve's
+# JSON, and each of those keys holds what ndctl list -N -X (ndctl's own
+# printer, ndctl's create flags) says of the namespace ndctl-xen made
+ndctl_parity() {
+	local mode=$1 ns missing differ
+	ndctl create-namespace -r "$R" -s 64M -m "$mode" > /tmp/pn
+	ndctl destroy-namespace -f "$(jq -r .dev /tmp/pn)" > /dev/null
+	create /tmp/px -r "$R" -s 64M -m "$mode" --reserve=4M
+	ns=$(jq -r .dev /tmp/px)
+	ndctl list -N -X -n "$ns" | jq '.[0]' > /tmp/pl
+	missing=$(jq -n --argjson a "$(paths /tmp/pn)" --argjson b "$(paths /tmp/px)" '$a - $b | join(" ")')
+	expect "$mode: ndctl create-namespace's keys all in ndctl-xen's ($(paths /tmp/pn | jq length) keys; missing: $missing)" \
+		test "$missing" = '""'
+	differ=$(jq -n --slurpfile l /tmp/pl --slurpfile x /tmp/px \
+		'[$l[0] | paths(scalars) as $p | select(($l[0] | getpath($p)) != ($x[0] | getpath($p))) | $p | map(tostring) | join(".")] | join(" ")')
+	expect "$mode: ndctl-xen's values for ndctl's keys are ndctl list -X's (differ: $differ)" \
+		test "$differ" = '""' -a "$(jq length /tmp/pl)" -gt 4
+	if [ "$mode" = devdax ]; then
+		expect "devdax: the character device where ndctl puts it" \
+			test -c "/dev/$(jq -r '.daxregion.devices[0].chardev' /tmp/px)"
+	else
+		expect "fsdax: sector_size as ndctl prints it" test "$(jq .sector_size /tmp/px)" = "$(jq .sector_size /tmp/pn)"
+	fi
+	ndctl destroy-namespace -f "$ns" > /dev/null
+}
+ndctl_parity fsdax
+ndctl_parity devdax
+
 echo "== refusals"
 before=$(ns_count)
 expect "too large: refused" sh -c "! $XEN create-namespace -r $R -s 128M --reserve=1G 2>/tmp/e"
@@ -179,6 +238,9 @@ $XEN create-namespace -r "$R" -s 64M -M mem --reserve=4M --dry-run > /tmp/pv1 2>
 expect "create --dry-run on a live region: previewed" grep -q '^areas: |' /tmp/pv1
 expect "create --dry-run: says nothing written" grep -q 'dry run: nothing written' /tmp/e
 expect "create --dry-run: Xen's check shown" grep -q '^xen: check_mgmt_size' /tmp/pv1
+$XEN create-namespace -r "$R" -s 64M -M mem --reserve=4M --dry-run -j > /tmp/pv1j 2>/dev/null
+expect "create --dry-run -j: the planned layout as JSON" \
+	test "$(jq '.[0] | .layout.size == 67108864 and .reserve.size == 4194304 and (.areas | length) > 2' /tmp/pv1j)" = true
 $XEN create-namespace -e "$ns1" -f -M mem --reserve=8M --dry-run > /tmp/pv2 2>/dev/null
 expect "create -e --dry-run on an active namespace: previewed" grep -q "^dev: $ns1\$" /tmp/pv2
 ndctl list -N -r "$R" > /tmp/pv-after
