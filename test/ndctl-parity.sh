@@ -122,6 +122,13 @@ for cmd in create-namespace list read-infoblock write-infoblock; do
 done
 EXIT_ONLY=1 same_as_ndctl "write-infoblock: a size that is not a number" ":" write-infoblock -o img -s lots
 EXIT_ONLY=1 same_as_ndctl "write-infoblock: an unknown mode" ":" write-infoblock -o img -s 16M -m sector
+EXIT_ONLY=1 same_as_ndctl "a mistyped command's exit" ":" aply
+# a block whose checksum is bad: shown (exit 0) by both, ndctl's keys with ndctl's values
+BAD="truncate -s 128M img; ndctl write-infoblock -o img ${U[*]} 2>/dev/null; printf '\\377' | dd of=img bs=1 seek=4296 conv=notrunc status=none"
+EXIT_ONLY=1 same_as_ndctl "read-infoblock -j of a bad-checksum block" "$BAD" read-infoblock -i img -j
+check "read-infoblock -j of a bad-checksum block: ndctl's keys and values in ndctl-xen's ($(jq -c '.[0] | keys | length' "$TMP/ndctl.out") keys)" \
+	test "$(jq -n --slurpfile n "$TMP/ndctl.out" --slurpfile x "$TMP/ndctl-xen.out" \
+		'[$n[0][0] | paths(scalars) as $p | select(($n[0][0] | getpath($p)) != ($x[0][0] | getpath($p)))] | length')" = 0
 v=$("$NDX" --version)
 check "--version reads as ndctl's for a script ($v: before +xen, $(ndctl --version))" \
 	test "${v%%+xen*}" = "$(ndctl --version)"
