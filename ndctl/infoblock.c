@@ -866,7 +866,7 @@ int show_infoblock(FILE *out, struct ndctl_xen_ctx *ctx, const uint8_t *buf,
 		snprintf(problem_buf, sizeof(problem_buf), "bad-checksum: stored %#" PRIx64
 				" does not match the block's contents; the kernel refuses it",
 				ndctl_xen_infoblock_get_checksum(ib));
-		/* -V fails on it, as ndctl's does; otherwise shown as decoded */
+		/* -V fails on it (ndctl's -V passes it); otherwise shown as decoded */
 		if (so->verify) {
 			cmd_error(cmd, "%s: %s info block has a bad checksum (stored %#" PRIx64
 					" does not match its contents)", name,
@@ -994,11 +994,19 @@ static void read_usage(FILE *f)
 "inconsistent, 129 usage (as ndctl), 3 failed (a read error).\n");
 }
 
+/* ndctl's closing line on stderr, for the blocks read and shown */
+static void read_count(int n)
+{
+	fflush(stdout);	/* after what was shown, as a terminal shows it */
+	if (n)
+		fprintf(stderr, "read %d infoblock%s\n", n, n == 1 ? "" : "s");
+}
+
 struct ns_read {
 	struct ndctl_xen_ctx *ctx;
 	const char *want;
 	FILE *out;
-	int raw, found, rc;
+	int raw, found, read, rc;
 	struct show_opts so;
 };
 
@@ -1031,12 +1039,16 @@ static int read_one_namespace(struct ndctl_namespace *ndns, void *arg)
 		if (rc) {
 			cmd_error(r->so.cmd, "write: %s", strerror(-rc));
 			r->rc = EXIT_FAILED;
+		} else {
+			r->read++;
 		}
 		return 0;
 	}
 	rc = show_infoblock(r->out, r->ctx, buf, &r->so);
 	if (rc && !r->rc)
 		r->rc = rc;
+	else if (!rc)
+		r->read++;
 	return 0;
 }
 
@@ -1154,6 +1166,7 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 			r.rc = EXIT_FAILED;
 		}
 		ndctl_unref(nctx);
+		read_count(r.read);
 		return r.rc;
 	}
 
@@ -1205,5 +1218,6 @@ int cmd_read_infoblock(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		cmd_error(cmd, "%s: %s", outpath, strerror(errno));
 		rc = EXIT_FAILED;
 	}
+	read_count(rc == 0);
 	return rc;
 }

@@ -123,6 +123,8 @@ done
 EXIT_ONLY=1 same_as_ndctl "write-infoblock: a size that is not a number" ":" write-infoblock -o img -s lots
 EXIT_ONLY=1 same_as_ndctl "write-infoblock: an unknown mode" ":" write-infoblock -o img -s 16M -m sector
 EXIT_ONLY=1 same_as_ndctl "a mistyped command's exit" ":" aply
+same_as_ndctl "read-infoblock -j of a valid block" "truncate -s 128M img; ndctl write-infoblock -o img ${U[*]} 2>/dev/null" \
+	read-infoblock -i img -j
 # a block whose checksum is bad: shown (exit 0) by both, ndctl's keys with ndctl's values
 BAD="truncate -s 128M img; ndctl write-infoblock -o img ${U[*]} 2>/dev/null; printf '\\377' | dd of=img bs=1 seek=4296 conv=notrunc status=none"
 EXIT_ONLY=1 same_as_ndctl "read-infoblock -j of a bad-checksum block" "$BAD" read-infoblock -i img -j
