@@ -67,7 +67,7 @@ check "nowhere to create: the task fails" test "$rc" != 0
 check "nowhere to create: failed with the tool's message" \
 	grep -q "ndctl-xen apply: namespaces\[0\]: refused: no writable pmem region with room for it" "$TMP/play.out"
 play '[{"name": "xen0", "size": "64Q"}]'
-check "malformed size: failed with the tool's message" grep -q "size=64Q is not a size" "$TMP/play.out"
+check "malformed size: failed with the tool's message" grep -q "namespaces\[0\].size: \\"64Q\\" is not a size" "$TMP/play.out"
 play '[{"name": "xen0", "size": "64M", "mode": "fsdaxx"}]'
 check "a typo'd mode: failed, naming the choices" \
 	grep -q "value of mode must be one of: fsdax, devdax, got: fsdaxx" "$TMP/play.out"
