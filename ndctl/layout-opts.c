@@ -149,8 +149,11 @@ static void not_one_of(const char *cmd, const struct opt_from *f, const char *na
 const char *layout_error(const struct opt_from *f, struct ndctl_xen_layout *l,
 		char *buf, size_t len)
 {
-	(void)f;
-	snprintf(buf, len, "%s", ndctl_xen_layout_get_error(l));
+	const char *value, *key = ndctl_xen_layout_get_remedy(l, &value);
+	char s[200];
+
+	snprintf(buf, len, "%s%s%s", ndctl_xen_layout_get_error(l), key ? "; use " : "",
+			key ? opt_setting(f, key, value ? value : "", s, sizeof(s)) : "");
 	return buf;
 }
 

@@ -182,6 +182,7 @@ static int layout_fits(const struct create_params *p, struct ndctl_region *regio
 		uint64_t size, char *why, size_t len)
 {
 	struct ndctl_xen_layout *l;
+	char msg[512];
 	int fits = 0;
 
 	if (ndctl_xen_layout_new(p->ctx, &l) < 0)
@@ -194,7 +195,7 @@ static int layout_fits(const struct create_params *p, struct ndctl_region *regio
 		if (!fits)
 			snprintf(why, len, "%s: %s",
 				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-				ndctl_xen_layout_get_error(l));
+				layout_error(&p->o.from, l, msg, sizeof(msg)));
 	}
 	ndctl_xen_layout_unref(l);
 	return fits;
@@ -274,11 +275,15 @@ static uint64_t new_size(const struct create_params *p, struct ndctl_region *reg
 	 * CXL region, where --align 2M is below it): say which one rules.
 	 */
 	if (size % size_align) {
-		snprintf(why, len, "--size=%llu must be a multiple of %llu: the larger of "
-				"%s's align %llu and --align %llu, times %u interleave ways",
-				(unsigned long long)size, (unsigned long long)size_align,
+		char dec[24], s[200];
+
+		snprintf(dec, sizeof(dec), "%llu", (unsigned long long)size);
+		snprintf(why, len, "%s must be a multiple of %llu: the larger of "
+				"%s's align %llu and %s %llu, times %u interleave ways",
+				opt_subject(&p->o.from, "size", dec, s, sizeof(s)),
+				(unsigned long long)size_align,
 				ndctl_region_get_devname(region), (unsigned long long)region_align,
-				(unsigned long long)align, ways);
+				p->o.from.path ? "\"align\"" : "--align", (unsigned long long)align, ways);
 		return 0;
 	}
 	if (!size || size > avail) {
