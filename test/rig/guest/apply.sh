@@ -19,7 +19,8 @@
 # for real (ans0 destroyed), and ans0 made again; the block store's keying
 # and a dry run that writes nothing (guest/store-keying.sh); dat0 made by
 # data_size (the pmem device at least that large, the report's raw_size
-# the namespace's, a step smaller too small, converged again, refused when
+# the namespace's and the dry run's plan, a step of the region's align
+# smaller too small, converged again, refused when
 # asked for a byte more than it holds); then an apply that
 # creates cut0 and reconfigures xen0 back to 40, stopped
 # (NDCTL_XEN_FAULT=stop:torn) in the middle of xen0's info block, and the
@@ -92,14 +93,22 @@ module() {
 # data_size: the kernel's device holds at least that much; converged as long
 # as it does; a step smaller would not have held it
 data_size() {
-	local want=$((20 << 20)) dev raw blk bytes dsize spec
+	local want=$((20 << 20)) dev raw blk bytes dsize spec step planned
 	echo "== data_size"
 	spec="{\"name\":\"dat0\",\"region\":\"$R\",\"data_size\":\"20M\",\"reserve\":\"1M\"}"
+	# sizes go in steps of the region's align (16 MiB here), 2 MiB at least
+	step=$(($(< "$NDBUS/$R/align")))
+	[ "$step" -ge $((2 << 20)) ] || step=$((2 << 20))
+	echo "{\"namespaces\":$(spec 56 "$ANS0" "$spec")}" > /tmp/spec.json
+	"$XEN" apply --dry-run -j /tmp/spec.json > /tmp/plan 2> /dev/null || true
+	planned=$(jq '.[3].layout.size' /tmp/plan)
 	run --detailed-exitcode "$(spec 56 "$ANS0" "$spec")"
 	expect "data_size: exit 5, dat0 created" test "$RC:$(results)" = '5:["unchanged","unchanged","unchanged","created"]'
 	dev=$(dev_of dat0)
 	raw=$(jq '.namespaces[3].raw_size' /tmp/out)
 	expect "data_size: the report's raw_size is the namespace's ($raw)" test "$raw" = "$(ns_size "$dev")"
+	expect "data_size: the dry run planned that size ($planned)" test "$planned" = "$raw"
+	expect "data_size: a multiple of the region's step ($step)" test $((raw % step)) = 0
 	expect "dat0 adopted" adopted dat0
 	blk=$(ndctl list -N -n "$dev" | jq -r '.[0].blockdev')
 	# the kernel's size of the pmem disk (blockdev --getsize64 reads the same)
@@ -108,10 +117,10 @@ data_size() {
 	expect "data_size: /dev/$blk holds it ($bytes >= $want)" test "$bytes" -ge "$want"
 	dsize=$($XEN list -n "$dev" | jq '.[0].layout.data.size')
 	expect "data_size: list's data area is the device ($dsize)" test "$dsize" = "$bytes"
-	# the same layout a step (2 MiB) smaller, planned by size: less data
-	run --dry-run "[{\"name\":\"probe\",\"region\":\"$R\",\"size\":$((raw - (2 << 20))),\"reserve\":\"1M\"}]"
+	# the same layout a step smaller, planned by size: less data
+	run --dry-run "[{\"name\":\"probe\",\"region\":\"$R\",\"size\":$((raw - step)),\"reserve\":\"1M\"}]"
 	"$XEN" apply --dry-run -j /tmp/spec.json > /tmp/plan 2> /dev/null || true
-	expect "data_size: $((raw - (2 << 20))) bytes would hold less" \
+	expect "data_size: $((raw - step)) bytes would hold less" \
 		test "$(jq '.[0].layout.data.size' /tmp/plan)" -lt "$want"
 	run --detailed-exitcode "$(spec 56 "$ANS0" "$spec")"
 	expect "data_size again: exit 0, unchanged" test "$RC:$(results)" = '0:["unchanged","unchanged","unchanged","unchanged"]'
