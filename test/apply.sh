@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # ndctl-xen apply without a kernel: a malformed desired state is refused
-# before any device is looked at (exit 2, one line naming the entry, the
-# key and the rule, nothing on stdout, no intent record written), and the
-# plan and exit codes on a host without NVDIMMs (the rig runs the rest:
+# before any device is looked at (exit 2, one line naming the entry's
+# key path, the value as the file has it and the rule, nothing on stdout,
+# no intent record written), and the plan and exit codes on a host without
+# NVDIMMs, data_size's chosen size among them (the rig runs the rest:
 # test/rig/guest/apply.sh).
 . "$(dirname "$0")/common"
 
