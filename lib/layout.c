@@ -33,12 +33,21 @@ static __attribute__((format(printf, 3, 4))) int fail(struct ndx_fault *f, enum 
 	va_list ap;
 
 	f->rule = rule;
+	f->remedy_key = f->remedy_value = NULL;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* sizes also in MiB/GiB, for a reader who does not think in hex */
 	util_annotate_sizes(msg, f->msg, sizeof(f->msg));
 	return -EINVAL;
+}
+
+/* fail()'s rc, with the setting that would satisfy the rule */
+static int remedy(struct ndx_fault *f, int rc, const char *key, const char *value)
+{
+	f->remedy_key = key;
+	f->remedy_value = value;
+	return rc;
 }
 
 static int add_ok(uint64_t a, uint64_t b, uint64_t *r)
@@ -476,13 +485,14 @@ static int platform_defaults(struct ndx_layout_req *r, char *choice, size_t len,
 	/* nd_pfn_validate(): a devdax block's align must be a supported one */
 	if (r->mode != NDCTL_XEN_MODE_DEVDAX || !r->aligns || (r->aligns & align_bit(align)))
 		return 0;
-	if (r->given & NDX_GIVEN_ALIGN || !(r->aligns & NDX_ALIGN_4K))
-		return fail(f, NDCTL_XEN_RULE_ALIGN,
+	if (r->given & NDX_GIVEN_ALIGN || !(r->aligns & NDX_ALIGN_4K)) {
+		int rc = fail(f, NDCTL_XEN_RULE_ALIGN,
 			"devdax align %#" PRIx64 " is not one this kernel supports "
 			"(supported_alignments: %s): its probe would fail (init failed, "
-			"alignment mismatch); use --align=%s", align,
-			align_list(r->aligns, list, sizeof(list)),
-			r->aligns & NDX_ALIGN_4K ? "4K" : "one of those");
+			"alignment mismatch)", align, align_list(r->aligns, list, sizeof(list)));
+
+		return r->aligns & NDX_ALIGN_4K ? remedy(f, rc, "align", "4K") : rc;
+	}
 	r->align = NDX_SZ_4K;
 	snprintf(choice + strlen(choice), len - strlen(choice), "%salign=4K "
 			"(supported_alignments: %s)", choice[0] ? ", " : "",
@@ -506,12 +516,12 @@ static int sections_fit(const struct ndx_layout *l, struct ndx_fault *f)
 			!align_up_ok(r->phys_start, NDX_SECTION_SIZE, &first) ||
 			!add_ok(first, NDX_SECTION_SIZE, &first_end) || first_end > end)
 		return 0;
-	return fail(f, NDCTL_XEN_RULE_PLATFORM,
+	return remedy(f, fail(f, NDCTL_XEN_RULE_PLATFORM,
 		"map=dev over [%#" PRIx64 ", %#" PRIx64 ") covers the whole 128 MiB memory "
 		"section at %#" PRIx64 ": a Xen PV kernel has no PSE and cannot keep its "
 		"memmap on the device (vmemmap_populate: no cpu support for altmap "
-		"allocations; the probe fails with -12); use --map=mem",
-		r->phys_start, end, first);
+		"allocations; the probe fails with -12)",
+		r->phys_start, end, first), "map", "mem");
 }
 
 int ndx_layout_compute(const struct ndx_layout_req *req,
@@ -551,7 +561,7 @@ int ndx_layout_compute(const struct ndx_layout_req *req,
 
 	if (!rsv && r.owner != NDCTL_XEN_OWNER_NONE)
 		return fail(f, NDCTL_XEN_RULE_OWNER,
-			"an owner needs a reservation (--reserve or --reserve-per-page)");
+			"an owner needs a reservation (a reserve size, or one per page)");
 	if (rsv && r.owner == NDCTL_XEN_OWNER_NONE)
 		r.owner = r.map == NDCTL_XEN_MAP_DEV ? NDCTL_XEN_OWNER_OS
 			: NDCTL_XEN_OWNER_HYPERVISOR;

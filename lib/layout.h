@@ -71,6 +71,12 @@ struct ndx_layout {
 struct ndx_fault {
 	enum ndctl_xen_rule rule;
 	char msg[320];
+	/*
+	 * A setting that would satisfy the rule, by the setter's name and a
+	 * value ("align", "4K"), or NULL: msg does not name it, so that each
+	 * caller says it in its own words (an option, a JSON key).
+	 */
+	const char *remedy_key, *remedy_value;
 };
 
 /* Choose a layout for a request; 0, or -EINVAL with *fault filled. */

@@ -235,6 +235,16 @@ NDX_EXPORT const char *ndctl_xen_layout_get_error(struct ndctl_xen_layout *l)
 	return l->fault.msg;
 }
 
+NDX_EXPORT const char *ndctl_xen_layout_get_remedy(struct ndctl_xen_layout *l,
+		const char **value)
+{
+	int has = l->fault.rule != NDCTL_XEN_RULE_NONE && l->fault.remedy_key;
+
+	if (value)
+		*value = has ? l->fault.remedy_value : NULL;
+	return has ? l->fault.remedy_key : NULL;
+}
+
 #define LAYOUT_GETTER(name, type, expr) \
 NDX_EXPORT type ndctl_xen_layout_get_##name(struct ndctl_xen_layout *l) \
 { \

@@ -580,9 +580,13 @@ static int choose_step(struct prov *p)
 				"sections\n", p->devname);
 	rc = ndctl_xen_layout_compute(p->l);
 	if (rc) {
-		say(p->why, p->why_len, "%s: %s",
+		const char *value, *key = ndctl_xen_layout_get_remedy(p->l, &value);
+
+		/* the caller checked the layout first: the remedy in the library's words */
+		say(p->why, p->why_len, "%s: %s%s%s%s%s",
 				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(p->l)),
-				ndctl_xen_layout_get_error(p->l));
+				ndctl_xen_layout_get_error(p->l), key ? "; use " : "",
+				key ? key : "", key ? "=" : "", key && value ? value : "");
 		return rc;
 	}
 	if (ndctl_xen_layout_get_platform_choice(p->l)[0])

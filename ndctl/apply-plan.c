@@ -19,7 +19,7 @@
 #include "util/size.h"
 
 static const char *const entry_keys[] = {
-	"name", "uuid", "region", "size", "mode", "map", "align", "reserve",
+	"name", "uuid", "region", "size", "data_size", "mode", "map", "align", "reserve",
 	"reserve_per_page", "reserve_owner", "page_struct_size", NULL,
 };
 
@@ -59,9 +59,9 @@ static int entry_str(const char *cmd, int i, struct json_object *e, const char *
 static int check_entry(struct ndctl_xen_ctx *ctx, const char *cmd, int i,
 		struct json_object *e, struct apply_want *w)
 {
-	const char *size = NULL;
+	const char *size = NULL, *data_size = NULL;
 	struct ndctl_xen_layout *l;
-	char where[64];
+	char s[200], msg[512];
 	int k, rc = 0;
 
 	if (!json_object_is_type(e, json_type_object)) {
@@ -75,15 +75,19 @@ static int check_entry(struct ndctl_xen_ctx *ctx, const char *cmd, int i,
 			;
 		if (!entry_keys[k]) {
 			cmd_error(cmd, "namespaces[%d]: unknown key \"%s\" (known: name, uuid, region, "
-					"size, mode, map, align, reserve, reserve_per_page, reserve_owner, "
+					"size, data_size, mode, map, align, reserve, reserve_per_page, reserve_owner, "
 					"page_struct_size)", i, key);
 			return EXIT_USAGE;
 		}
 	}
 	w->index = i;
+	snprintf(w->path, sizeof(w->path), "namespaces[%d]", i);
+	w->o.from.path = w->path;
+	w->o.from.entry = e;
 	if (entry_str(cmd, i, e, "name", &w->name) || entry_str(cmd, i, e, "uuid", &w->uuid) ||
 			entry_str(cmd, i, e, "region", &w->region) ||
 			entry_str(cmd, i, e, "size", &size) ||
+			entry_str(cmd, i, e, "data_size", &data_size) ||
 			entry_str(cmd, i, e, "mode", &w->o.mode) || entry_str(cmd, i, e, "map", &w->o.map) ||
 			entry_str(cmd, i, e, "align", &w->o.align) ||
 			entry_str(cmd, i, e, "reserve", &w->o.reserve) ||
@@ -97,40 +101,65 @@ static int check_entry(struct ndctl_xen_ctx *ctx, const char *cmd, int i,
 	}
 	if (w->name && (strlen(w->name) >= 64 || !w->name[0] ||
 				strcmp(w->name, NDCTL_XEN_PENDING_NAME) == 0)) {
-		cmd_error(cmd, "namespaces[%d].name \"%s\": %s", i, w->name,
+		cmd_error(cmd, "%s: %s", opt_subject(&w->o.from, "name", w->name, s, sizeof(s)),
 				strcmp(w->name, NDCTL_XEN_PENDING_NAME) == 0 ?
 				"that name marks an unfinished namespace" :
 				"a label name has 1 to 63 bytes");
 		return EXIT_USAGE;
 	}
 	if (w->uuid && uuid_parse(w->uuid, w->uuid_bin)) {
-		cmd_error(cmd, "namespaces[%d].uuid \"%s\" is not a uuid", i, w->uuid);
+		cmd_error(cmd, "%s is not a uuid", opt_subject(&w->o.from, "uuid", w->uuid, s,
+					sizeof(s)));
 		return EXIT_USAGE;
 	}
-	if (!size) {
-		cmd_error(cmd, "namespaces[%d]: no size (a size, or \"rest\" for the rest of the region)", i);
+	if (size && data_size) {
+		opt_both_error(cmd, &w->o.from, "size", size, "data-size", data_size);
 		return EXIT_USAGE;
 	}
-	snprintf(where, sizeof(where), "apply: namespaces[%d]", i);
-	if (strcmp(size, "rest") == 0) {
+	if (!size && !data_size) {
+		cmd_error(cmd, "namespaces[%d]: no size (a \"size\", \"rest\" for the rest of the "
+				"region, or a \"data_size\")", i);
+		return EXIT_USAGE;
+	}
+	if (data_size) {
+		if (parse_size_from(cmd, &w->o.from, "data-size", data_size, &w->data_size))
+			return EXIT_USAGE;
+		if (!w->data_size) {
+			cmd_error(cmd, "%s: give a data size larger than 0",
+					opt_subject(&w->o.from, "data-size", data_size, s, sizeof(s)));
+			return EXIT_USAGE;
+		}
+	} else if (strcmp(size, "rest") == 0) {
 		w->rest = 1;
-	} else if (parse_size_opt(where, "size", size, &w->size)) {
+	} else if (parse_size_from(cmd, &w->o.from, "size", size, &w->size)) {
 		return EXIT_USAGE;
 	} else if (!w->size) {
-		cmd_error(cmd, "namespaces[%d].size 0: give a size, or \"rest\"", i);
+		cmd_error(cmd, "%s: give a size larger than 0, or \"rest\"",
+				opt_subject(&w->o.from, "size", size, s, sizeof(s)));
 		return EXIT_USAGE;
 	}
 	/* the layout's own checks, and for a fixed size whether it can fit at all */
 	if (ndctl_xen_layout_new(ctx, &l) < 0)
 		return EXIT_FAILED;
-	if (apply_layout_opts(where, &w->o, l)) {
+	if (apply_layout_opts(cmd, &w->o, l)) {
 		rc = EXIT_USAGE;
+	} else if (w->data_size) {
+		/* some size holds it: the region's own multiple is chosen when planning */
+		if (ndctl_xen_layout_compute_for_data_size(l, w->data_size, 0)) {
+			cmd_error(cmd, "%s: no namespace holds this layout with that much data: "
+					"%s: %s", opt_subject(&w->o.from, "data-size", data_size, s,
+						sizeof(s)),
+					ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
+					layout_error(&w->o.from, l, msg, sizeof(msg)));
+			rc = EXIT_USAGE;
+		}
 	} else if (!w->rest) {
 		ndctl_xen_layout_set_size(l, w->size);
 		if (ndctl_xen_layout_compute(l)) {
-			cmd_error(cmd, "namespaces[%d]: size %s cannot hold this layout: %s: %s", i, size,
+			cmd_error(cmd, "%s cannot hold this layout: %s: %s",
+					opt_subject(&w->o.from, "size", size, s, sizeof(s)),
 					ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-					ndctl_xen_layout_get_error(l));
+					layout_error(&w->o.from, l, msg, sizeof(msg)));
 			rc = EXIT_USAGE;
 		}
 	}
@@ -345,7 +374,7 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 {
 	struct json_object *d = json_object_new_array();
 	struct ndctl_xen_layout *l = NULL;
-	char owner_want[64], where[64];
+	char owner_want[64], msg[512];
 	enum apply_action a = APPLY_NONE;
 
 	*differs = d;
@@ -364,7 +393,7 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 				"rename", h->dev, w->uuid, w->name);
 		return APPLY_REFUSE;
 	}
-	if (!w->rest && w->size != h->raw_size) {
+	if (!w->rest && !w->data_size && w->size != h->raw_size) {
 		diff_u64(d, "size", w->size, h->raw_size);
 		snprintf(why, why_len, "%s: raw size %llu, %llu wanted; apply does not resize "
 				"(destroy the namespace and apply again)", h->dev,
@@ -372,8 +401,7 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 		return APPLY_REFUSE;
 	}
 	/* the layout the library would give this namespace now */
-	snprintf(where, sizeof(where), "apply: namespaces[%d]", w->index);
-	if (ndctl_xen_layout_new(ctx, &l) < 0 || apply_layout_opts(where, &w->o, l)) {
+	if (ndctl_xen_layout_new(ctx, &l) < 0 || apply_layout_opts("apply", &w->o, l)) {
 		snprintf(why, why_len, "%s: the entry's layout options are refused", h->dev);
 		a = APPLY_REFUSE;
 		goto out;
@@ -385,7 +413,18 @@ enum apply_action apply_plan(struct ndctl_xen_ctx *ctx, const struct apply_want 
 	if (ndctl_xen_layout_compute(l)) {
 		snprintf(why, why_len, "%s: the wanted layout does not fit it: %s: %s", h->dev,
 				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-				ndctl_xen_layout_get_error(l));
+				layout_error(&w->o.from, l, msg, sizeof(msg)));
+		a = APPLY_REFUSE;
+		goto out;
+	}
+	/* data_size: any size whose data area holds it will do */
+	if (w->data_size && ndctl_xen_layout_get_data_size(l) < w->data_size) {
+		diff_u64(d, "data_size", w->data_size, ndctl_xen_layout_get_data_size(l));
+		snprintf(why, why_len, "%s: raw size %llu holds %llu bytes of data with this "
+				"layout, %llu wanted; apply does not resize (destroy the namespace "
+				"and apply again)", h->dev, (unsigned long long)h->raw_size,
+				(unsigned long long)ndctl_xen_layout_get_data_size(l),
+				(unsigned long long)w->data_size);
 		a = APPLY_REFUSE;
 		goto out;
 	}

@@ -168,11 +168,16 @@ static struct ndctl_namespace *find_dev(struct ndctl_ctx *nctx, const char *dev)
 	return NULL;
 }
 
-/* The region a new namespace goes to: the named one, else the first with room. */
-static struct ndctl_region *pick_region(struct ndctl_ctx *nctx, const struct apply_want *w)
+/*
+ * The region a new namespace goes to: the named one, else the first with
+ * room; with data_size, the size chosen there in *size.
+ */
+static struct ndctl_region *pick_region_size(struct ndctl_xen_ctx *ctx,
+		struct ndctl_ctx *nctx, const struct apply_want *w, uint64_t *size)
 {
 	struct ndctl_bus *bus;
 	struct ndctl_region *region;
+	char why[512];
 
 	ndctl_bus_foreach(nctx, bus)
 		ndctl_region_foreach(bus, region) {
@@ -181,10 +186,47 @@ static struct ndctl_region *pick_region(struct ndctl_ctx *nctx, const struct app
 					ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM ||
 					ndctl_region_get_ro(region))
 				continue;
-			if (ndctl_region_get_max_available_extent(region) >= (w->rest ? 1 : w->size))
+			*size = w->rest ? ndctl_region_get_max_available_extent(region) :
+				w->data_size ? size_for_data_in(ctx, region, &w->o, w->data_size,
+						why, sizeof(why)) : w->size;
+			if (*size && ndctl_region_get_max_available_extent(region) >= *size)
 				return region;
 		}
+	*size = 0;
 	return NULL;
+}
+
+static struct ndctl_region *pick_region(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
+		const struct apply_want *w)
+{
+	uint64_t size;
+
+	return pick_region_size(ctx, nctx, w, &size);
+}
+
+/*
+ * The namespace's size: the live one's, else the one a create would
+ * choose in the region it would go to; with no such region, the size
+ * asked, or for data_size the smallest multiple of the layout's align
+ * that holds it (0: none).
+ */
+static uint64_t planned_size(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
+		const struct apply_want *w, const struct live *lv)
+{
+	struct ndctl_xen_layout *l;
+	uint64_t size;
+
+	if (lv)
+		return lv->h.raw_size;
+	if (pick_region_size(ctx, nctx, w, &size) || !w->data_size)
+		return size ? size : w->size;
+	if (ndctl_xen_layout_new(ctx, &l) < 0)
+		return 0;
+	if (apply_layout_opts(CMD, &w->o, l) == 0 &&
+			ndctl_xen_layout_compute_for_data_size(l, w->data_size, 0) == 0)
+		size = ndctl_xen_layout_get_size(l);
+	ndctl_xen_layout_unref(l);
+	return size;
 }
 
 static void apply_usage(FILE *f)
@@ -230,20 +272,11 @@ static struct json_object *planned_layout(struct ndctl_xen_ctx *ctx, struct ndct
 		const struct apply_want *w, const struct live *lv)
 {
 	struct ndctl_xen_layout *l = NULL;
-	struct ndctl_region *region;
 	struct json_object *j = NULL, *r;
-	uint64_t size = w->size;
+	uint64_t size = planned_size(ctx, nctx, w, lv);
 	enum ndctl_xen_owner owner;
-	char where[64];
 
-	if (lv) {
-		size = lv->h.raw_size;
-	} else if (w->rest) {
-		region = pick_region(nctx, w);
-		size = region ? ndctl_region_get_max_available_extent(region) : 0;
-	}
-	snprintf(where, sizeof(where), "apply: namespaces[%d]", w->index);
-	if (!size || ndctl_xen_layout_new(ctx, &l) < 0 || apply_layout_opts(where, &w->o, l))
+	if (!size || ndctl_xen_layout_new(ctx, &l) < 0 || apply_layout_opts(CMD, &w->o, l))
 		goto out;
 	ndctl_xen_layout_set_size(l, size);
 	if (lv)
@@ -300,7 +333,7 @@ static struct json_object *plan_json(struct ndctl_xen_ctx *ctx, struct ndctl_ctx
 
 	for (i = 0; i < n; i++) {
 		lv = target[i] >= 0 ? &ls->v[target[i]] : NULL;
-		region = !lv && act[i] == APPLY_CREATE ? pick_region(nctx, &w[i]) : NULL;
+		region = !lv && act[i] == APPLY_CREATE ? pick_region(ctx, nctx, &w[i]) : NULL;
 		where = lv ? lv->region : region ? ndctl_region_get_devname(region) : w[i].region;
 		e = json_object_new_object();
 		json_object_object_add(e, "index", json_object_new_int((int)i));
@@ -465,7 +498,7 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 			act[i] = apply_plan(ctx, &w[i], lv ? &lv->h : NULL, force, &differs[i],
 					why[i], sizeof(why[i]));
 		}
-		if (act[i] == APPLY_CREATE && !pick_region(nctx, &w[i])) {
+		if (act[i] == APPLY_CREATE && !pick_region(ctx, nctx, &w[i])) {
 			snprintf(why[i], sizeof(why[i]), "no writable pmem region%s%s with room for it",
 					w[i].region ? " " : "", w[i].region ? w[i].region : "");
 			act[i] = APPLY_REFUSE;
@@ -492,7 +525,9 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		const char *result = act[i] == APPLY_REFUSE ? "refused" :
 			act[i] == APPLY_NONE ? "unchanged" : "not-run";
 		struct live *lv = target[i] >= 0 ? &ls.v[target[i]] : NULL;
+		struct ndctl_namespace *made;
 		char dev[64] = "";
+		uint64_t raw;
 
 		nsj = NULL;
 		if (lv)
@@ -500,12 +535,12 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		if (!dry && !refused && !rc && (act[i] == APPLY_CREATE || act[i] == APPLY_RECONFIGURE)) {
 			struct create_request req = { .cmd = CMD, .o = &w[i].o, .uuid = w[i].uuid,
 				.name = w[i].name, .size = w[i].rest ? 0 : w[i].size,
-				.force = force };
+				.data_size = w[i].data_size, .force = force };
 			struct ndctl_region *region = NULL;
 			struct ndctl_namespace *ndns = NULL;
 
 			/* each change invalidates libndctl's objects: find them again */
-			if (act[i] == APPLY_CREATE && !(region = pick_region(nctx, &w[i]))) {
+			if (act[i] == APPLY_CREATE && !(region = pick_region(ctx, nctx, &w[i]))) {
 				snprintf(why[i], sizeof(why[i]), "no room left in %s",
 						w[i].region ? w[i].region : "any pmem region");
 				cmd_error(CMD, "namespaces[%zu]: %s", i, why[i]);
@@ -527,11 +562,18 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 					snprintf(dev, sizeof(dev), "%s", json_object_get_string(e));
 			}
 		}
+		/* the namespace's size: as it is, as created, or as a create would choose it */
+		raw = lv ? lv->h.raw_size : 0;
+		if (!lv && dev[0] && (made = find_dev(nctx, dev)))
+			raw = ndctl_namespace_get_size(made);
+		else if (!lv && act[i] == APPLY_CREATE && !dev[0])
+			raw = planned_size(ctx, nctx, &w[i], NULL);
 		e = json_object_new_object();
 		json_object_object_add(e, "index", json_object_new_int((int)i));
 		json_object_object_add(e, "name", w[i].name ? json_object_new_string(w[i].name) : NULL);
 		json_object_object_add(e, "uuid", w[i].uuid ? json_object_new_string(w[i].uuid) : NULL);
 		json_object_object_add(e, "dev", dev[0] ? json_object_new_string(dev) : NULL);
+		json_object_object_add(e, "raw_size", raw ? json_u64(raw) : NULL);
 		json_object_object_add(e, "action", json_object_new_string(apply_action_name(act[i])));
 		json_object_object_add(e, "result", json_object_new_string(result));
 		json_object_object_add(e, "differs", differs[i]);

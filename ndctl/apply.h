@@ -27,6 +27,7 @@ struct create_request {
 	const struct layout_opts *o;	/* o->size unused: size below */
 	const char *uuid, *name;	/* a new namespace's (NULL: generated / none) */
 	uint64_t size;			/* a new namespace's (0: the largest extent) */
+	uint64_t data_size;		/* instead of size: the data area's (create-namespace's --data-size) */
 	int force;
 };
 /*
@@ -43,9 +44,11 @@ struct apply_want {
 	int index;			/* in the file's "namespaces" array */
 	const char *name, *uuid, *region;	/* identity: name, uuid, or the region's only one */
 	unsigned char uuid_bin[16];	/* uuid parsed (with uuid) */
-	uint64_t size;			/* raw size; 0 with rest */
+	uint64_t size;			/* raw size; 0 with rest or data_size */
 	int rest;			/* "size": "rest": the rest of the region */
+	uint64_t data_size;		/* "data_size": the data area's, the size chosen to fit it */
 	struct layout_opts o;		/* mode, map, align, reserve*, page_struct_size */
+	char path[32];			/* "namespaces[N]", for messages (o.from.path) */
 };
 
 /* What a live namespace is, as plain values (apply.c fills it). */
@@ -64,6 +67,14 @@ struct apply_have {
 	enum ndctl_xen_owner owner;
 	char owner_name[17];
 };
+
+/*
+ * With data_size: the size create-namespace gives it in region (region's
+ * align and interleave), 0 with why.
+ */
+struct ndctl_region;
+uint64_t size_for_data_in(struct ndctl_xen_ctx *ctx, struct ndctl_region *region,
+		const struct layout_opts *o, uint64_t data_size, char *why, size_t len);
 
 enum apply_action { APPLY_NONE, APPLY_CREATE, APPLY_RECONFIGURE, APPLY_REFUSE };
 

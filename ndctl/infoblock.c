@@ -31,10 +31,12 @@
 
 static int compute_or_explain(const char *cmd, struct ndctl_xen_layout *l)
 {
+	char msg[512];
+
 	if (ndctl_xen_layout_compute(l) == 0)
 		return 0;
 	cmd_error(cmd, "%s: %s", ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-			ndctl_xen_layout_get_error(l));
+			layout_error(NULL, l, msg, sizeof(msg)));
 	return EXIT_REFUSED;
 }
 

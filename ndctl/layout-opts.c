@@ -38,17 +38,123 @@ int bad_option(const char *cmd, char **argv)
 	return EXIT_USAGE;
 }
 
-int parse_size_opt(const char *cmd, const char *name, const char *val,
-		uint64_t *out)
+/* name in the JSON's words: reserve-per-page is "reserve_per_page" */
+static void json_key(const char *name, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < len; i++)
+		buf[i] = name[i] == '-' ? '_' : name[i];
+	buf[i] = '\0';
+}
+
+/* val as JSON: the entry's own value under key if asked and there, else a string */
+static void json_value(const struct opt_from *f, const char *key, const char *val,
+		int from_entry, char *buf, size_t len)
+{
+	struct json_object *v = NULL, *s = NULL;
+
+	if (!from_entry || !json_object_object_get_ex(f->entry, key, &v))
+		v = s = json_object_new_string(val ? val : "");
+	snprintf(buf, len, "%s", v ? json_object_to_json_string_ext(v,
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "?");
+	json_object_put(s);
+}
+
+/* subject: with the path, the entry's own value; else a setting ("key": val) */
+static const char *opt_render(const struct opt_from *f, const char *name, const char *val,
+		int subject, char *buf, size_t len)
+{
+	char key[40], v[160];
+
+	if (!f || !f->path) {
+		snprintf(buf, len, "--%s=%s", name, val);
+		return buf;
+	}
+	json_key(name, key, sizeof(key));
+	json_value(f, key, val, subject, v, sizeof(v));
+	if (subject)
+		snprintf(buf, len, "%s.%s: %s", f->path, key, v);
+	else
+		snprintf(buf, len, "\"%s\": %s", key, v);
+	return buf;
+}
+
+const char *opt_subject(const struct opt_from *f, const char *name, const char *val,
+		char *buf, size_t len)
+{
+	return opt_render(f, name, val, 1, buf, len);
+}
+
+const char *opt_setting(const struct opt_from *f, const char *name, const char *val,
+		char *buf, size_t len)
+{
+	return opt_render(f, name, val, 0, buf, len);
+}
+
+void opt_both_error(const char *cmd, const struct opt_from *f, const char *name1,
+		const char *val1, const char *name2, const char *val2)
+{
+	char a[200], b[200], k1[40], k2[40], v1[160], v2[160];
+
+	if (!f || !f->path) {
+		cmd_error(cmd, "%s and %s: give one, not both", opt_subject(f, name1, val1, a,
+					sizeof(a)), opt_subject(f, name2, val2, b, sizeof(b)));
+		return;
+	}
+	json_key(name1, k1, sizeof(k1));
+	json_key(name2, k2, sizeof(k2));
+	json_value(f, k1, val1, 1, v1, sizeof(v1));
+	json_value(f, k2, val2, 1, v2, sizeof(v2));
+	cmd_error(cmd, "%s: \"%s\": %s and \"%s\": %s: give one, not both", f->path, k1, v1,
+			k2, v2);
+}
+
+int parse_size_from(const char *cmd, const struct opt_from *f, const char *name,
+		const char *val, uint64_t *out)
 {
 	int rc = util_parse_size(val, out);
+	char s[200];
 
 	if (rc == -ERANGE)
-		cmd_error(cmd, "--%s=%s does not fit in 64 bits", name, val);
+		cmd_error(cmd, "%s does not fit in 64 bits", opt_subject(f, name, val, s, sizeof(s)));
 	else if (rc)
-		cmd_error(cmd, "--%s=%s is not a size (a number with an optional K, M, G or T suffix)",
-				name, val);
+		cmd_error(cmd, "%s is not a size (%s)", opt_subject(f, name, val, s, sizeof(s)),
+				f && f->path ? "a number of bytes, or a string with an optional "
+				"K, M, G or T suffix" : "a number with an optional K, M, G or T suffix");
 	return rc;
+}
+
+int parse_size_opt(const char *cmd, const char *name, const char *val, uint64_t *out)
+{
+	return parse_size_from(cmd, NULL, name, val, out);
+}
+
+/*
+ * A word that is not one of two: "--mode=sector: must be fsdax or devdax",
+ * in JSON 'namespaces[0].mode: "sector" is not one of "fsdax", "devdax"'.
+ */
+static void not_one_of(const char *cmd, const struct opt_from *f, const char *name,
+		const char *val, const char *a, const char *b)
+{
+	char s[200];
+
+	if (f && f->path)
+		cmd_error(cmd, "%s is not one of \"%s\", \"%s\"", opt_subject(f, name, val, s,
+					sizeof(s)), a, b);
+	else
+		cmd_error(cmd, "--%s=%s: must be %s or %s", name, val, a, b);
+}
+
+const char *layout_error(const struct opt_from *f, struct ndctl_xen_layout *l,
+		char *buf, size_t len)
+{
+	const char *value, *key = ndctl_xen_layout_get_remedy(l, &value);
+	char s[200];
+
+	snprintf(buf, len, "%s%s%s", ndctl_xen_layout_get_error(l), key ? "; use " : "",
+			key ? opt_setting(f, key, value ? value : "", s, sizeof(s)) : "");
+	return buf;
 }
 
 /*
@@ -75,20 +181,22 @@ uint32_t per_page_preset(const char *val)
 	return 0;
 }
 
-int parse_per_page_opt(const char *cmd, const char *name, const char *val, uint64_t *out)
+int parse_per_page_opt(const char *cmd, const struct opt_from *f, const char *name,
+		const char *val, uint64_t *out)
 {
 	uint32_t page_info = per_page_preset(val);
+	char s[200];
 
 	if (page_info) {
 		*out = page_info + NDCTL_XEN_XEN_M2P_ENTRY_SIZE;
 		return 0;
 	}
 	if (util_parse_size(val, out) == -ERANGE)
-		return parse_size_opt(cmd, name, val, out);
+		return parse_size_from(cmd, f, name, val, out);
 	if (util_parse_size(val, out) == 0)
 		return 0;
-	cmd_error(cmd, "--%s=%s is neither a byte count nor a preset (xen: %u, "
-			"xen-bigmem: %u)", name, val,
+	cmd_error(cmd, "%s is neither a byte count nor a preset (xen: %u, "
+			"xen-bigmem: %u)", opt_subject(f, name, val, s, sizeof(s)),
 			NDCTL_XEN_XEN_PAGE_INFO_SIZE + NDCTL_XEN_XEN_M2P_ENTRY_SIZE,
 			NDCTL_XEN_XEN_BIGMEM_PAGE_INFO_SIZE + NDCTL_XEN_XEN_M2P_ENTRY_SIZE);
 	return -EINVAL;
@@ -101,6 +209,8 @@ static int apply_preset_rules(const char *cmd, const struct layout_opts *o,
 int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		struct ndctl_xen_layout *l)
 {
+	const struct opt_from *f = &o->from;
+	char s[200];
 	uint64_t v;
 
 	if (o->mode) {
@@ -109,7 +219,7 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		else if (strcmp(o->mode, "devdax") == 0)
 			ndctl_xen_layout_set_mode(l, NDCTL_XEN_MODE_DEVDAX);
 		else {
-			cmd_error(cmd, "--mode=%s: must be fsdax or devdax", o->mode);
+			not_one_of(cmd, f, "mode", o->mode, "fsdax", "devdax");
 			return EXIT_USAGE;
 		}
 	}
@@ -119,46 +229,47 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		else if (strcmp(o->map, "mem") == 0)
 			ndctl_xen_layout_set_map(l, NDCTL_XEN_MAP_MEM);
 		else {
-			cmd_error(cmd, "--map=%s: must be dev or mem", o->map);
+			not_one_of(cmd, f, "map", o->map, "dev", "mem");
 			return EXIT_USAGE;
 		}
 	}
 	if (o->size) {
-		if (parse_size_opt(cmd, "size", o->size, &v))
+		if (parse_size_from(cmd, f, "size", o->size, &v))
 			return EXIT_USAGE;
 		ndctl_xen_layout_set_size(l, v);
 	}
 	if (o->align) {
-		if (parse_size_opt(cmd, "align", o->align, &v))
+		if (parse_size_from(cmd, f, "align", o->align, &v))
 			return EXIT_USAGE;
 		/*
 		 * The library reads 0 as "the default": refuse it here, in the
 		 * words (and exit class) of the rule that refuses --align=3M.
 		 */
 		if (!v) {
-			cmd_error(cmd, "align-supported: --align=%s: align 0 is not one the "
-					"kernel supports (4K, 2M, 1G)", o->align);
+			cmd_error(cmd, "align-supported: %s: align 0 is not one the "
+					"kernel supports (4K, 2M, 1G)",
+					opt_subject(f, "align", o->align, s, sizeof(s)));
 			return EXIT_REFUSED;
 		}
 		ndctl_xen_layout_set_align(l, v);
 	}
 	if (o->reserve && o->reserve_per_page) {
-		cmd_error(cmd, "--reserve=%s and --reserve-per-page=%s: give one, not both",
-				o->reserve, o->reserve_per_page);
+		opt_both_error(cmd, f, "reserve", o->reserve, "reserve-per-page",
+				o->reserve_per_page);
 		return EXIT_USAGE;
 	}
 	if (o->reserve) {
-		if (parse_size_opt(cmd, "reserve", o->reserve, &v))
+		if (parse_size_from(cmd, f, "reserve", o->reserve, &v))
 			return EXIT_USAGE;
 		ndctl_xen_layout_set_reserve(l, v);
 	}
 	if (o->reserve_per_page) {
-		if (parse_per_page_opt(cmd, "reserve-per-page", o->reserve_per_page, &v))
+		if (parse_per_page_opt(cmd, f, "reserve-per-page", o->reserve_per_page, &v))
 			return EXIT_USAGE;
 		ndctl_xen_layout_set_reserve_per_page(l, v);
 	}
 	if (o->page_struct_size) {
-		if (parse_per_page_opt(cmd, "page-struct-size", o->page_struct_size, &v))
+		if (parse_per_page_opt(cmd, f, "page-struct-size", o->page_struct_size, &v))
 			return EXIT_USAGE;
 		/*
 		 * 0 would silently mean the default and a value past 32 bits
@@ -166,8 +277,10 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		 * rule refuses 32 or 70000 (same words, same exit class).
 		 */
 		if (v == 0 || v > UINT32_MAX) {
-			cmd_error(cmd, "page-struct-size: --page-struct-size=%s: page_struct_size "
-					"must be between 64 and 65535", o->page_struct_size);
+			cmd_error(cmd, "page-struct-size: %s: page_struct_size "
+					"must be between 64 and 65535",
+					opt_subject(f, "page-struct-size", o->page_struct_size, s,
+						sizeof(s)));
 			return EXIT_REFUSED;
 		}
 		ndctl_xen_layout_set_page_struct_size(l, (uint32_t)v);
@@ -176,7 +289,7 @@ int apply_layout_opts(const char *cmd, const struct layout_opts *o,
 		enum ndctl_xen_owner owner;
 		const char *name;
 
-		if (parse_owner_opt(cmd, "reserve-owner", o->reserve_owner, &owner, &name))
+		if (parse_owner_opt(cmd, f, "reserve-owner", o->reserve_owner, &owner, &name))
 			return EXIT_USAGE;
 		ndctl_xen_layout_set_reserve_owner(l, owner, name);
 	}
@@ -188,15 +301,18 @@ static int apply_preset_rules(const char *cmd, const struct layout_opts *o,
 		struct ndctl_xen_layout *l)
 {
 	enum ndctl_xen_owner owner = NDCTL_XEN_OWNER_HYPERVISOR;
+	const struct opt_from *f = &o->from;
 	const char *name;
+	char s[200], t[200];
 
 	if (!per_page_preset(o->reserve_per_page))
 		return 0;
-	if (o->reserve_owner && (parse_owner_opt(cmd, "reserve-owner", o->reserve_owner,
+	if (o->reserve_owner && (parse_owner_opt(cmd, f, "reserve-owner", o->reserve_owner,
 					&owner, &name) || owner != NDCTL_XEN_OWNER_HYPERVISOR)) {
-		cmd_error(cmd, "--reserve-per-page=%s sizes Xen's frame table and M2P: its "
-				"owner is the hypervisor, not --reserve-owner=%s", o->reserve_per_page,
-				o->reserve_owner);
+		cmd_error(cmd, "%s sizes Xen's frame table and M2P: its owner is the hypervisor, "
+				"not %s", opt_subject(f, "reserve-per-page", o->reserve_per_page, s,
+					sizeof(s)), opt_setting(f, "reserve-owner", o->reserve_owner,
+					t, sizeof(t)));
 		return EXIT_USAGE;
 	}
 	/*
@@ -205,10 +321,14 @@ static int apply_preset_rules(const char *cmd, const struct layout_opts *o,
 	 * memory section cannot even be mapped (no PSE).
 	 */
 	if (o->map && strcmp(o->map, "dev") == 0) {
-		cmd_error(cmd, "--reserve-per-page=%s reserves for the hypervisor, which takes "
+		char u[200];
+
+		cmd_error(cmd, "%s reserves for the hypervisor, which takes "
 				"map=mem (Linux's page structures in DRAM; a PV dom0 cannot put them "
-				"on the device): drop --map=dev, or give a byte count with "
-				"--reserve-owner=os", o->reserve_per_page);
+				"on the device): drop %s, or give a byte count with %s",
+				opt_subject(f, "reserve-per-page", o->reserve_per_page, s, sizeof(s)),
+				opt_setting(f, "map", "dev", t, sizeof(t)),
+				opt_setting(f, "reserve-owner", "os", u, sizeof(u)));
 		return EXIT_USAGE;
 	}
 	ndctl_xen_layout_set_reserve_owner(l, NDCTL_XEN_OWNER_HYPERVISOR, NULL);
@@ -249,12 +369,15 @@ static size_t word_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-int parse_owner_opt(const char *cmd, const char *key, const char *val,
-		enum ndctl_xen_owner *owner, const char **name)
+int parse_owner_opt(const char *cmd, const struct opt_from *f, const char *key,
+		const char *val, enum ndctl_xen_owner *owner, const char **name)
 {
+	char s[200];
+
 	*name = NULL;
+	opt_subject(f, key, val, s, sizeof(s));
 	if (!val[0]) {
-		cmd_error(cmd, "--%s= is empty: give os, hypervisor or name:NAME", key);
+		cmd_error(cmd, "%s is empty: give os, hypervisor or name:NAME", s);
 		return -EINVAL;
 	}
 	if (strcmp(val, "os") == 0) {
@@ -267,8 +390,8 @@ int parse_owner_opt(const char *cmd, const char *key, const char *val,
 	}
 	if (strncmp(val, "name:", 5) == 0) {
 		if (!val[5]) {
-			cmd_error(cmd, "--%s=%s names no owner: name:NAME, NAME 1 to 16 "
-					"printable characters", key, val);
+			cmd_error(cmd, "%s names no owner: name:NAME, NAME 1 to 16 "
+					"printable characters", s);
 			return -EINVAL;
 		}
 		*owner = NDCTL_XEN_OWNER_NAMED;
@@ -277,14 +400,14 @@ int parse_owner_opt(const char *cmd, const char *key, const char *val,
 	}
 	/* a bare word is a keyword: anything else is a typo or a name without name: */
 	if (word_distance(val, "hypervisor") <= 2)
-		cmd_error(cmd, "--%s=%s is not an owner: did you mean hypervisor? (a named "
-				"owner is written name:%s)", key, val, val);
+		cmd_error(cmd, "%s is not an owner: did you mean hypervisor? (a named "
+				"owner is written name:%s)", s, val);
 	else if (word_distance(val, "os") <= 1)
-		cmd_error(cmd, "--%s=%s is not an owner: did you mean os? (a named owner is "
-				"written name:%s)", key, val, val);
+		cmd_error(cmd, "%s is not an owner: did you mean os? (a named owner is "
+				"written name:%s)", s, val);
 	else
-		cmd_error(cmd, "--%s=%s is not an owner: the words are os and hypervisor; "
-				"another consumer is named name:%s", key, val, val);
+		cmd_error(cmd, "%s is not an owner: the words are os and hypervisor; "
+				"another consumer is named name:%s", s, val);
 	return -EINVAL;
 }
 

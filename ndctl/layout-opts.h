@@ -8,6 +8,17 @@
 #include <json-c/json.h>
 #include <ndctl/libndctl-xen.h>
 
+/*
+ * Where option values come from, for the messages that refuse them: the
+ * command line (path NULL: "--size=64Q"), or an entry of apply's JSON
+ * (path "namespaces[0]", entry that object: 'namespaces[0].size: "64Q"',
+ * the key in the file's words and the value as the file has it).
+ */
+struct opt_from {
+	const char *path;
+	struct json_object *entry;
+};
+
 /* Options shared by the commands that lay out a namespace. */
 struct layout_opts {
 	const char *size, *mode, *map, *align;
@@ -15,6 +26,8 @@ struct layout_opts {
 	const char *page_struct_size;
 	/* -j: --dry-run prints the planned block and layout as JSON */
 	int json;
+	/* who gave them (zero: the command line) */
+	struct opt_from from;
 };
 
 enum {
@@ -60,21 +73,52 @@ enum {
 int layout_opt(int c, struct layout_opts *o);
 /* one-line error for an unknown option; returns EXIT_USAGE */
 int bad_option(const char *cmd, char **argv);
-/* 0, or an error line and -EINVAL/-ERANGE */
+/*
+ * A value named for a message, option name as the CLI spells it ("reserve-
+ * per-page"): from the command line "--reserve-per-page=40"; from JSON
+ * 'namespaces[0].reserve_per_page: 40' (the value as the entry has it,
+ * else val as a JSON string).  In buf, which is returned.
+ */
+const char *opt_subject(const struct opt_from *f, const char *name, const char *val,
+		char *buf, size_t len);
+/*
+ * A setting to suggest: "--map=mem", or in JSON '"map": "mem"'.  In buf,
+ * which is returned.
+ */
+const char *opt_setting(const struct opt_from *f, const char *name, const char *val,
+		char *buf, size_t len);
+/* 0, or an error line naming the value (f NULL: an option) and -EINVAL/-ERANGE */
+int parse_size_from(const char *cmd, const struct opt_from *f, const char *name,
+		const char *val, uint64_t *out);
 int parse_size_opt(const char *cmd, const char *name, const char *val, uint64_t *out);
+/*
+ * Two values that exclude each other, both given: an error line naming
+ * both ("--size=1G and --data-size=1G", or in JSON 'namespaces[0]:
+ * "size": "1G" and "data_size": "1G"'), then "give one, not both".
+ */
+void opt_both_error(const char *cmd, const struct opt_from *f, const char *name1,
+		const char *val1, const char *name2, const char *val2);
 /*
  * A per-page byte count or a preset name ("xen" 40, "xen-bigmem" 56):
  * 0, or an error line naming both and -EINVAL.
  */
-int parse_per_page_opt(const char *cmd, const char *name, const char *val, uint64_t *out);
+int parse_per_page_opt(const char *cmd, const struct opt_from *f, const char *name,
+		const char *val, uint64_t *out);
 /*
  * An owner as --reserve-owner and apply's "reserve_owner" take it: os,
  * hypervisor, or name:NAME (*name points into val).  Any other word, the
  * empty one, and near misses of os and hypervisor in any case are
  * refused: 0, or an error line and -EINVAL.
  */
-int parse_owner_opt(const char *cmd, const char *key, const char *val,
-		enum ndctl_xen_owner *owner, const char **name);
+int parse_owner_opt(const char *cmd, const struct opt_from *f, const char *key,
+		const char *val, enum ndctl_xen_owner *owner, const char **name);
+/*
+ * The library's message for the layout's broken rule, in f's words where
+ * it suggests a setting ("use --align=4K"; in JSON 'use "align": "4K"').
+ * In buf, which is returned.
+ */
+const char *layout_error(const struct opt_from *f, struct ndctl_xen_layout *l,
+		char *buf, size_t len);
 /* The sizeof(struct page_info) a preset name stands for, else 0. */
 uint32_t per_page_preset(const char *val);
 /* Applies the options to a layout: 0, or EXIT_USAGE after an error line. */

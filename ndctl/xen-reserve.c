@@ -162,6 +162,7 @@ static int layout_fits(const struct create_params *p, struct ndctl_region *regio
 		uint64_t size, char *why, size_t len)
 {
 	struct ndctl_xen_layout *l;
+	char msg[512];
 	int fits = 0;
 
 	if (ndctl_xen_layout_new(p->ctx, &l) < 0)
@@ -174,7 +175,7 @@ static int layout_fits(const struct create_params *p, struct ndctl_region *regio
 		if (!fits)
 			snprintf(why, len, "%s: %s",
 				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-				ndctl_xen_layout_get_error(l));
+				layout_error(&p->o.from, l, msg, sizeof(msg)));
 	}
 	ndctl_xen_layout_unref(l);
 	return fits;
@@ -200,7 +201,7 @@ static uint64_t size_for_data(const struct create_params *p, struct ndctl_region
 {
 	struct ndctl_xen_layout *l = NULL;
 	uint64_t size = 0;
-	char a[40], b[40], c[40];
+	char a[200], b[40], c[40], msg[512];
 
 	if (ndctl_xen_layout_new(p->ctx, &l) < 0) {
 		snprintf(why, len, "out of memory");
@@ -209,7 +210,9 @@ static uint64_t size_for_data(const struct create_params *p, struct ndctl_region
 	if (apply_layout_opts("create-namespace", &p->o, l) == 0) {
 		if (ndctl_xen_layout_compute_for_data_size(l, p->data_bytes, size_align) == 0) {
 			size = ndctl_xen_layout_get_size(l);
-			fprintf(stderr, "ndctl-xen create-namespace: --data-size=%s: namespace "
+			/* apply says the size in its report */
+			if (!p->o.from.path)
+				fprintf(stderr, "ndctl-xen create-namespace: --data-size=%s: namespace "
 					"size %s (%#" PRIx64 ") in %s: data %s after the memmap, "
 					"a reserve of %s and alignment\n", p->data_size,
 					util_human_size(size, a, sizeof(a)), size,
@@ -217,12 +220,14 @@ static uint64_t size_for_data(const struct create_params *p, struct ndctl_region
 					util_human_size(ndctl_xen_layout_get_data_size(l), b, sizeof(b)),
 					util_human_size(ndctl_xen_layout_get_reserve_size(l), c, sizeof(c)));
 		} else {
-			snprintf(why, len, "--data-size=%s: %s: %s", p->data_size,
+			snprintf(why, len, "%s: %s: %s", opt_subject(&p->o.from, "data-size",
+						p->data_size, a, sizeof(a)),
 					ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
-					ndctl_xen_layout_get_error(l));
+					layout_error(&p->o.from, l, msg, sizeof(msg)));
 		}
 	} else {
-		snprintf(why, len, "--data-size=%s: the layout options are refused", p->data_size);
+		snprintf(why, len, "%s: the layout options are refused",
+				opt_subject(&p->o.from, "data-size", p->data_size, a, sizeof(a)));
 	}
 	ndctl_xen_layout_unref(l);
 	return size;
@@ -250,11 +255,15 @@ static uint64_t new_size(const struct create_params *p, struct ndctl_region *reg
 	 * CXL region, where --align 2M is below it): say which one rules.
 	 */
 	if (size % size_align) {
-		snprintf(why, len, "--size=%llu must be a multiple of %llu: the larger of "
-				"%s's align %llu and --align %llu, times %u interleave ways",
-				(unsigned long long)size, (unsigned long long)size_align,
+		char dec[24], s[200];
+
+		snprintf(dec, sizeof(dec), "%llu", (unsigned long long)size);
+		snprintf(why, len, "%s must be a multiple of %llu: the larger of "
+				"%s's align %llu and %s %llu, times %u interleave ways",
+				opt_subject(&p->o.from, "size", dec, s, sizeof(s)),
+				(unsigned long long)size_align,
 				ndctl_region_get_devname(region), (unsigned long long)region_align,
-				(unsigned long long)align, ways);
+				p->o.from.path ? "\"align\"" : "--align", (unsigned long long)align, ways);
 		return 0;
 	}
 	if (!size || size > avail) {
@@ -264,6 +273,38 @@ static uint64_t new_size(const struct create_params *p, struct ndctl_region *reg
 		return 0;
 	}
 	return size;
+}
+
+/* The layout options' align, or the default 2 MiB (0 after an error line) */
+static uint64_t opts_align(struct ndctl_xen_ctx *ctx, const char *cmd, const struct layout_opts *o)
+{
+	struct ndctl_xen_layout *l;
+	uint64_t align = 2 << 20;
+
+	if (ndctl_xen_layout_new(ctx, &l) < 0)
+		return 0;
+	if (apply_layout_opts(cmd, o, l))
+		align = 0;
+	else if (ndctl_xen_layout_get_align(l))
+		align = ndctl_xen_layout_get_align(l);
+	ndctl_xen_layout_unref(l);
+	return align;
+}
+
+uint64_t size_for_data_in(struct ndctl_xen_ctx *ctx, struct ndctl_region *region,
+		const struct layout_opts *o, uint64_t data_size, char *why, size_t len)
+{
+	struct create_params p = { .ctx = ctx, .o = *o, .data_bytes = data_size };
+	uint64_t align = opts_align(ctx, "apply", o);
+	char dec[24];
+
+	snprintf(dec, sizeof(dec), "%llu", (unsigned long long)data_size);
+	p.data_size = dec;
+	if (!align) {
+		snprintf(why, len, "the layout options are refused");
+		return 0;
+	}
+	return new_size(&p, region, 0, align, why, len);
 }
 
 static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
@@ -408,17 +449,19 @@ int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 {
 	struct create_params p = { .ctx = ctx, .uuid = req->uuid, .name = req->name,
 		.force = req->force, .autolabel = -1, .autorecover = -1, .o = *req->o };
-	struct ndctl_xen_layout *l;
-	uint64_t align = 2 << 20;
-	char why[512] = "";
+	uint64_t align;
+	char why[512] = "", dec[24];
 	int refused = 0, fresh = !ndns;
 
+	if (req->data_size) {
+		snprintf(dec, sizeof(dec), "%llu", (unsigned long long)req->data_size);
+		p.data_size = dec;
+		p.data_bytes = req->data_size;
+	}
 	if (fresh) {
-		if (ndctl_xen_layout_new(ctx, &l) < 0)
-			return EXIT_FAILED;
-		if (apply_layout_opts(req->cmd, &p.o, l) == 0 && ndctl_xen_layout_get_align(l))
-			align = ndctl_xen_layout_get_align(l);
-		ndctl_xen_layout_unref(l);
+		align = opts_align(ctx, req->cmd, &p.o);
+		if (!align)
+			return EXIT_USAGE;
 		ndns = new_namespace(region, &p, req->size, align, why, sizeof(why), &refused);
 		if (!ndns) {
 			cmd_error(req->cmd, "%s", why);

@@ -38,7 +38,7 @@ done
 ansible-doc --json -t module ndctl_xen.nvdimm.ndctl_xen > "$TMP/doc.json"
 check "ansible-doc --json: suboptions of namespaces" test \
 	"$(jq -c '.[].doc.options.namespaces.suboptions | keys' "$TMP/doc.json")" = \
-	'["align","map","mode","name","page_struct_size","region","reserve","reserve_owner","reserve_per_page","size","uuid"]'
+	'["align","data_size","map","mode","name","page_struct_size","region","reserve","reserve_owner","reserve_per_page","size","uuid"]'
 
 play() {
 	cat > "$TMP/play.yml" <<EOT
@@ -67,7 +67,15 @@ check "nowhere to create: the task fails" test "$rc" != 0
 check "nowhere to create: failed with the tool's message" \
 	grep -q "ndctl-xen apply: namespaces\[0\]: refused: no writable pmem region with room for it" "$TMP/play.out"
 play '[{"name": "xen0", "size": "64Q"}]'
-check "malformed size: failed with the tool's message" grep -q "size=64Q is not a size" "$TMP/play.out"
+# the key path and the value as the file has it (JSON in Ansible's message: \" escaped)
+check "malformed size: failed with the tool's message, in the file's words" \
+	grep -qF 'ndctl-xen apply: namespaces[0].size: \"64Q\" is not a size (a number of bytes' "$TMP/play.out"
+play '[{"name": "xen0", "data_size": "100M", "map": "mem", "reserve_per_page": "xen"}]' --check
+check "data_size, check mode: the plan passes data_size through (nowhere to create here)" \
+	grep -q "ndctl-xen apply: namespaces\[0\]: refused: no writable pmem region with room for it" "$TMP/play.out"
+play '[{"name": "xen0", "size": "64M", "data_size": "60M"}]'
+check "size and data_size: refused by the argument spec" \
+	grep -q "parameters are mutually exclusive: size|data_size" "$TMP/play.out"
 play '[{"name": "xen0", "size": "64M", "mode": "fsdaxx"}]'
 check "a typo'd mode: failed, naming the choices" \
 	grep -q "value of mode must be one of: fsdax, devdax, got: fsdaxx" "$TMP/play.out"

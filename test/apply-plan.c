@@ -260,6 +260,46 @@ int main(void)
 	CHECK_EQ(h.owner, NDCTL_XEN_OWNER_HYPERVISOR);
 	free(w);
 	json_object_put(doc);
+	/*
+	 * data_size: a namespace of any size whose data area, laid out as
+	 * asked, holds it is converged; one whose data area is a page short
+	 * is refused (apply does not resize), naming data_size.
+	 */
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"d\",\"data_size\":\"100M\","
+				"\"reserve_per_page\":\"xen\"}]}", &doc, &w, &n), 0);
+	CHECK(w[0].data_size == 100ull << 20 && !w[0].size && !w[0].rest, "data_size parsed");
+	CHECK_EQ(plan(&w[0], NULL, 0, keys, sizeof(keys)), APPLY_CREATE);
+	{
+		struct ndctl_xen_layout *l;
+		uint64_t fit;
+
+		/* the smallest size that holds it, by the library */
+		if (ndctl_xen_layout_new(ctx, &l) || apply_layout_opts("test", &w[0].o, l) ||
+				ndctl_xen_layout_compute_for_data_size(l, w[0].data_size, 0))
+			abort();
+		fit = ndctl_xen_layout_get_size(l);
+		ndctl_xen_layout_unref(l);
+		h = have_for(&w[0], fit);
+		CHECK(h.data_size >= w[0].data_size, "%llu holds data_size",
+				(unsigned long long)fit);
+		CHECK_EQ(plan(&w[0], &h, 0, keys, sizeof(keys)), APPLY_NONE);
+		h = have_for(&w[0], fit + (64ull << 20));
+		CHECK_EQ(plan(&w[0], &h, 0, keys, sizeof(keys)), APPLY_NONE);
+		h = have_for(&w[0], fit - (2ull << 20));
+		CHECK(h.data_size < w[0].data_size, "a step smaller holds less");
+		CHECK_EQ(plan(&w[0], &h, 1, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "data_size") == 0, "data_size: %s", keys);
+		/* the same size with another layout: differs as any other property */
+		h = have_for(&w[0], fit);
+		h.map = NDCTL_XEN_MAP_DEV;
+		CHECK_EQ(plan(&w[0], &h, 0, keys, sizeof(keys)), APPLY_REFUSE);
+		CHECK(strcmp(keys, "map") == 0, "data_size, map: %s", keys);
+	}
+	free(w);
+	json_object_put(doc);
+	/* size and data_size: one or the other */
+	CHECK_EQ(parse("{\"namespaces\":[{\"name\":\"d\",\"data_size\":\"100M\","
+				"\"size\":\"128M\"}]}", &doc, &w, &n), EXIT_USAGE);
 	ndctl_xen_unref(ctx);
 	return h_report();
 }

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # ndctl-xen apply without a kernel: a malformed desired state is refused
-# before any device is looked at (exit 2, one line naming the entry, the
-# key and the rule, nothing on stdout, no intent record written), and the
-# plan and exit codes on a host without NVDIMMs (the rig runs the rest:
+# before any device is looked at (exit 2, one line naming the entry's
+# key path, the value as the file has it and the rule, nothing on stdout,
+# no intent record written), and the plan and exit codes on a host without
+# NVDIMMs, data_size's chosen size among them (the rig runs the rest:
 # test/rig/guest/apply.sh).
 . "$(dirname "$0")/common"
 
@@ -34,9 +35,18 @@ bad "namespaces not an array" '"namespaces" must be an array' '{"namespaces":{}}
 bad "entry not an object" 'namespaces\[0\]: an entry is an object, not "a"' "$(ns '"a"')"
 bad "unknown key" 'namespaces\[1\]: unknown key "reserv"' "$(ns '{"name":"a","size":"64M"},{"name":"b","size":"64M","reserv":"4M"}')"
 bad "no identity" 'namespaces\[0\]: say which namespace' "$(ns '{"size":"64M"}')"
-bad "no size" 'namespaces\[0\]: no size' "$(ns '{"name":"a"}')"
-bad "size not a size" 'namespaces\[0\]: --size=64Q is not a size' "$(ns '{"name":"a","size":"64Q"}')"
-bad "size 0" 'namespaces\[0\].size 0' "$(ns '{"name":"a","size":0}')"
+bad "no size" 'namespaces\[0\]: no size \(a "size", "rest" for the rest of the region, or a "data_size"\)$' "$(ns '{"name":"a"}')"
+# a value refused is named by its key path and as the file writes it, then the rule
+bad "size not a size" 'apply: namespaces\[0\].size: "64Q" is not a size \(a number of bytes, or a string with an optional K, M, G or T suffix\)$' "$(ns '{"name":"a","size":"64Q"}')"
+bad "size 256MB" 'apply: namespaces\[0\].size: "256MB" is not a size \(a number of bytes' "$(ns '{"name":"a","size":"256MB"}')"
+bad "size 0" 'apply: namespaces\[0\].size: 0: give a size larger than 0, or "rest"$' "$(ns '{"name":"a","size":0}')"
+bad "size and data_size" 'apply: namespaces\[0\]: "size": "64M" and "data_size": 60000000: give one, not both$' "$(ns '{"name":"a","size":"64M","data_size":60000000}')"
+bad "rest and data_size" 'apply: namespaces\[0\]: "size": "rest" and "data_size": "1G": give one, not both$' "$(ns '{"name":"a","size":"rest","data_size":"1G"}')"
+bad "data_size not a size" 'apply: namespaces\[0\].data_size: "lots" is not a size \(a number of bytes, or a string' "$(ns '{"name":"a","data_size":"lots"}')"
+bad "data_size 0" 'apply: namespaces\[0\].data_size: "0K": give a data size larger than 0$' "$(ns '{"name":"a","data_size":"0K"}')"
+bad "data_size overflows" 'apply: namespaces\[0\].data_size: "99999999999T" does not fit in 64 bits$' "$(ns '{"name":"a","data_size":"99999999999T"}')"
+bad "data_size no size holds" 'apply: namespaces\[0\].data_size: 18446744073709551615: no namespace holds this layout with that much data: overflow' "$(ns '{"name":"a","data_size":18446744073709551615}')"
+bad "data_size not a string or number" 'namespaces\[0\].data_size: true is not a string or a non-negative integer' "$(ns '{"name":"a","data_size":true}')"
 bad "size negative" 'namespaces\[0\].size: -64: is negative' "$(ns '{"name":"a","size":-64}')"
 # ambiguous input json-c would resolve silently (the last key wins, a string
 # ends at its NUL, a number is clamped): refused, naming the key path and
@@ -51,16 +61,24 @@ bad "a negative beyond int64" 'namespaces\[0\].size: -99999999999999999999: is n
 bad "single quotes (json-c takes them)" "not JSON \\(RFC 8259\\): the top level: unexpected ''' at byte 1" "{'namespaces':[]}"
 bad "NaN (json-c takes it)" "not JSON \\(RFC 8259\\): namespaces\[0\].size: unexpected 'N'" "$(ns '{"name":"a","size":NaN}')"
 bad "size not a number" 'namespaces\[0\].size: 6.4 is not' "$(ns '{"name":"a","size":6.4}')"
-bad "size overflows" 'does not fit in 64 bits' "$(ns '{"name":"a","size":"99999999999T"}')"
-bad "impossible: reserve > size" 'namespaces\[0\]: size 64M cannot hold this layout: no-data-page' "$(ns '{"name":"a","size":"64M","reserve":"1G"}')"
+bad "size overflows" 'apply: namespaces\[0\].size: "99999999999T" does not fit in 64 bits$' "$(ns '{"name":"a","size":"99999999999T"}')"
+bad "impossible: reserve > size" 'apply: namespaces\[0\].size: "64M" cannot hold this layout: no-data-page' "$(ns '{"name":"a","size":"64M","reserve":"1G"}')"
 bad "impossible: per-page > size" 'cannot hold this layout' "$(ns '{"name":"a","size":"16M","reserve_per_page":4096}')"
 bad "impossible: tiny size" 'cannot hold this layout: namespace-size' "$(ns '{"name":"a","size":"4K"}')"
-bad "both reserve kinds" 'give one, not both' "$(ns '{"name":"a","size":"rest","reserve":"4M","reserve_per_page":40}')"
-bad "bad mode" 'namespaces\[0\]: --mode=sector: must be fsdax or devdax' "$(ns '{"name":"a","size":"64M","mode":"sector"}')"
-bad "bad map" '--map=disk: must be dev or mem' "$(ns '{"name":"a","size":"64M","map":"disk"}')"
-bad "align 0" 'align-supported' "$(ns '{"name":"a","size":"64M","align":0}')"
-bad "bad per-page" '--reserve-per-page=forty is neither a byte count nor a preset' "$(ns '{"name":"a","size":"64M","reserve_per_page":"forty"}')"
-bad "bad uuid" 'namespaces\[0\].uuid "1234" is not a uuid' "$(ns '{"uuid":"1234","size":"64M"}')"
+bad "both reserve kinds" 'apply: namespaces\[0\]: "reserve": "4M" and "reserve_per_page": 40: give one, not both$' "$(ns '{"name":"a","size":"rest","reserve":"4M","reserve_per_page":40}')"
+bad "bad mode" 'apply: namespaces\[0\].mode: "fsdaxx" is not one of "fsdax", "devdax"$' "$(ns '{"name":"a","size":"64M","mode":"fsdaxx"}')"
+bad "bad map" 'apply: namespaces\[0\].map: "disk" is not one of "dev", "mem"$' "$(ns '{"name":"a","size":"64M","map":"disk"}')"
+bad "bad align" 'apply: namespaces\[0\].align: "2MB" is not a size \(a number of bytes' "$(ns '{"name":"a","size":"64M","align":"2MB"}')"
+bad "bad reserve" 'apply: namespaces\[0\].reserve: "4 M" is not a size \(a number of bytes' "$(ns '{"name":"a","size":"64M","reserve":"4 M"}')"
+bad "bad page_struct_size" 'apply: namespaces\[0\].page_struct_size: "sixty" is neither a byte count nor a preset' "$(ns '{"name":"a","size":"64M","page_struct_size":"sixty"}')"
+bad "page_struct_size 0" 'page-struct-size: namespaces\[0\].page_struct_size: 0: page_struct_size must be between 64 and 65535$' "$(ns '{"name":"a","size":"64M","page_struct_size":0}')"
+bad "align 0" 'align-supported: namespaces\[0\].align: 0: align 0 is not one the kernel supports' "$(ns '{"name":"a","size":"64M","align":0}')"
+bad "bad per-page" 'apply: namespaces\[0\].reserve_per_page: "forty" is neither a byte count nor a preset' "$(ns '{"name":"a","size":"64M","reserve_per_page":"forty"}')"
+bad "bad owner" 'apply: namespaces\[0\].reserve_owner: "hypervsor" is not an owner: did you mean hypervisor' "$(ns '{"name":"a","size":"64M","reserve":"4M","reserve_owner":"hypervsor"}')"
+bad "empty owner" 'apply: namespaces\[0\].reserve_owner: "" is empty' "$(ns '{"name":"a","size":"64M","reserve":"4M","reserve_owner":""}')"
+bad "preset with owner os" 'apply: namespaces\[0\].reserve_per_page: "xen" sizes Xen.s frame table and M2P: its owner is the hypervisor, not "reserve_owner": "os"$' "$(ns '{"name":"a","size":"64M","reserve_per_page":"xen","reserve_owner":"os"}')"
+bad "preset with map dev" 'drop "map": "dev", or give a byte count with "reserve_owner": "os"$' "$(ns '{"name":"a","size":"64M","reserve_per_page":"xen","map":"dev"}')"
+bad "bad uuid" 'apply: namespaces\[0\].uuid: "1234" is not a uuid$' "$(ns '{"uuid":"1234","size":"64M"}')"
 bad "pending name" 'marks an unfinished namespace' "$(ns '{"name":"ndctl-xen:pending","size":"64M"}')"
 bad "name too long" 'a label name has 1 to 63 bytes' "$(ns "{\"name\":\"$(printf 'n%.0s' {1..64})\",\"size\":\"64M\"}")"
 bad "duplicate names" 'namespaces\[0\] and \[2\]: the same name "a"' "$(ns '{"name":"a","size":"64M"},{"name":"b","size":"64M"},{"name":"a","size":"32M"}')"
@@ -108,6 +126,32 @@ else
 		'["refuse",67108864,"mem",4194304,655360,40,"hypervisor",null]'
 	check "dry run -j: a rest entry with no region has no layout" test "$(jq -c '.[1].layout' "$TMP/out")" = null
 	check "dry run -j: one error line per refusal" test "$(wc -l < "$TMP/err")" = 2
+	# data_size: the smallest namespace, in steps of the layout's align (2 MiB
+	# at least), whose data area holds it.  The planned size's own layout
+	# (asked for by size) holds it; a step smaller does not.
+	for c in '104857600 "100M"' '104857601 104857601,"map":"mem","reserve_per_page":"xen"' \
+			'1073741824 "1G","reserve":"64M","align":"1G"' \
+			'314572800 "300M","mode":"devdax","page_struct_size":128'; do
+		want=${c%% *} rest=${c#* }
+		d="\"data_size\":$rest" extra=${rest#"${rest%%,*}"}
+		ns "{\"name\":\"d\",$d}" > "$SPEC"
+		rc=0; "$NDX" apply --dry-run -j "$SPEC" > "$TMP/out" 2> /dev/null || rc=$?
+		size=$(jq '.[0].layout.size' "$TMP/out")
+		step=$(jq '.[0].layout.align | if . > 2097152 then . else 2097152 end' "$TMP/out")
+		check "data_size {$d}: planned (size $size, exit $rc)" test "$size" -gt 0
+		check "data_size {$d}: the data area holds $want" test "$(jq '.[0].layout.data.size' "$TMP/out")" -ge "$want"
+		check "data_size {$d}: size a multiple of $step" test $((size % step)) = 0
+		ns "{\"name\":\"d\",\"size\":$size$extra}" > "$TMP/sized.json"
+		"$NDX" apply --dry-run -j "$TMP/sized.json" > "$TMP/sized" 2> /dev/null || true
+		check "data_size {$d}: size $size gives the same layout" test \
+			"$(jq -c '.[0].layout' "$TMP/sized")" = "$(jq -c '.[0].layout' "$TMP/out")"
+		ns "{\"name\":\"d\",\"size\":$((size - step))$extra}" > "$TMP/sized.json"
+		"$NDX" apply --dry-run -j "$TMP/sized.json" > "$TMP/sized" 2> "$TMP/err" || true
+		# no data at all: the entry is refused as too small for its layout
+		smaller=$(jq '.[0].layout.data.size // 0' "$TMP/sized")
+		[ -s "$TMP/sized" ] || ! grep -q 'cannot hold this layout: no-data-page' "$TMP/err" || smaller=0
+		check "data_size {$d}: size $((size - step)) holds less ($smaller)" test "$smaller" -lt "$want"
+	done
 fi
 check "still no intent record" test -z "$(ls -A "$STATE")"
 finish

@@ -118,6 +118,13 @@ int ndctl_xen_layout_compute_for_data_size(struct ndctl_xen_layout *l,
 		uint64_t data_size, uint64_t granule) NDCTL_XEN_MUST_CHECK;
 enum ndctl_xen_rule ndctl_xen_layout_get_rule(struct ndctl_xen_layout *l);
 const char *ndctl_xen_layout_get_error(struct ndctl_xen_layout *l);
+/*
+ * LIBNDCTL_XEN_4.  After a refusal, the setting that would satisfy the
+ * rule when there is one: its name as the setter's ("align", "map") with
+ * *value ("4K", "mem"); else NULL.  get_error's message leaves it out, so
+ * that a caller names it in its own words (an option, a key of a file).
+ */
+const char *ndctl_xen_layout_get_remedy(struct ndctl_xen_layout *l, const char **value);
 
 uint64_t ndctl_xen_layout_get_size(struct ndctl_xen_layout *l);
 uint64_t ndctl_xen_layout_get_phys_start(struct ndctl_xen_layout *l);

@@ -17,7 +17,11 @@
 # and Xen frame ranges); state=absent refused for os0 while its dax device
 # is open (nothing destroyed), in check mode for ans0 (nothing written),
 # for real (ans0 destroyed), and ans0 made again; the block store's keying
-# and a dry run that writes nothing (guest/store-keying.sh); then an apply that
+# and a dry run that writes nothing (guest/store-keying.sh); dat0 made by
+# data_size (the pmem device at least that large, the report's raw_size
+# the namespace's and the dry run's plan, a step of the region's align
+# smaller too small, converged again, refused when
+# asked for a byte more than it holds); then an apply that
 # creates cut0 and reconfigures xen0 back to 40, stopped
 # (NDCTL_XEN_FAULT=stop:torn) in the middle of xen0's info block, and the
 # host cuts the power.
@@ -84,6 +88,45 @@ module() {
 	MRC=0
 	python3 "${MODULE_PY:-$MODULE}" /tmp/args.json > /tmp/mod 2> /tmp/mod.err || MRC=$?
 	echo "module (check $2${3:+, $3}): exit $MRC in $(($(now_ms) - t0)) ms: $(head -c 400 /tmp/mod) $(head -c 300 /tmp/mod.err)"
+}
+
+# data_size: the kernel's device holds at least that much; converged as long
+# as it does; a step smaller would not have held it
+data_size() {
+	local want=$((20 << 20)) dev raw blk bytes dsize spec step planned
+	echo "== data_size"
+	spec="{\"name\":\"dat0\",\"region\":\"$R\",\"data_size\":\"20M\",\"reserve\":\"1M\"}"
+	# sizes go in steps of the region's align (16 MiB here), 2 MiB at least
+	step=$(($(< "$NDBUS/$R/align")))
+	[ "$step" -ge $((2 << 20)) ] || step=$((2 << 20))
+	echo "{\"namespaces\":$(spec 56 "$ANS0" "$spec")}" > /tmp/spec.json
+	"$XEN" apply --dry-run -j /tmp/spec.json > /tmp/plan 2> /dev/null || true
+	planned=$(jq '.[3].layout.size' /tmp/plan)
+	run --detailed-exitcode "$(spec 56 "$ANS0" "$spec")"
+	expect "data_size: exit 5, dat0 created" test "$RC:$(results)" = '5:["unchanged","unchanged","unchanged","created"]'
+	dev=$(dev_of dat0)
+	raw=$(jq '.namespaces[3].raw_size' /tmp/out)
+	expect "data_size: the report's raw_size is the namespace's ($raw)" test "$raw" = "$(ns_size "$dev")"
+	expect "data_size: the dry run planned that size ($planned)" test "$planned" = "$raw"
+	expect "data_size: a multiple of the region's step ($step)" test $((raw % step)) = 0
+	expect "dat0 adopted" adopted dat0
+	blk=$(ndctl list -N -n "$dev" | jq -r '.[0].blockdev')
+	# the kernel's size of the pmem disk (blockdev --getsize64 reads the same)
+	bytes=$(($(< "/sys/block/$blk/size") * 512))
+	echo "dat0: $dev raw $raw, /dev/$blk $bytes bytes, $want wanted"
+	expect "data_size: /dev/$blk holds it ($bytes >= $want)" test "$bytes" -ge "$want"
+	dsize=$($XEN list -n "$dev" | jq '.[0].layout.data.size')
+	expect "data_size: list's data area is the device ($dsize)" test "$dsize" = "$bytes"
+	# the same layout a step smaller, planned by size: less data
+	run --dry-run "[{\"name\":\"probe\",\"region\":\"$R\",\"size\":$((raw - step)),\"reserve\":\"1M\"}]"
+	"$XEN" apply --dry-run -j /tmp/spec.json > /tmp/plan 2> /dev/null || true
+	expect "data_size: $((raw - step)) bytes would hold less" \
+		test "$(jq '.[0].layout.data.size' /tmp/plan)" -lt "$want"
+	run --detailed-exitcode "$(spec 56 "$ANS0" "$spec")"
+	expect "data_size again: exit 0, unchanged" test "$RC:$(results)" = '0:["unchanged","unchanged","unchanged","unchanged"]'
+	run "[{\"name\":\"dat0\",\"region\":\"$R\",\"data_size\":$((dsize + 1)),\"reserve\":\"1M\"}]"
+	expect "data_size a byte more than it holds: refused, naming data_size" test \
+		"$RC:$(results):$(jq -c '[.namespaces[0].differs[].key]' /tmp/out)" = '1:["refused"]:["data_size"]'
 }
 
 boot1() {
@@ -199,6 +242,9 @@ boot1() {
 	# the block store's keying and a dry run's hands-off (store-keying.sh)
 	. /rig/tests/store-keying.sh
 	store_keying
+
+	data_size
+
 
 	echo "== a power cut in the middle of an apply"
 	fact "{\"kind\":\"apply\",\"xen0_dataoff\":$(jq '.[0].layout.dataoff' <(ndctl-xen list -n "$(dev_of xen0)")),\"boot1_ms\":$(($(now_ms) - T0))}"

@@ -70,7 +70,17 @@ options:
         description:
           - The raw size (ndctl list's C(raw_size)), with K, M, G or T suffixes, or
             C(rest) for the rest of the region (any existing size matches).
-          - Required with C(state=present).
+          - With C(state=present), this or C(namespaces[].data_size) is required.
+        type: raw
+      data_size:
+        description:
+          - Instead of C(namespaces[].size), the size of the data area, with K, M, G or
+            T suffixes (C(ndctl-xen create-namespace --data-size)); a new namespace gets
+            the smallest size whose data area holds it after the memmap, the reserved
+            area and alignment.
+          - An existing namespace matches when its data area, laid out as the entry
+            asks, holds at least this much; apply never resizes one.
+          - The size chosen is the C(raw_size) of each entry in C(namespaces).
         type: raw
       mode:
         description:
@@ -132,7 +142,8 @@ seealso:
     description: The command this module runs, its desired-state format and exit codes.
     link: https://github.com/ndctl-xen/ndctl-xen/blob/main/Documentation/ndctl-xen-apply.txt
 notes:
-  - C(namespaces[].reserve) and C(namespaces[].reserve_per_page) are mutually exclusive;
+  - C(namespaces[].reserve) and C(namespaces[].reserve_per_page) are mutually exclusive,
+    and so are C(namespaces[].size) and C(namespaces[].data_size);
     every entry needs one of C(namespaces[].name), C(namespaces[].uuid) and
     C(namespaces[].region).
   - The module runs C(ndctl-xen apply --detailed-exitcode) with the desired state on its
@@ -165,6 +176,13 @@ EXAMPLES = r'''
         reserve: 64M
     force: true
 
+- name: A namespace sized by its data area (at least 1 GiB of data, Xen's reservation besides)
+  ndctl_xen.nvdimm.ndctl_xen:
+    namespaces:
+      - name: guest0
+        data_size: 1G
+        reserve_per_page: xen
+
 - name: Remove the namespace os0 (never a mounted or busy one)
   ndctl_xen.nvdimm.ndctl_xen:
     namespaces:
@@ -185,6 +203,12 @@ namespaces:
     dev:
       description: The namespace (for example C(namespace0.1)); null if none exists yet.
       type: str
+    raw_size:
+      description:
+        - The namespace's raw size in bytes, as it is, as created, or (not run) as a
+          create would choose it (with C(namespaces[].data_size), the size chosen);
+          null when there is none. Not in check mode, where C(layout.size) says it.
+      type: int
     action:
       description: The plan, C(create), C(reconfigure), C(none), C(refuse), or with
         C(state=absent) C(destroy).
@@ -235,6 +259,7 @@ ENTRY = dict(
     uuid=dict(type='str'),
     region=dict(type='str'),
     size=dict(type='raw'),
+    data_size=dict(type='raw'),
     mode=dict(type='str', choices=['fsdax', 'devdax']),
     map=dict(type='str', choices=['dev', 'mem']),
     align=dict(type='str', choices=['4K', '2M', '1G']),
@@ -246,7 +271,7 @@ ENTRY = dict(
 
 ARGUMENT_SPEC = dict(
     namespaces=dict(type='list', elements='dict', required=True, options=ENTRY,
-                    mutually_exclusive=[('reserve', 'reserve_per_page')],
+                    mutually_exclusive=[('reserve', 'reserve_per_page'), ('size', 'data_size')],
                     required_one_of=[('name', 'uuid', 'region')]),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
     force=dict(type='bool', default=False),
@@ -331,9 +356,10 @@ def present(module, tool):
     params = module.params
     entries = params['namespaces']
     for index, entry in enumerate(entries):
-        if entry.get('size') is None:
-            module.fail_json(msg='namespaces[%d] (%s): size is required with state=present '
-                             '(a size, or "rest")' % (index, entry_label(entry, index)),
+        if entry.get('size') is None and entry.get('data_size') is None:
+            module.fail_json(msg='namespaces[%d] (%s): size or data_size is required with '
+                             'state=present (a size, "rest", or the data area\'s size)' %
+                             (index, entry_label(entry, index)),
                              changed=False)
     listed_before = tool.listed() if module._diff else {}
 

@@ -188,6 +188,32 @@ class TestPresent(ModuleCase):
         self.assertEqual((rc, result.get('failed')), (1, True))
 
 
+class TestDataSize(ModuleCase):
+    WANT = [{'name': 'guest0', 'data_size': '1G', 'reserve_per_page': 'xen'}]
+
+    def test_passed_through_and_the_size_chosen_returned(self):
+        made = dict(entry(0, 'guest0', 'namespace0.0', 'create', 'created'),
+                    raw_size=1086324736)
+        self.answer('apply', report(True, made), rc=5)
+        result, rc = self.run_module(namespaces=self.WANT)
+        self.assertEqual((rc, result['changed']), (0, True), result)
+        call = self.calls()[0]
+        self.assertEqual(call['args'], ['apply', '--detailed-exitcode', '-'])
+        self.assertEqual(json.loads(call['stdin']), {'namespaces': self.WANT},
+                         'data_size reaches apply as given, and no size with it')
+        self.assertEqual(result['namespaces'][0]['raw_size'], 1086324736)
+
+    def test_check_mode_diff_has_the_planned_size(self):
+        plan = [dict(TestCheckMode.PLAN[1], name='guest0',
+                     layout=dict(TestCheckMode.PLAN[1]['layout'], size=1086324736))]
+        self.answer('list', [])
+        self.answer('apply', plan, rc=5)
+        result, rc = self.run_module(namespaces=self.WANT, check=True, diff=True)
+        self.assertEqual((rc, result['changed']), (0, True), result)
+        self.assertEqual(json.loads(self.calls()[1]['stdin']), {'namespaces': self.WANT})
+        self.assertEqual(result['diff']['after']['name=guest0']['raw_size'], 1086324736)
+
+
 class TestCheckMode(ModuleCase):
     PLAN = [
         {'index': 0, 'name': 'xen0', 'uuid': None, 'region': 'region0', 'dev': 'namespace0.0',
@@ -266,8 +292,12 @@ class TestArguments(ModuleCase):
     def test_state_typo(self):
         self.refused('value of state must be one of: present, absent', namespaces=[], state='gone')
 
+    def test_size_and_data_size(self):
+        self.refused('mutually exclusive: size|data_size',
+                     namespaces=[{'name': 'a', 'size': '64M', 'data_size': '60M'}])
+
     def test_size_required_when_present(self):
-        self.refused('namespaces[0] (name=a): size is required with state=present',
+        self.refused('namespaces[0] (name=a): size or data_size is required with state=present',
                      namespaces=[{'name': 'a'}])
 
 
