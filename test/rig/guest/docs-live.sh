@@ -16,6 +16,7 @@ set -euo pipefail
 . /rig/common
 . /rig/docs/doc-sessions
 mkdir -p /run
+read -r T0 _ < /proc/uptime
 
 expect "the label-backed region is region1, as the pages say (it is $RIG_LABEL_REGION)" \
 	test "$RIG_LABEL_REGION:$RIG_PLAIN_REGION" = region1:region0
@@ -98,5 +99,6 @@ for page in /rig/docs/*.txt; do
 done
 expect "some live examples ran ($RAN)" test "$RAN" -gt 0
 reset_host
-echo "RIG-SUMMARY-DOCS-LIVE: $PASSED passed, $FAILED failed"
+read -r T1 _ < /proc/uptime
+echo "RIG-SUMMARY-DOCS-LIVE: $PASSED passed, $FAILED failed in $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }') s"
 [ "$FAILED" = 0 ]
