@@ -40,14 +40,16 @@ rig_cut() {
 }
 export -f rig_cut
 
-# the rig's empty state, as its init leaves it at a first boot: no label
-# in the label-backed region and none of its namespace devices but the
-# seed (their numbers start at .0 again), the label-less region's
-# namespace raw, no block store or intent record.  Checked through sysfs
-# first: ndctl costs most of a second a run under TCG.
+# the rig's empty state, as its init leaves it at a first boot: the
+# label-backed region enabled, no namespace label in it and none of its
+# namespace devices but the seed (their numbers start at .0 again), the
+# label-less region's namespace raw, no block store or intent record.
+# Checked through sysfs first: ndctl costs most of a second a run under
+# TCG.
 LN=namespace${RIG_LABEL_REGION#region} PN=namespace${RIG_PLAIN_REGION#region}.0
 host_is_empty() {
 	local d
+	[ -e $NDBUS/$RIG_LABEL_REGION/driver ] || return 1
 	for d in $NDBUS/$LN.*; do
 		[ "${d##*/}" = $LN.0 ] && [ "$(< $d/size)" = 0 ] || return 1
 	done
@@ -56,10 +58,13 @@ host_is_empty() {
 }
 reset_host() {
 	host_is_empty && return 0
+	# destroying deletes the labels; the region's driver unbound and bound
+	# again (ndctl disable-region and enable-region, without their cost)
+	# drops the namespace devices and makes the seed namespaceN.0 anew
 	ndctl destroy-namespace all -r "$RIG_LABEL_REGION" -f > /dev/null 2>&1 || true
-	ndctl disable-region "$RIG_LABEL_REGION" > /dev/null 2>&1
-	ndctl init-labels -f "$RIG_LABEL_NMEM" > /dev/null 2>&1
-	ndctl enable-region "$RIG_LABEL_REGION" > /dev/null 2>&1
+	echo "$RIG_LABEL_REGION" > /sys/bus/nd/drivers/nd_region/unbind
+	echo "$RIG_LABEL_REGION" > /sys/bus/nd/drivers/nd_region/bind
+	: "$(< $NDBUS_DEV/wait_probe)"
 	[ -z "$(ns_holder $PN)" ] || ndctl create-namespace -e $PN -f -m raw > /dev/null 2>&1
 	find "$RIG_STATE_DIR" -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf {} +
 	host_is_empty || { echo "RIG-ERR: cannot put the host back to empty"; return 1; }
