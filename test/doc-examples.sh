@@ -41,7 +41,7 @@ for page in "$SRC"/Documentation/*.txt; do
 		n=$((n + 1))
 		b=$TMP/blocks-$name/$n
 		if why=$(doc_mark live "$b"); then
-			echo "$name example $n: skipped (live: $why; the rig's docs-live step runs it)"
+			echo "$name example $n: skipped (live: $why)"
 			SKIPPED=$((SKIPPED + 1))
 			continue
 		fi
