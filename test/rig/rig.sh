@@ -109,7 +109,7 @@ build=$(cd "$build" && pwd)
 # xen-reserve and the power cuts make the tool fail on purpose
 # (NDCTL_XEN_FAULT), which only a test build has
 for t in "${tests[@]}"; do
-	case $t in xen-reserve|powercut|apply|dom0)
+	case $t in xen-reserve|powercut|apply|dom0|docs-live)
 		grep -qa NDCTL_XEN_FAULT "$build"/lib/libndctl-xen.so.1 2>/dev/null ||
 			die "guest test $t needs fault injection: configure $build with -Dtest-hooks=true (meson setup $build -Dtest-hooks=true, or --reconfigure)" ;;
 	esac
