@@ -17,7 +17,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 # the stale blocks: "PAGE N" in $TMP/stale, their new output in $TMP/PAGE.N
 tr -d '\r' < "$1" | awk -v out="$TMP/" '
-	/^FAIL .* example [0-9]+ is stale/ { page = $2; n = $4; f = out page "." n; print page, n > (out "stale"); next }
+	/^FAIL .* example [0-9]+ is stale/ { if (on) close(f); on = 0; page = $2; n = $4; f = out page "." n; print page, n > (out "stale"); next }
 	/^  what it prints now, unmasked/ { on = (f != ""); printf "" > f; next }
 	on && /^  > / { print substr($0, 5) > f; next }
 	on && /^  >$/ { print "" > f; next }
