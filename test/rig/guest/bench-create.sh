@@ -38,11 +38,11 @@ done
 # "BENCH-STEP mode run seconds line".  A step lasts until the next line.
 steps() {
 	local mode=$1 run=$2 ns
-	echo "BENCH-STEP $mode $run $(now) start"
+	echo "BENCH-STEP $mode $run $EPOCHREALTIME start"
 	NDCTL_XEN_LOG=info ndctl-xen create-namespace -r "$RIG_LABEL_REGION" -s 256M -m "$mode" \
 		--reserve=64M 2>&1 >/tmp/bench-steps.json |
 		while read -r line; do echo "BENCH-STEP $mode $run $EPOCHREALTIME $line"; done
-	echo "BENCH-STEP $mode $run $(now) exit"
+	echo "BENCH-STEP $mode $run $EPOCHREALTIME exit"
 	ns=$(jq -r .dev /tmp/bench-steps.json)
 	ndctl destroy-namespace -f "$ns" > /dev/null 2>&1
 }
