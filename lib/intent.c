@@ -94,7 +94,8 @@ int ndx_state_open(const char *sub, int create)
 	return subfd;
 }
 
-int ndx_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len)
+int ndx_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len,
+		int sync_dir)
 {
 	char tmp[300];
 	int fd, rc = 0;
@@ -121,7 +122,7 @@ int ndx_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len
 		rc = -errno;
 	if (rc)
 		unlinkat(dirfd, tmp, 0);
-	else if (fsync(dirfd) < 0)
+	else if (sync_dir && fsync(dirfd) < 0)
 		rc = -errno;
 out:
 	flock(dirfd, LOCK_UN);
@@ -165,7 +166,7 @@ int ndx_intent_write(const struct ndx_intent *rec)
 	dirfd = ndx_state_open(NULL, 1);
 	if (dirfd < 0)
 		return dirfd;
-	rc = ndx_write_atomic_at(dirfd, name, body, len);
+	rc = ndx_write_atomic_at(dirfd, name, body, len, 1);
 	close(dirfd);
 	return rc;
 }
@@ -250,7 +251,7 @@ int ndx_intent_read(const unsigned char uuid[16], uint64_t resource, struct ndx_
 	return 0;
 }
 
-int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource)
+int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource, int durable)
 {
 	char name[128];
 	int rc = record_name(uuid, resource, name, sizeof(name)), dirfd;
@@ -262,7 +263,7 @@ int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource)
 		return dirfd == -ENOENT ? 0 : dirfd;
 	if (unlinkat(dirfd, name, 0) < 0)
 		rc = errno == ENOENT ? 0 : -errno;
-	else if (fsync(dirfd) < 0)
+	else if (durable && fsync(dirfd) < 0)
 		rc = -errno;
 	close(dirfd);
 	return rc;
@@ -279,6 +280,7 @@ NDX_EXPORT int ndctl_xen_namespace_mark_new(struct ndctl_xen_ctx *ctx,
 	if (uuid_is_null(uuid))
 		return -EINVAL;
 	memcpy(rec.uuid, uuid, 16);
+	info(ctx, "recording the intent for a new namespace (file, fsync, directory fsync)\n");
 	rc = ndx_intent_write(&rec);
 	if (rc) {
 		snprintf(ctx->last_error, sizeof(ctx->last_error), "cannot write an intent "
@@ -295,7 +297,7 @@ NDX_EXPORT int ndctl_xen_namespace_unmark(struct ndctl_xen_ctx *ctx,
 
 	if (uuid_is_null(uuid))
 		return -EINVAL;
-	rc = ndx_intent_clear(uuid, 0);
+	rc = ndx_intent_clear(uuid, 0, 1);
 	if (rc)
 		err(ctx, "cannot remove the intent record in %s: %s\n", ndx_intent_dir(),
 				strerror(-rc));

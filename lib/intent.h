@@ -44,8 +44,14 @@ struct ndx_intent {
 int ndx_intent_write(const struct ndx_intent *rec);
 /* The reader: 0 found, -ENOENT none, -EINVAL malformed, other -errno. */
 int ndx_intent_read(const unsigned char uuid[16], uint64_t resource, struct ndx_intent *rec);
-/* Remove the namespace's record (durably); 0 also when there was none. */
-int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource);
+/*
+ * Remove the namespace's record; 0 also when there was none.  durable: the
+ * directory is fsync'd before it returns.  Without it the removal reaches
+ * the disk with the file system's next commit: for a record whose outcome
+ * is the new state, which recover also clears when it finds one left
+ * (ndctl_xen_namespace_recover()).
+ */
+int ndx_intent_clear(const unsigned char uuid[16], uint64_t resource, int durable);
 /* The state directory in use (for messages). */
 const char *ndx_intent_dir(void);
 
@@ -59,16 +65,18 @@ const char *ndx_intent_dir(void);
  * it is a directory of the caller's that nobody else can write, -ENOENT
  * when missing and !create, another -errno.
  * ndx_write_atomic_at: name (in dirfd) gets buf whole or keeps what it
- * had: a temporary file, fsync, rename, fsync of the directory; writers
- * of one directory take turns (flock on it), so one's temporary file is
- * never another's.
+ * had: a temporary file, fsync, rename, and if sync_dir an fsync of the
+ * directory (without it the rename is durable after the caller's fsync of
+ * dirfd: several files, one directory fsync); writers of one directory
+ * take turns (flock on it), so one's temporary file is never another's.
  * ndx_open_private_at: open a regular file of the caller's with one link
  * for reading (no symlink, no FIFO, no second name elsewhere); -EINVAL for
  * anything else.
  */
 struct stat;
 int ndx_state_open(const char *sub, int create);
-int ndx_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len);
+int ndx_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len,
+		int sync_dir);
 int ndx_open_private_at(int dirfd, const char *name, int *fd, struct stat *st);
 
 #endif

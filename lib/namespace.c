@@ -179,7 +179,11 @@ static int check_idle(struct ndctl_namespace *ndns, char *why, size_t len)
 	return 0;
 }
 
-/* What a user may have stored in the first 8 KiB of a raw view. */
+/*
+ * What a user may have stored in the first 8 KiB of a raw view, and with
+ * devpath, what libblkid finds on the whole device (a filesystem or a
+ * partition table).
+ */
 static const char *foreign_content(const uint8_t *head, const char *devpath)
 {
 	static char what[128];
@@ -199,6 +203,8 @@ static const char *foreign_content(const uint8_t *head, const char *devpath)
 	default:
 		break;
 	}
+	if (!devpath)
+		return NULL;
 	pr = blkid_new_probe_from_filename(devpath);
 	if (!pr)
 		return NULL;
@@ -366,6 +372,31 @@ static int adopted_now(const char *devname)
 	return stat(path, &st) == 0;
 }
 
+/*
+ * Bind a namespace whose force_raw is set to nd_pmem, through sysfs: a raw
+ * probe makes no pfn, dax or btt device, so the rescan of all the region's
+ * devices libndctl does after every ndctl_namespace_enable() (the probe
+ * that adopts a block needs it) would read nothing new.  Without the
+ * driver's bind file (nd_pmem not loaded), libndctl's enable loads it.
+ */
+static int raw_bind(struct ndctl_namespace *ndns)
+{
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	char path[300];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bus/nd/drivers/nd_pmem/bind", ndx_sysfs_root());
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ndctl_namespace_enable(ndns);
+	n = write(fd, devname, strlen(devname));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return ndctl_namespace_is_enabled(ndns) ? 0 : -ENXIO;
+}
+
 /* Bring the namespace up raw (force_raw) and return its /dev path. */
 static int raw_view(struct ndctl_namespace *ndns, char *path, size_t len)
 {
@@ -378,7 +409,7 @@ static int raw_view(struct ndctl_namespace *ndns, char *path, size_t len)
 	rc = ndctl_namespace_set_raw_mode(ndns, 1);
 	if (rc < 0)
 		return rc;
-	rc = ndctl_namespace_enable(ndns);
+	rc = raw_bind(ndns);
 	if (rc < 0)
 		return rc;
 	bdev = ndctl_namespace_get_block_device(ndns);
@@ -394,30 +425,37 @@ static int raw_view(struct ndctl_namespace *ndns, char *path, size_t len)
  * class of mode (if not NDCTL_NS_MODE_UNKNOWN), as ndctl create-namespace
  * records it; label-less namespaces have neither.
  */
-static int reprobe_named(struct ndctl_namespace *ndns, const char *name,
-		enum ndctl_namespace_mode mode)
+static int reprobe_named(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		const char *name, enum ndctl_namespace_mode mode)
 {
-	int rc = ndctl_namespace_disable_safe(ndns);
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	int rc;
 
+	info(ctx, "%s: disabling it\n", devname);
+	rc = ndctl_namespace_disable_safe(ndns);
 	if (rc < 0)
 		return rc;
+	info(ctx, "%s: not raw, label name and mode\n", devname);
 	rc = ndctl_namespace_set_raw_mode(ndns, 0);
 	if (rc < 0)
 		return rc;
-	if (name) {
+	/* each label attribute written is a label update: none that changes nothing */
+	if (name && strcmp(name, ndctl_namespace_get_alt_name(ndns) ?
+				ndctl_namespace_get_alt_name(ndns) : "") != 0) {
 		rc = ndctl_namespace_set_alt_name(ndns, name);
 		if (rc < 0)
 			return rc;
 	}
 	if (mode != NDCTL_NS_MODE_UNKNOWN && ndctl_namespace_get_type(ndns) ==
-			ND_DEVICE_NAMESPACE_PMEM)
+			ND_DEVICE_NAMESPACE_PMEM && ndctl_namespace_get_enforce_mode(ndns) != mode)
 		ndctl_namespace_set_enforce_mode(ndns, mode);
+	info(ctx, "%s: enabling it (the kernel's probe)\n", devname);
 	return ndctl_namespace_enable(ndns);
 }
 
-static int reprobe(struct ndctl_namespace *ndns)
+static int reprobe(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns)
 {
-	return reprobe_named(ndns, NULL, NDCTL_NS_MODE_UNKNOWN);
+	return reprobe_named(ctx, ndns, NULL, NDCTL_NS_MODE_UNKNOWN);
 }
 
 /*
@@ -425,12 +463,12 @@ static int reprobe(struct ndctl_namespace *ndns)
  * kernel probes it again) or disabled (no probe, which for a BTT or a
  * filesystem would let the kernel write).
  */
-static int leave(struct ndctl_namespace *ndns, int was_enabled)
+static int leave(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns, int was_enabled)
 {
 	int rc;
 
 	if (was_enabled)
-		return reprobe(ndns) < 0 ? -ENXIO : 0;
+		return reprobe(ctx, ndns) < 0 ? -ENXIO : 0;
 	rc = ndctl_namespace_disable_safe(ndns);
 	return rc ? rc : ndctl_namespace_set_raw_mode(ndns, 0);
 }
@@ -449,14 +487,17 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 	uint64_t want_res = ndctl_namespace_get_resource(ndns) +
 		ndctl_xen_layout_get_dataoff(l);
 	uint64_t want_size = ndctl_xen_layout_get_data_size(l);
-	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	struct timespec tick = { 0, 1000 * 1000 }, start, now;
 	char holder[64] = "", buf[64], path[256];
 	unsigned long long res = 0, size = 0;
 	struct stat st;
 	int i;
 
-	ndctl_bus_wait_probe(ndctl_namespace_get_bus(ndns));
-	for (i = 0; i < 250; i++) {
+	info(ctx, "%s: waiting for the kernel's device to bind\n", devname);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 0;; i++) {
+		/* the bus's wait_probe returns once its asynchronous probes are done */
+		ndctl_bus_wait_probe(ndctl_namespace_get_bus(ndns));
 		if (ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
 				holder[0]) {
 			snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/driver", holder);
@@ -464,6 +505,10 @@ static int check_adopted(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns
 				break;
 		}
 		holder[0] = '\0';
+		/* a driver bound from elsewhere (a module loading): 5 s at most */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= 5)
+			break;
 		nanosleep(&tick, NULL);
 	}
 	dbg(ctx, "%s: holder '%s' after %d polls\n", devname, holder, i);
@@ -515,7 +560,7 @@ static int restore(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 	if (!rc)
 		rc = write_head(ctx, path, old, NULL, 1, "restore-");
 	/* enabling returns 1 when a pfn/dax device claimed the namespace */
-	if (!rc && reprobe_named(ndns, NULL, old_mode) < 0)
+	if (!rc && reprobe_named(ctx, ndns, NULL, old_mode) < 0)
 		rc = -ENXIO;
 	if (rc)
 		err(ctx, "%s: restoring the old first 8 KiB failed: %s\n",
@@ -573,6 +618,7 @@ static int choose_step(struct prov *p)
 	const char *region = ndctl_region_get_devname(ndctl_namespace_get_region(p->ndns));
 	int rc;
 
+	info(p->ctx, "%s: choosing the layout\n", p->devname);
 	ndctl_xen_layout_set_size(p->l, p->ns_size);
 	ndctl_xen_layout_set_phys_start(p->l, p->res);
 	if (ndctl_xen_layout_set_platform(p->l, region) == 1)
@@ -627,14 +673,15 @@ static int read_old_step(struct prov *p)
 	if (rc) {
 		say(p->why, p->why_len, "cannot view %s raw: %s", p->devname, strerror(-rc));
 		if (rc != -EBUSY)
-			leave(p->ndns, p->was_enabled);
+			leave(p->ctx, p->ndns, p->was_enabled);
 		return rc;
 	}
 	ndx_fault_stop(p->ctx, "", "raw");
+	info(p->ctx, "%s: reading its first 8 KiB\n", p->devname);
 	rc = read_head(p->path, p->old);
 	if (rc) {
 		say(p->why, p->why_len, "%s: read: %s", p->path, strerror(-rc));
-		leave(p->ndns, p->was_enabled);
+		leave(p->ctx, p->ndns, p->was_enabled);
 		return rc;
 	}
 	/*
@@ -649,11 +696,20 @@ static int read_old_step(struct prov *p)
 				p->res) == 1)
 		info(p->ctx, "%s: a cut interrupted a rewrite: the old state is the journaled "
 				"block\n", p->devname);
-	foreign = foreign_content(p->old, p->path);
+	/*
+	 * A new namespace was free space of the region until now: what a
+	 * destroyed namespace left there is nobody's data (ndctl
+	 * create-namespace writes over it too), so libblkid's probe of the
+	 * whole device is for an existing namespace; the first 8 KiB, which
+	 * this overwrites, are looked at in both.
+	 */
+	info(p->ctx, "%s: looking for a block or a BTT there%s\n", p->devname,
+			p->fresh ? "" : ", and a signature (libblkid)");
+	foreign = foreign_content(p->old, p->fresh ? NULL : p->path);
 	if (foreign && !(p->flags & NDCTL_XEN_PROVISION_FORCE)) {
 		say(p->why, p->why_len, "%s holds %s; use --force to overwrite it", p->devname,
 				foreign);
-		leave(p->ndns, p->was_enabled);
+		leave(p->ctx, p->ndns, p->was_enabled);
 		return -EEXIST;
 	}
 	return 0;
@@ -677,12 +733,15 @@ static int journal_step(struct prov *p)
 	rec.resource = p->fresh ? 0 : p->res;
 	rec.size = p->fresh ? 0 : p->ns_size;
 	if (!p->fresh || ndx_intent_read(p->parent, p->res, &prior) != 0 ||
-			prior.op != NDX_INTENT_NEW)
+			prior.op != NDX_INTENT_NEW) {
+		info(p->ctx, "%s: recording the intent (file, fsync, directory fsync)\n",
+				p->devname);
 		rc = ndx_intent_write(&rec);
+	}
 	if (rc) {
 		say(p->why, p->why_len, "cannot record the intent in %s: %s; nothing written",
 				ndx_intent_dir(), strerror(-rc));
-		leave(p->ndns, p->was_enabled);
+		leave(p->ctx, p->ndns, p->was_enabled);
 	}
 	return rc;
 }
@@ -720,7 +779,7 @@ static int probe_step(struct prov *p)
 
 	p->kmsg = kmsg_open();
 	info(p->ctx, "%s: letting the kernel probe it\n", p->devname);
-	rc = reprobe_named(p->ndns, p->name, ndctl_xen_layout_get_mode(p->l) ==
+	rc = reprobe_named(p->ctx, p->ndns, p->name, ndctl_xen_layout_get_mode(p->l) ==
 			NDCTL_XEN_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
 	dbg(p->ctx, "%s: reprobe: %d\n", p->devname, rc);
 	if (rc < 0) {
@@ -747,12 +806,22 @@ static int verify_step(struct prov *p)
 		close(p->kmsg);
 	p->kmsg = -1;
 	/* the host's copy of what the kernel adopted: live answers come from it */
+	info(p->ctx, "%s: keeping its block in the store (2 files: 2 fsyncs, 1 directory "
+			"fsync)\n", p->devname);
 	rc = ndx_store_put(p->fresh_head + NDX_SB_OFFSET, p->parent, p->res);
 	if (rc)
 		info(p->ctx, "%s: cannot keep its block in %s/blocks: %s\n", p->devname,
 				ndx_intent_dir(), strerror(-rc));
-	/* the outcome is known: the new state; a record left behind is harmless */
-	if (ndx_intent_clear(p->parent, p->res))
+	/*
+	 * the outcome is known: the new state.  A new namespace's record need
+	 * not be gone from the disk before success: its label name is final
+	 * now, and recover clears such a record.  A rewrite's must: recover
+	 * would take a block the kernel did not adopt at the next boot for a
+	 * cut rewrite and put the journaled one back.
+	 */
+	info(p->ctx, "%s: removing the intent record%s\n", p->devname,
+			p->fresh ? " (no fsync)" : " (directory fsync)");
+	if (ndx_intent_clear(p->parent, p->res, !p->fresh))
 		info(p->ctx, "%s: cannot remove its intent record in %s\n", p->devname,
 				ndx_intent_dir());
 	return 0;
@@ -768,7 +837,7 @@ static int restore_step(struct prov *p)
 	say_more(p, "; %s restored to its previous state", p->devname);
 	/* a new namespace keeps its record until the caller deleted it */
 	if (!p->fresh)
-		ndx_intent_clear(p->parent, p->res);
+		ndx_intent_clear(p->parent, p->res, 1);
 	return 0;
 }
 
@@ -933,7 +1002,7 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 	if ((rec.op == NDX_INTENT_NEW && !pending) || (rec.op == NDX_INTENT_REWRITE &&
 			ndx_sysfs_read(devname, "holder", holder, sizeof(holder)) == 0 &&
 			holder[0])) {
-		rc = ndx_intent_clear(parent, res);
+		rc = ndx_intent_clear(parent, res, 1);
 		goto out;
 	}
 	was_enabled = ndctl_namespace_is_enabled(ndns);
@@ -949,7 +1018,7 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 			goto out;
 		}
 		*done = NDCTL_XEN_RECOVERY_REMOVED;
-		rc = ndx_intent_clear(parent, 0);
+		rc = ndx_intent_clear(parent, 0, 1);
 		goto out;
 	}
 	switch (journal_rollback(ctx, head, parent, 0, rec.tag, ns_size, res)) {
@@ -967,11 +1036,11 @@ NDX_EXPORT int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
 	default:
 		break;
 	}
-	rc = leave(ndns, was_enabled || *done);
+	rc = leave(ctx, ndns, was_enabled || *done);
 	if (rc)
 		say(why, why_len, "cannot enable %s again: %s", devname, strerror(-rc));
 	else
-		rc = ndx_intent_clear(parent, res);
+		rc = ndx_intent_clear(parent, res, 1);
 out:
 	if (rc && !why[0])
 		say(why, why_len, "%s: %s", devname, strerror(-rc));
@@ -1016,7 +1085,7 @@ NDX_EXPORT int ndctl_xen_namespace_remember(struct ndctl_xen_ctx *ctx,
 					devname, ndx_intent_dir(), strerror(-rc));
 	}
 	/* give it back to the kernel, which adopts the same block again */
-	if (reprobe(ndns) < 0 && !rc) {
+	if (reprobe(ctx, ndns) < 0 && !rc) {
 		say(why, why_len, "cannot enable %s again", devname);
 		rc = -ENXIO;
 	}
@@ -1063,7 +1132,7 @@ NDX_EXPORT int ndctl_xen_namespace_read_head(struct ndctl_xen_ctx *ctx,
 					ndx_intent_dir());
 	}
 	/* disabled it was, and disabled (not raw) it stays: no probe */
-	left = leave(ndns, 0);
+	left = leave(ctx, ndns, 0);
 	if (left && !rc) {
 		say(why, why_len, "cannot disable %s again: %s", devname, strerror(-left));
 		rc = left;

@@ -79,15 +79,18 @@ int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[
 	if (dirfd < 0)
 		return dirfd;
 	block_name(name, sizeof(name), ns_uuid, ns_resource, info.uuid);
-	rc = ndx_write_atomic_at(dirfd, name, block, NDX_SB_SIZE);
+	/* both renames made durable by one fsync of the directory */
+	rc = ndx_write_atomic_at(dirfd, name, block, NDX_SB_SIZE, 0);
 	if (!rc) {
 		ns_key(ns_uuid, ns_resource, key, sizeof(key));
 		uuid_unparse_lower(info.uuid, u);
 		memcpy(line, u, 36);
 		line[36] = '\n';
 		line[37] = '\0';
-		rc = ndx_write_atomic_at(dirfd, key, line, strlen(line));
+		rc = ndx_write_atomic_at(dirfd, key, line, strlen(line), 0);
 	}
+	if (!rc && fsync(dirfd) < 0)
+		rc = -errno;
 	close(dirfd);
 	return rc;
 }

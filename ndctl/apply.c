@@ -549,7 +549,7 @@ int cmd_apply(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				snprintf(why[i], sizeof(why[i]), "%s vanished", dev);
 				rc = EXIT_FAILED;
 			} else {
-				rc = create_namespace_one(ctx, nctx, region, ndns, &req, &nsj);
+				rc = create_namespace_one(ctx, region, ndns, &req, &nsj);
 			}
 			if (rc) {
 				result = rc == EXIT_REFUSED ? "refused" : "failed";

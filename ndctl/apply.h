@@ -35,9 +35,9 @@ struct create_request {
  * create-namespace makes it: 0 with its JSON in *out, or an exit class
  * after an error line.
  */
-int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
-		struct ndctl_region *region, struct ndctl_namespace *ndns,
-		const struct create_request *req, struct json_object **out);
+int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_region *region,
+		struct ndctl_namespace *ndns, const struct create_request *req,
+		struct json_object **out);
 
 /* One entry of the desired state. */
 struct apply_want {

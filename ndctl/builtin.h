@@ -98,5 +98,8 @@ int option_error(const char *cmd, int c, char **argv);
 /* one-line error on stderr: "ndctl-xen CMD: message" */
 void cmd_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* a step of the command, on stderr at the library's log priority info or above */
+void cmd_step(struct ndctl_xen_ctx *ctx, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -187,17 +188,34 @@ int foreach_ns_badblock(struct ndctl_namespace *ndns,
 
 int cmd_error_quiet;
 
+static __attribute__((format(printf, 2, 0)))
+void cmd_line(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "ndctl-xen %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void cmd_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (cmd_error_quiet)
 		return;
-	fprintf(stderr, "ndctl-xen %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cmd_line(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void cmd_step(struct ndctl_xen_ctx *ctx, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ndctl_xen_get_log_priority(ctx) < LOG_INFO)
+		return;
+	va_start(ap, fmt);
+	cmd_line(cmd, fmt, ap);
+	va_end(ap);
 }
 
 int run_ndctl(int argc, char **argv)

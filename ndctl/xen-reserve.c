@@ -157,9 +157,12 @@ LAYOUT_HELP
 }
 
 /* A new namespace from a region's seed, sized as asked or as large as possible. */
-/* The request's layout for a namespace of size bytes (at a 2 MiB-aligned base) */
+/*
+ * The request's layout for a namespace of size bytes (at a 2 MiB-aligned
+ * base) fits; *mode gets its claim (fsdax: pfn, devdax: dax)
+ */
 static int layout_fits(const struct create_params *p, struct ndctl_region *region,
-		uint64_t size, char *why, size_t len)
+		uint64_t size, enum ndctl_namespace_mode *mode, char *why, size_t len)
 {
 	struct ndctl_xen_layout *l;
 	char msg[512];
@@ -172,6 +175,8 @@ static int layout_fits(const struct create_params *p, struct ndctl_region *regio
 		/* the kernel's limits too (a Xen PV dom0), at a section-aligned base */
 		ndctl_xen_layout_set_platform(l, ndctl_region_get_devname(region));
 		fits = ndctl_xen_layout_compute(l) == 0;
+		*mode = ndctl_xen_layout_get_mode(l) == NDCTL_XEN_MODE_DEVDAX ?
+			NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX;
 		if (!fits)
 			snprintf(why, len, "%s: %s",
 				ndctl_xen_rule_name(ndctl_xen_layout_get_rule(l)),
@@ -312,6 +317,7 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		char *why, size_t len, int *refused)
 {
 	struct ndctl_namespace *ndns = ndctl_region_get_namespace_seed(region);
+	enum ndctl_namespace_mode mode;
 	uuid_t uuid;
 
 	if (!ndns || !ndctl_namespace_is_configuration_idle(ndns)) {
@@ -323,7 +329,7 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	if (!size)
 		return NULL;
 	/* refuse a layout that cannot fit before a label is written */
-	if (!layout_fits(p, region, size, why, len)) {
+	if (!layout_fits(p, region, size, &mode, why, len)) {
 		*refused = 1;
 		return NULL;
 	}
@@ -349,16 +355,28 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		return NULL;
 	}
 	/* renamed to p->name once its info block is complete (power cuts) */
+	cmd_step(p->ctx, "create-namespace", "%s: configuring its uuid, name, mode and size "
+			"(the label)", ndctl_namespace_get_devname(ndns));
 	if (ndctl_namespace_set_uuid(ndns, uuid) < 0 ||
-			ndctl_namespace_set_alt_name(ndns, NDCTL_XEN_PENDING_NAME) < 0 ||
-			ndctl_namespace_set_size(ndns, size) < 0 ||
-			(p->lbasize && ndctl_namespace_set_sector_size(ndns, (int)p->lbasize) < 0)) {
-		snprintf(why, len, "cannot configure %s", ndctl_namespace_get_devname(ndns));
-		if (ndctl_namespace_delete(ndns) == 0)
-			ndctl_xen_namespace_unmark(p->ctx, uuid);
-		return NULL;
-	}
+			ndctl_namespace_set_alt_name(ndns, NDCTL_XEN_PENDING_NAME) < 0)
+		goto fail;
+	/*
+	 * The claim class (holder_class), as ndctl records it, but before the
+	 * size: without a size nothing is written to the label yet, and the
+	 * size's label update carries it, so the probe after the info block
+	 * needs no label update for it.  Like ndctl, a kernel without it is
+	 * no error (the library sets it again at the probe then).
+	 */
+	ndctl_namespace_set_enforce_mode(ndns, mode);
+	if (ndctl_namespace_set_size(ndns, size) < 0 ||
+			(p->lbasize && ndctl_namespace_set_sector_size(ndns, (int)p->lbasize) < 0))
+		goto fail;
 	return ndns;
+fail:
+	snprintf(why, len, "cannot configure %s", ndctl_namespace_get_devname(ndns));
+	if (ndctl_namespace_delete(ndns) == 0)
+		ndctl_xen_namespace_unmark(p->ctx, uuid);
+	return NULL;
 }
 
 /*
@@ -377,11 +395,9 @@ static int lib_exit(int rc)
 }
 
 /* out NULL: the namespace's JSON is printed */
-static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
-		struct ndctl_namespace *ndns, const struct create_params *p, int fresh,
-		struct json_object **out)
+static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
+		const struct create_params *p, int fresh, struct json_object **out)
 {
-	struct create_params p2;
 	const char *cmd = "create-namespace";
 	struct ndctl_xen_layout *l;
 	struct json_object *j;
@@ -418,18 +434,12 @@ static int provision_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 	if (ndctl_xen_layout_get_platform_choice(l)[0])
 		fprintf(stderr, "ndctl-xen %s: note: for this kernel: %s\n", cmd,
 				ndctl_xen_layout_get_platform_choice(l));
-	/* the kernel made new pfn/dax devices: look at a fresh view */
-	snprintf(why, sizeof(why), "%s", ndctl_namespace_get_devname(ndns));
-	ndctl_invalidate(nctx);
-	p2 = *p;
-	p2.reconfig = why;
-	p2.bus = p2.region = NULL;
-	ndns = find_namespace(nctx, &p2);
-	if (!ndns) {
-		cmd_error(cmd, "%s vanished after provisioning", why);
-		rc = EXIT_FAILED;
-		goto out;
-	}
+	/*
+	 * The kernel made new pfn/dax devices: libndctl read the region's
+	 * devices again when it enabled the namespace (after the bus's
+	 * probes), and ndns is still the namespace's object.
+	 */
+	cmd_step(ctx, cmd, "%s: its devices for the output", ndctl_namespace_get_devname(ndns));
 	j = namespace_json(ndns, l, !out && isatty(STDOUT_FILENO));
 	if (out) {
 		*out = j;
@@ -443,9 +453,9 @@ out:
 	return rc;
 }
 
-int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
-		struct ndctl_region *region, struct ndctl_namespace *ndns,
-		const struct create_request *req, struct json_object **out)
+int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_region *region,
+		struct ndctl_namespace *ndns, const struct create_request *req,
+		struct json_object **out)
 {
 	struct create_params p = { .ctx = ctx, .uuid = req->uuid, .name = req->name,
 		.force = req->force, .autolabel = -1, .autorecover = -1, .o = *req->o };
@@ -468,7 +478,7 @@ int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_ctx *nctx,
 			return EXIT_REFUSED;
 		}
 	}
-	return provision_one(ctx, nctx, ndns, &p, fresh, out);
+	return provision_one(ctx, ndns, &p, fresh, out);
 }
 
 /*
@@ -837,16 +847,17 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 			p.reconfig = recreated;
 			p.bus = p.region = NULL;
 			ndns = find_namespace(nctx, &p);
-			rc = ndns ? provision_one(ctx, nctx, ndns, &p, 0, NULL) : EXIT_FAILED;
+			rc = ndns ? provision_one(ctx, ndns, &p, 0, NULL) : EXIT_FAILED;
 			if (!ndns)
 				cmd_error(cmd, "%s: ndctl re-created it but it is not there", recreated);
 		} else {
-			rc = provision_one(ctx, nctx, ndns, &p, 0, NULL);
+			rc = provision_one(ctx, ndns, &p, 0, NULL);
 		}
 		goto out;
 	}
 
 	rc = EXIT_REFUSED;
+	cmd_step(ctx, cmd, "looking for a region with room");
 	ndctl_bus_foreach(nctx, bus) {
 		if (!bus_match(bus, p.bus))
 			continue;
@@ -870,7 +881,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 				}
 				if (!ndns)
 					break;
-				rc = provision_one(ctx, nctx, ndns, &p, 1, NULL);
+				rc = provision_one(ctx, ndns, &p, 1, NULL);
 				if (rc)
 					goto out;
 				created++;

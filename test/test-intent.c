@@ -75,7 +75,7 @@ int main(void)
 
 	/* nothing recorded */
 	CHECK_EQ(ndx_intent_read(u, 0, &r), -ENOENT);
-	CHECK_EQ(ndx_intent_clear(u, 0), 0);
+	CHECK_EQ(ndx_intent_clear(u, 0, 1), 0);
 
 	/* a new namespace: named by its uuid; the directory made private */
 	w.op = NDX_INTENT_NEW;
@@ -125,9 +125,9 @@ int main(void)
 	record_path(u, 0);
 	put_file(body, n);
 	CHECK_EQ(ndx_intent_read(u, 0, &r), -EINVAL);
-	CHECK_EQ(ndx_intent_clear(u, 0), 0);
+	CHECK_EQ(ndx_intent_clear(u, 0, 0), 0);
 	CHECK_EQ(ndx_intent_read(u, 0, &r), -ENOENT);
-	CHECK_EQ(ndx_intent_clear(v, 0), 0);
+	CHECK_EQ(ndx_intent_clear(v, 0, 1), 0);
 
 	/* a label-less rewrite: named by its physical start */
 	memset(&w, 0, sizeof(w));
