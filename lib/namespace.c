@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -180,16 +181,58 @@ static int check_idle(struct ndctl_namespace *ndns, char *why, size_t len)
 }
 
 /*
+ * libblkid, loaded on first use: only a write's check for foreign content
+ * needs it, and every other command (list above all) starts without
+ * loading it.  NULL, with the loader's reason in why, when it cannot load.
+ */
+struct blkid_fns {
+	__typeof__(blkid_new_probe_from_filename) *new_probe;
+	__typeof__(blkid_probe_enable_superblocks) *enable_superblocks;
+	__typeof__(blkid_probe_set_superblocks_flags) *set_superblocks_flags;
+	__typeof__(blkid_probe_enable_partitions) *enable_partitions;
+	__typeof__(blkid_do_safeprobe) *do_safeprobe;
+	__typeof__(blkid_probe_lookup_value) *lookup_value;
+	__typeof__(blkid_free_probe) *free_probe;
+};
+
+static const struct blkid_fns *blkid_fns(char *why, size_t len)
+{
+	static struct blkid_fns f;
+	static int loaded;
+	void *h;
+
+	if (loaded)
+		return &f;
+	h = dlopen("libblkid.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (h) {
+		*(void **)&f.new_probe = dlsym(h, "blkid_new_probe_from_filename");
+		*(void **)&f.enable_superblocks = dlsym(h, "blkid_probe_enable_superblocks");
+		*(void **)&f.set_superblocks_flags = dlsym(h, "blkid_probe_set_superblocks_flags");
+		*(void **)&f.enable_partitions = dlsym(h, "blkid_probe_enable_partitions");
+		*(void **)&f.do_safeprobe = dlsym(h, "blkid_do_safeprobe");
+		*(void **)&f.lookup_value = dlsym(h, "blkid_probe_lookup_value");
+		*(void **)&f.free_probe = dlsym(h, "blkid_free_probe");
+		loaded = f.new_probe && f.enable_superblocks && f.set_superblocks_flags &&
+			f.enable_partitions && f.do_safeprobe && f.lookup_value && f.free_probe;
+	}
+	if (!loaded)
+		snprintf(why, len, "%s", h ? "libblkid.so.1 lacks a probe function" : dlerror());
+	return loaded ? &f : NULL;
+}
+
+/*
  * What a user may have stored in the first 8 KiB of a raw view, and with
  * devpath, what libblkid finds on the whole device (a filesystem or a
  * partition table).
  */
 static const char *foreign_content(const uint8_t *head, const char *devpath)
 {
-	static char what[128];
+	static char what[300];
+	const struct blkid_fns *b;
 	struct ndx_pfn_info info;
 	blkid_probe pr;
 	const char *type = NULL;
+	char why[200];
 
 	if (memcmp(head + NDX_SB_OFFSET, "BTT_ARENA_INFO", 14) == 0 ||
 			memcmp(head, "BTT_ARENA_INFO", 14) == 0)
@@ -205,22 +248,28 @@ static const char *foreign_content(const uint8_t *head, const char *devpath)
 	}
 	if (!devpath)
 		return NULL;
-	pr = blkid_new_probe_from_filename(devpath);
+	/* no libblkid: what is there is unknown, and unknown is not empty */
+	b = blkid_fns(why, sizeof(why));
+	if (!b) {
+		snprintf(what, sizeof(what), "content libblkid could not check (%s)", why);
+		return what;
+	}
+	pr = b->new_probe(devpath);
 	if (!pr)
 		return NULL;
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	blkid_probe_enable_partitions(pr, 1);
-	if (blkid_do_safeprobe(pr) == 0) {
-		if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0 ||
-				blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) == 0)
+	b->enable_superblocks(pr, 1);
+	b->set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	b->enable_partitions(pr, 1);
+	if (b->do_safeprobe(pr) == 0) {
+		if (b->lookup_value(pr, "TYPE", &type, NULL) == 0 ||
+				b->lookup_value(pr, "PTTYPE", &type, NULL) == 0)
 			snprintf(what, sizeof(what), "a %s signature", type);
 		else
 			snprintf(what, sizeof(what), "a signature libblkid recognises");
-		blkid_free_probe(pr);
+		b->free_probe(pr);
 		return what;
 	}
-	blkid_free_probe(pr);
+	b->free_probe(pr);
 	return NULL;
 }
 

@@ -18,6 +18,11 @@ struct ndctl_xen_ctx {
 	int lock_fd, lock_depth;
 	/* the reason the last call that sets it failed, for the caller to word */
 	char last_error[320];
+	/*
+	 * a bound pfn/dax device showed no info_block: the kernel has no
+	 * such attribute (kernel/patches/ not applied), none is opened again
+	 */
+	int no_kernel_block;
 };
 
 struct ndctl_xen_layout {

@@ -59,7 +59,7 @@ int ndx_layout_from_kernel(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l
 	uint8_t block[NDX_SB_SIZE], stored[NDX_SB_SIZE];
 	struct ndx_pfn_info in;
 	char u[40];
-	int rc = kernel_block(holder, block);
+	int rc = ctx->no_kernel_block ? -ENOENT : kernel_block(holder, block);
 
 	if (rc) {
 		if (rc != -ENOENT)

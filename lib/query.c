@@ -204,17 +204,25 @@ int ndx_dax_child_bound(const char *holder)
  * A claim device whose probe failed (pfnX.Y or daxX.Y with no driver, or
  * an nd_dax device whose daxX.Y child device_dax could not map: -12 when
  * map=dev has no room or no PSE) serves nothing, whatever the namespace's
- * info block says: ndctl shows such a device "state": "disabled".
+ * info block says: ndctl shows such a device "state": "disabled".  The
+ * claim device's name in holder ("" when none), read once.
  */
-int ndx_namespace_usable(const char *ns)
+static int usable_holder(const char *ns, char *holder, size_t len)
 {
-	char holder[64] = "";
-
-	if (ndx_sysfs_read(ns, "holder", holder, sizeof(holder)) || !holder[0])
+	if (ndx_sysfs_read(ns, "holder", holder, len) || !holder[0]) {
+		holder[0] = '\0';
 		return bound(ns);
+	}
 	if (!bound(holder))
 		return 0;
 	return strncmp(holder, "dax", 3) != 0 || ndx_dax_child_bound(holder);
+}
+
+int ndx_namespace_usable(const char *ns)
+{
+	char holder[64];
+
+	return usable_holder(ns, holder, sizeof(holder));
 }
 
 NDX_EXPORT int ndctl_xen_namespace_is_usable(struct ndctl_namespace *ndns)
@@ -225,10 +233,7 @@ NDX_EXPORT int ndctl_xen_namespace_is_usable(struct ndctl_namespace *ndns)
 /* The pfn/dax device that claims ns and serves its data, if any. */
 static int live_holder(const char *ns, char *holder, size_t len)
 {
-	if (ndx_sysfs_read(ns, "holder", holder, len) || !holder[0] ||
-			strncmp(holder, "btt", 3) == 0)
-		return 0;
-	return ndx_namespace_usable(ns);
+	return usable_holder(ns, holder, len) && holder[0] && strncmp(holder, "btt", 3) != 0;
 }
 
 NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
@@ -249,8 +254,6 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 	ndctl_namespace_get_uuid(ndns, ns_uuid);
 	if (live_holder(ns, holder, sizeof(holder))) {
 		/* live: the block is behind the data device */
-		if (live_dev_read(holder, &d))
-			return -ENXIO;
 		rc = ndctl_xen_layout_new(ctx, out);
 		if (rc)
 			return rc;
@@ -258,6 +261,14 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		rc = ndx_layout_from_kernel(ctx, *out, holder, ns_uuid, ns_res, ns_size, flags);
 		if (rc == 0 || rc == -EINVAL)
 			return rc;
+		if (live_dev_read(holder, &d)) {
+			ndctl_xen_layout_unref(*out);
+			*out = NULL;
+			return -ENXIO;
+		}
+		/* the device is there, its info_block is not: a stock kernel */
+		if (rc == -ENOENT)
+			ctx->no_kernel_block = 1;
 		rc = layout_from_store(*out, &d, ns_uuid, ns_res, ns_size);
 		if (rc == 0 || rc == -EINVAL)
 			return rc;

@@ -241,21 +241,31 @@ static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
 			(p->verbose ? NDJ_VERBOSE : 0) | (p->media ? NDJ_MEDIA_ERRORS : 0) |
 			(p->dax ? NDJ_DAX : 0) | (active ? NDJ_ACTIVE : 0), &disk);
 	struct ndctl_xen_layout *l = NULL;
-	/* enabled and serving: a claim device whose probe failed is neither */
-	int usable = active && ndctl_xen_namespace_is_usable(ndns);
-	int rc = -ENXIO;
+	int usable, rc = -ENXIO;
 
+	if (ndctl_namespace_get_size(ndns))
+		rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, p->query_flags, &l);
+	if (rc != 0 && rc != -EINVAL) {
+		ndctl_xen_layout_unref(l);
+		l = NULL;
+	}
+	/*
+	 * enabled and serving: a claim device whose probe failed is neither.
+	 * A layout from the kernel, sysfs or a verified stored copy came from
+	 * a claim device that serves (libndctl-xen.h): no second look.
+	 */
+	usable = active && ((l && (ndctl_xen_layout_get_source(l) == NDCTL_XEN_SOURCE_KERNEL ||
+			ndctl_xen_layout_get_source(l) == NDCTL_XEN_SOURCE_SYSFS ||
+			(ndctl_xen_layout_get_source(l) == NDCTL_XEN_SOURCE_STORE &&
+			 ndctl_xen_layout_get_verified(l)))) || ndctl_xen_namespace_is_usable(ndns));
 	json_object_object_add(j, "region", json_object_new_string(
 			ndctl_region_get_devname(ndctl_namespace_get_region(ndns))));
 	json_object_object_add(j, "enabled", json_object_new_boolean(usable));
 	json_object_object_add(j, "resource", json_hex(ndctl_namespace_get_resource(ndns), p->human));
 	json_object_object_add(j, "raw_size", json_size(ndctl_namespace_get_size(ndns), p->human));
-	if (ndctl_namespace_get_size(ndns))
-		rc = ndctl_xen_layout_from_namespace_flags(ctx, ndns, p->query_flags, &l);
-	if (rc == 0 || rc == -EINVAL) {
+	if (l) {
 		json_object_object_add(j, "layout", layout_json(l, rc == 0, p->human));
 	} else {
-		l = NULL;
 		json_object_object_add(j, "layout", NULL);
 	}
 	json_object_object_add(j, "badblock_areas", badblocks_json(ndns, &disk, l, p->human));

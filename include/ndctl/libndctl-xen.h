@@ -316,7 +316,10 @@ int ndctl_xen_namespace_recover(struct ndctl_xen_ctx *ctx,
  *
  * From a namespace, without changing its state:
  * - claimed by an enabled pfn/dax device (fsdax, devdax): its info block
- *   is behind the data device.  If this host's block store (see
+ *   is behind the data device.  A kernel with kernel/patches/ applied
+ *   shows the block it adopted (source KERNEL, verified); once a bound
+ *   device has shown none (a stock kernel), ctx does not look again.  If
+ *   this host's block store (see
  *   ndctl_xen_namespace_remember) holds the block whose uuid sysfs shows,
  *   and its dataoff, mode, map and align agree with sysfs, the answer is
  *   that block's, exactly (source STORE, verified).  Otherwise sysfs alone

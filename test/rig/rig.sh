@@ -231,6 +231,10 @@ build_initramfs() {
 	for f in "$build"/lib/libndctl-xen.so*; do
 		[ -e "$f" ] && cp -a "$f" "$root/usr/lib/"
 	done
+	# libblkid, which the library loads (dlopen) when a write first checks
+	# the media for foreign content: ldd does not list it
+	f=$(ldconfig -p | awk '$1 == "libblkid.so.1" && /x86-64/ { print $NF; exit }')
+	[ -n "$f" ] && copy_with_libs "$root" "$f" || say "note: no libblkid.so.1; writes will refuse to overwrite unchecked content"
 	cc -static -O2 -o "$root/usr/bin/rigfill" "$RIG_DIR/rigfill.c"
 	[ "$machine" = nvdimm ] || "${machine}_initramfs" "$root"
 	[ "$xen" = 0 ] || xen_initramfs "$root"
