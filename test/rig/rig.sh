@@ -233,7 +233,9 @@ build_initramfs() {
 	done
 	# libblkid, which the library loads (dlopen) when a write first checks
 	# the media for foreign content: ldd does not list it
-	f=$(ldconfig -p | awk '$1 == "libblkid.so.1" && /x86-64/ { print $NF; exit }')
+	# (awk reads all of ldconfig's output: an early exit would kill
+	# ldconfig with SIGPIPE, and pipefail and set -e this script with it)
+	f=$(ldconfig -p | awk '$1 == "libblkid.so.1" && /x86-64/ && !f { f = $NF } END { print f }')
 	[ -n "$f" ] && copy_with_libs "$root" "$f" || say "note: no libblkid.so.1; writes will refuse to overwrite unchecked content"
 	cc -static -O2 -o "$root/usr/bin/rigfill" "$RIG_DIR/rigfill.c"
 	[ "$machine" = nvdimm ] || "${machine}_initramfs" "$root"
