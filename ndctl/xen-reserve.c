@@ -280,32 +280,34 @@ static uint64_t new_size(const struct create_params *p, struct ndctl_region *reg
 	return size;
 }
 
-/* The layout options' align, or the default 2 MiB (0 after an error line) */
-static uint64_t opts_align(struct ndctl_xen_ctx *ctx, const char *cmd, const struct layout_opts *o)
+/*
+ * The layout options checked (their error line printed), *align their
+ * align or the default 2 MiB: 0, or apply_layout_opts()'s exit status.
+ */
+static int opts_align(struct ndctl_xen_ctx *ctx, const char *cmd, const struct layout_opts *o,
+		uint64_t *align)
 {
 	struct ndctl_xen_layout *l;
-	uint64_t align = 2 << 20;
+	int rc;
 
 	if (ndctl_xen_layout_new(ctx, &l) < 0)
-		return 0;
-	if (apply_layout_opts(cmd, o, l))
-		align = 0;
-	else if (ndctl_xen_layout_get_align(l))
-		align = ndctl_xen_layout_get_align(l);
+		return EXIT_FAILED;
+	rc = apply_layout_opts(cmd, o, l);
+	*align = ndctl_xen_layout_get_align(l) ? ndctl_xen_layout_get_align(l) : 2 << 20;
 	ndctl_xen_layout_unref(l);
-	return align;
+	return rc;
 }
 
 uint64_t size_for_data_in(struct ndctl_xen_ctx *ctx, struct ndctl_region *region,
 		const struct layout_opts *o, uint64_t data_size, char *why, size_t len)
 {
 	struct create_params p = { .ctx = ctx, .o = *o, .data_bytes = data_size };
-	uint64_t align = opts_align(ctx, "apply", o);
+	uint64_t align;
 	char dec[24];
 
 	snprintf(dec, sizeof(dec), "%llu", (unsigned long long)data_size);
 	p.data_size = dec;
-	if (!align) {
+	if (opts_align(ctx, "apply", o, &align)) {
 		snprintf(why, len, "the layout options are refused");
 		return 0;
 	}
@@ -469,9 +471,10 @@ int create_namespace_one(struct ndctl_xen_ctx *ctx, struct ndctl_region *region,
 		p.data_bytes = req->data_size;
 	}
 	if (fresh) {
-		align = opts_align(ctx, req->cmd, &p.o);
-		if (!align)
-			return EXIT_USAGE;
+		int rc = opts_align(ctx, req->cmd, &p.o, &align);
+
+		if (rc)
+			return rc;
 		ndns = new_namespace(region, &p, req->size, align, why, sizeof(why), &refused);
 		if (!ndns) {
 			cmd_error(req->cmd, "%s", why);
@@ -646,7 +649,6 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	struct ndctl_namespace *ndns;
 	struct ndctl_bus *bus;
 	struct ndctl_region *region;
-	struct ndctl_xen_layout *probe_l = NULL;
 	uint64_t size = 0, align;
 	uuid_t tmp;
 	char why[512] = "", recreated[64];
@@ -755,11 +757,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		return EXIT_REFUSED;
 	}
 	/* check every option before touching a device */
-	if (ndctl_xen_layout_new(ctx, &probe_l) < 0)
-		return EXIT_FAILED;
-	rc = apply_layout_opts(cmd, &p.o, probe_l);
-	align = ndctl_xen_layout_get_align(probe_l) ? ndctl_xen_layout_get_align(probe_l) : 2 << 20;
-	ndctl_xen_layout_unref(probe_l);
+	rc = opts_align(ctx, cmd, &p.o, &align);
 	if (rc)
 		return rc;
 	if (p.o.size && util_parse_size(p.o.size, &size) < 0)
