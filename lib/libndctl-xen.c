@@ -69,6 +69,8 @@ NDX_EXPORT void ndctl_xen_unref(struct ndctl_xen_ctx *ctx)
 	if (ctx && --ctx->refcount == 0) {
 		if (ctx->lock_fd >= 0)
 			close(ctx->lock_fd);
+		if (ctx->store_opened && ctx->store_fd >= 0)
+			close(ctx->store_fd);
 		free(ctx);
 	}
 }

@@ -23,6 +23,12 @@ struct ndctl_xen_ctx {
 	 * such attribute (kernel/patches/ not applied), none is opened again
 	 */
 	int no_kernel_block;
+	/*
+	 * NDCTL_XEN_QUERY_CACHED: the block store's directory, opened and
+	 * checked by the first such lookup (store_opened), kept until the
+	 * context goes: a descriptor or the -errno of that open
+	 */
+	int store_opened, store_fd;
 };
 
 struct ndctl_xen_layout {
@@ -67,9 +73,35 @@ int ndx_namespace_usable(const char *devname);
 int ndx_layout_from_kernel(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l,
 		const char *holder, const unsigned char ns_uuid[16], uint64_t ns_res,
 		uint64_t ns_size, unsigned int flags);
-/* A disabled namespace's block from the store: 0 or -ENOENT. */
-int ndx_disabled_block(const char *ns, const unsigned char ns_uuid[16], uint64_t ns_res,
-		uint8_t block[4096]);
+/* A disabled namespace's block from the store (dirfd: store.h): 0 or -ENOENT. */
+int ndx_disabled_block(int dirfd, const char *ns, const unsigned char ns_uuid[16],
+		uint64_t ns_res, uint8_t block[4096]);
+
+/* query.c */
+/*
+ * The block store's directory for the readers (store.h): NDX_STORE_OPEN,
+ * or with NDCTL_XEN_QUERY_CACHED ctx's, opened once.
+ */
+int ndx_store_dir(struct ndctl_xen_ctx *ctx, unsigned int flags);
+/* ndx_store_put(), and a directory it made is seen by ctx's next cached lookup */
+int ndx_ctx_store_put(struct ndctl_xen_ctx *ctx, const uint8_t block[4096],
+		const unsigned char ns_uuid[16], uint64_t ns_res);
+/* What sysfs shows of the pfn/dax device that claims a namespace. */
+struct ndx_live_dev {
+	uint64_t res, align, size;
+	uint32_t mode, map;     /* NDCTL_XEN_MODE_*, NDCTL_XEN_MAP_* */
+	unsigned char uuid[16];
+};
+/*
+ * The layout of a namespace its bound pfn/dax device holder serves: the
+ * kernel's block, the store's copy, or sysfs.  cached: the device's
+ * attributes as the caller's libndctl objects hold them (NULL: read from
+ * sysfs).  0 or -EINVAL with *out, -ENXIO, another -errno.
+ */
+int ndx_layout_live(struct ndctl_xen_ctx *ctx, const char *ns, const char *holder,
+		const struct ndx_live_dev *cached, const unsigned char ns_uuid[16],
+		uint64_t ns_res, uint64_t ns_size, unsigned int flags,
+		struct ndctl_xen_layout **out);
 
 void ndx_log(struct ndctl_xen_ctx *ctx, int priority, const char *file,
 		int line, const char *fn, const char *fmt, ...)

@@ -82,7 +82,7 @@ int ndx_layout_from_kernel(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l
 	l->verified = 1;
 	l->store_disagrees = 0;
 	uuid_unparse_lower(in.uuid, u);
-	switch (ndx_store_get(ns_uuid, ns_res, in.uuid, stored)) {
+	switch (ndx_store_get_at(ndx_store_dir(ctx, flags), ns_uuid, ns_res, in.uuid, stored)) {
 	case 0:
 		if (memcmp(stored, block, NDX_SB_SIZE) == 0)
 			break;
@@ -94,7 +94,7 @@ int ndx_layout_from_kernel(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l
 	case -ENOENT:
 		/* keep it: the answer when the namespace is disabled later */
 		if (!(flags & NDCTL_XEN_QUERY_NO_STORE) &&
-				ndx_store_put(block, ns_uuid, ns_res) == 0)
+				ndx_ctx_store_put(ctx, block, ns_uuid, ns_res) == 0)
 			dbg(ctx, "%s: the kernel's block %s is in the store\n", holder, u);
 		break;
 	default:
@@ -104,7 +104,7 @@ int ndx_layout_from_kernel(struct ndctl_xen_ctx *ctx, struct ndctl_xen_layout *l
 }
 
 /* The stored block with the uuid DEV shows, if it belongs to the namespace. */
-static int stored_block_of(const char *dev, const unsigned char ns_uuid[16],
+static int stored_block_of(int dirfd, const char *dev, const unsigned char ns_uuid[16],
 		uint64_t ns_res, uint8_t block[NDX_SB_SIZE])
 {
 	struct ndx_pfn_info in;
@@ -112,20 +112,20 @@ static int stored_block_of(const char *dev, const unsigned char ns_uuid[16],
 	char text[64];
 
 	if (ndx_sysfs_read(dev, "uuid", text, sizeof(text)) || uuid_parse(text, u) ||
-			uuid_is_null(u) || ndx_store_get(ns_uuid, ns_res, u, block) ||
+			uuid_is_null(u) || ndx_store_get_at(dirfd, ns_uuid, ns_res, u, block) ||
 			ndx_pfn_sb_decode(block, &in) != NDX_SB_OK ||
 			memcmp(in.parent_uuid, ns_uuid, 16) != 0)
 		return -ENOENT;
 	return 0;
 }
 
-int ndx_disabled_block(const char *ns, const unsigned char ns_uuid[16], uint64_t ns_res,
-		uint8_t block[NDX_SB_SIZE])
+int ndx_disabled_block(int dirfd, const char *ns, const unsigned char ns_uuid[16],
+		uint64_t ns_res, uint8_t block[NDX_SB_SIZE])
 {
 	char holder[64];
 
 	/* the block this host last saw on the namespace */
-	if (ndx_store_get_ns(ns_uuid, ns_res, block) == 0)
+	if (ndx_store_get_ns_at(dirfd, ns_uuid, ns_res, block) == 0)
 		return 0;
 	/*
 	 * A device that still claims it, unbound, keeps the adopted block's
@@ -134,6 +134,6 @@ int ndx_disabled_block(const char *ns, const unsigned char ns_uuid[16], uint64_t
 	 */
 	if (ndx_sysfs_read(ns, "holder", holder, sizeof(holder)) == 0 && holder[0] &&
 			strncmp(holder, "btt", 3) != 0)
-		return stored_block_of(holder, ns_uuid, ns_res, block);
+		return stored_block_of(dirfd, holder, ns_uuid, ns_res, block);
 	return -ENOENT;
 }

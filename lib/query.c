@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "intent.h"
 #include "private.h"
 #include "store.h"
 
@@ -38,14 +39,7 @@ static int sysfs_u64(const char *dev, const char *attr, uint64_t *v)
 	return end == buf ? -EINVAL : 0;
 }
 
-/* What sysfs shows of the pfn/dax device that claims a namespace. */
-struct live_dev {
-	uint64_t res, align, size;
-	uint32_t mode, map;
-	unsigned char uuid[16];
-};
-
-static int live_dev_read(const char *holder, struct live_dev *d)
+static int live_dev_read(const char *holder, struct ndx_live_dev *d)
 {
 	char mode[16], u[64];
 
@@ -60,13 +54,83 @@ static int live_dev_read(const char *holder, struct live_dev *d)
 }
 
 /*
+ * The same attributes as libndctl read them when it enumerated the
+ * region's pfn and dax devices (libndctl 76's ndctl_pfn_get_resource,
+ * _size, _align, _location and _uuid return those values, read once; the
+ * device's holder is read again by ndctl_namespace_get_pfn, so it is
+ * looked up here by name).  -ENOENT when libndctl has no such device or
+ * holds what an unbound device shows (resource and size unreadable:
+ * ULLONG_MAX; no mode, align or uuid): the caller reads sysfs.
+ */
+static int live_dev_cached(struct ndctl_namespace *ndns, const char *holder,
+		struct ndx_live_dev *d)
+{
+	struct ndctl_region *region = ndctl_namespace_get_region(ndns);
+	enum ndctl_pfn_loc loc;
+	struct ndctl_pfn *pfn;
+	struct ndctl_dax *dax;
+
+	if (strncmp(holder, "dax", 3) == 0) {
+		ndctl_dax_foreach(region, dax)
+			if (strcmp(ndctl_dax_get_devname(dax), holder) == 0)
+				break;
+		if (!dax)
+			return -ENOENT;
+		d->res = ndctl_dax_get_resource(dax);
+		d->size = ndctl_dax_get_size(dax);
+		d->align = ndctl_dax_get_align(dax);
+		loc = ndctl_dax_get_location(dax);
+		ndctl_dax_get_uuid(dax, d->uuid);
+		d->mode = NDCTL_XEN_MODE_DEVDAX;
+	} else {
+		ndctl_pfn_foreach(region, pfn)
+			if (strcmp(ndctl_pfn_get_devname(pfn), holder) == 0)
+				break;
+		if (!pfn)
+			return -ENOENT;
+		d->res = ndctl_pfn_get_resource(pfn);
+		d->size = ndctl_pfn_get_size(pfn);
+		d->align = ndctl_pfn_get_align(pfn);
+		loc = ndctl_pfn_get_location(pfn);
+		ndctl_pfn_get_uuid(pfn, d->uuid);
+		d->mode = NDCTL_XEN_MODE_FSDAX;
+	}
+	d->map = loc == NDCTL_PFN_LOC_PMEM ? NDCTL_XEN_MAP_DEV : NDCTL_XEN_MAP_MEM;
+	if (d->res == ULLONG_MAX || d->size == ULLONG_MAX || !d->align ||
+			(loc != NDCTL_PFN_LOC_PMEM && loc != NDCTL_PFN_LOC_RAM) || uuid_is_null(d->uuid))
+		return -ENOENT;
+	return 0;
+}
+
+int ndx_store_dir(struct ndctl_xen_ctx *ctx, unsigned int flags)
+{
+	if (!(flags & NDCTL_XEN_QUERY_CACHED))
+		return NDX_STORE_OPEN;
+	if (!ctx->store_opened) {
+		ctx->store_fd = ndx_state_open("blocks", 0);
+		ctx->store_opened = 1;
+	}
+	return ctx->store_fd;
+}
+
+int ndx_ctx_store_put(struct ndctl_xen_ctx *ctx, const uint8_t block[NDX_SB_SIZE],
+		const unsigned char ns_uuid[16], uint64_t ns_res)
+{
+	int rc = ndx_store_put(block, ns_uuid, ns_res);
+
+	if (rc == 0 && ctx->store_opened && ctx->store_fd < 0)
+		ctx->store_opened = 0;
+	return rc;
+}
+
+/*
  * sysfs alone: the geometry (dataoff from the device's resource, the
  * data area from its size, the kernel's own dataoff for the gap), and
  * nothing sysfs does not show: no reservation, owner, per-page bytes or
  * page_struct_size (a map=dev dataoff above the kernel's default may be
  * a reservation or a larger page_struct_size).
  */
-static int layout_from_sysfs(struct ndctl_xen_layout *l, const struct live_dev *d,
+static int layout_from_sysfs(struct ndctl_xen_layout *l, const struct ndx_live_dev *d,
 		uint64_t ns_res, uint64_t ns_size)
 {
 	struct ndx_recorded rec = { 0 };
@@ -93,7 +157,7 @@ static int layout_from_sysfs(struct ndctl_xen_layout *l, const struct live_dev *
 }
 
 /* The host's copy of the adopted block, if it agrees with sysfs. */
-static int layout_from_store(struct ndctl_xen_layout *l, const struct live_dev *d,
+static int layout_from_store(struct ndctl_xen_layout *l, int dirfd, const struct ndx_live_dev *d,
 		const unsigned char ns_uuid[16], uint64_t ns_res, uint64_t ns_size)
 {
 	uint8_t block[NDX_SB_SIZE];
@@ -101,7 +165,7 @@ static int layout_from_store(struct ndctl_xen_layout *l, const struct live_dev *
 	int rc;
 
 	/* only a copy read from this namespace (store.h) */
-	if (ndx_store_get(ns_uuid, ns_res, d->uuid, block) ||
+	if (ndx_store_get_at(dirfd, ns_uuid, ns_res, d->uuid, block) ||
 			ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
 		return -ENOENT;
 	if (memcmp(in.parent_uuid, ns_uuid, 16) != 0 ||
@@ -161,7 +225,7 @@ static int layout_from_media(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *
 
 		ndctl_namespace_get_uuid(ndns, ns_uuid);
 		if (fd >= 0 && pread(fd, span, sizeof(span), 0) == (ssize_t)sizeof(span) &&
-				ndx_store_put(span + NDX_SB_OFFSET, ns_uuid,
+				ndx_ctx_store_put(ctx, span + NDX_SB_OFFSET, ns_uuid,
 					ndctl_namespace_get_resource(ndns)) == 0)
 			dbg(ctx, "%s: its block is in the store\n", path);
 		if (fd >= 0)
@@ -236,6 +300,39 @@ static int live_holder(const char *ns, char *holder, size_t len)
 	return usable_holder(ns, holder, len) && holder[0] && strncmp(holder, "btt", 3) != 0;
 }
 
+int ndx_layout_live(struct ndctl_xen_ctx *ctx, const char *ns, const char *holder,
+		const struct ndx_live_dev *cached, const unsigned char ns_uuid[16],
+		uint64_t ns_res, uint64_t ns_size, unsigned int flags,
+		struct ndctl_xen_layout **out)
+{
+	struct ndx_live_dev d;
+	int rc = ndctl_xen_layout_new(ctx, out);
+
+	if (rc)
+		return rc;
+	/* the kernel's own copy, where it shows one (query-kernel.c) */
+	rc = ndx_layout_from_kernel(ctx, *out, holder, ns_uuid, ns_res, ns_size, flags);
+	if (rc == 0 || rc == -EINVAL)
+		return rc;
+	if (cached) {
+		d = *cached;
+	} else if (live_dev_read(holder, &d)) {
+		ndctl_xen_layout_unref(*out);
+		*out = NULL;
+		return -ENXIO;
+	}
+	/* the device is there, its info_block is not: a stock kernel */
+	if (rc == -ENOENT)
+		ctx->no_kernel_block = 1;
+	rc = layout_from_store(*out, ndx_store_dir(ctx, flags), &d, ns_uuid, ns_res, ns_size);
+	if (rc == 0 || rc == -EINVAL)
+		return rc;
+	if (rc == -ESTALE)
+		info(ctx, "%s: the stored copy of block %s disagrees with sysfs: not used\n",
+				ns, holder);
+	return layout_from_sysfs(*out, &d, ns_res, ns_size);
+}
+
 NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, unsigned int flags, struct ndctl_xen_layout **out)
 {
@@ -245,38 +342,18 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 	unsigned char ns_uuid[16];
 	uint8_t block[NDX_SB_SIZE];
 	struct ndx_pfn_info in;
-	struct live_dev d;
+	struct ndx_live_dev d;
 	char holder[64] = "";
 	int rc;
 
 	if (ns_res == ULLONG_MAX || !ns_size)
 		return -ENXIO;
 	ndctl_namespace_get_uuid(ndns, ns_uuid);
-	if (live_holder(ns, holder, sizeof(holder))) {
-		/* live: the block is behind the data device */
-		rc = ndctl_xen_layout_new(ctx, out);
-		if (rc)
-			return rc;
-		/* the kernel's own copy, where it shows one (query-kernel.c) */
-		rc = ndx_layout_from_kernel(ctx, *out, holder, ns_uuid, ns_res, ns_size, flags);
-		if (rc == 0 || rc == -EINVAL)
-			return rc;
-		if (live_dev_read(holder, &d)) {
-			ndctl_xen_layout_unref(*out);
-			*out = NULL;
-			return -ENXIO;
-		}
-		/* the device is there, its info_block is not: a stock kernel */
-		if (rc == -ENOENT)
-			ctx->no_kernel_block = 1;
-		rc = layout_from_store(*out, &d, ns_uuid, ns_res, ns_size);
-		if (rc == 0 || rc == -EINVAL)
-			return rc;
-		if (rc == -ESTALE)
-			info(ctx, "%s: the stored copy of block %s disagrees with sysfs: not used\n",
-					ns, holder);
-		return layout_from_sysfs(*out, &d, ns_res, ns_size);
-	}
+	/* live: the block is behind the data device */
+	if (live_holder(ns, holder, sizeof(holder)))
+		return ndx_layout_live(ctx, ns, holder, (flags & NDCTL_XEN_QUERY_CACHED) &&
+				live_dev_cached(ndns, holder, &d) == 0 ? &d : NULL,
+				ns_uuid, ns_res, ns_size, flags, out);
 	if (ndctl_namespace_is_enabled(ndns))
 		return layout_from_media(ctx, ndns, flags, out);
 	if (flags & NDCTL_XEN_QUERY_READ_DISABLED) {
@@ -294,7 +371,7 @@ NDX_EXPORT int ndctl_xen_layout_from_namespace_flags(struct ndctl_xen_ctx *ctx,
 		return rc;
 	}
 	/* disabled, read-only: the block this host last saw there, unverified */
-	if (ndx_disabled_block(ns, ns_uuid, ns_res, block) ||
+	if (ndx_disabled_block(ndx_store_dir(ctx, flags), ns, ns_uuid, ns_res, block) ||
 			ndx_pfn_sb_decode(block, &in) != NDX_SB_OK)
 		return -ENXIO;
 	rc = ndctl_xen_layout_new(ctx, out);

@@ -25,17 +25,23 @@ static void ns_key(const unsigned char ns_uuid[16], uint64_t res, char *key, siz
 	}
 }
 
-/* Up to len bytes of blocks/name: 0 with *got, or -errno (-ENOENT: none) */
-static int read_exact(const char *name, void *buf, size_t len, size_t *got)
+/*
+ * Up to len bytes of blocks/name, in dirfd (NDX_STORE_OPEN: opened now):
+ * 0 with *got, or -errno (-ENOENT: none)
+ */
+static int read_exact(int dirfd, const char *name, void *buf, size_t len, size_t *got)
 {
 	struct stat st;
 	ssize_t n;
-	int fd, rc, dirfd = ndx_state_open("blocks", 0);
+	int fd, rc, own = dirfd == NDX_STORE_OPEN;
 
+	if (own)
+		dirfd = ndx_state_open("blocks", 0);
 	if (dirfd < 0)
 		return dirfd;
 	rc = ndx_open_private_at(dirfd, name, &fd, &st);
-	close(dirfd);
+	if (own)
+		close(dirfd);
 	if (rc)
 		return rc;
 	n = read(fd, buf, len);
@@ -95,7 +101,7 @@ int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[
 	return rc;
 }
 
-int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
+int ndx_store_get_at(int dirfd, const unsigned char ns_uuid[16], uint64_t ns_resource,
 		const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
 {
 	uint8_t buf[NDX_SB_SIZE + 1];
@@ -105,7 +111,7 @@ int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
 	int rc;
 
 	block_name(name, sizeof(name), ns_uuid, ns_resource, uuid);
-	rc = read_exact(name, buf, sizeof(buf), &got);
+	rc = read_exact(dirfd, name, buf, sizeof(buf), &got);
 	if (rc)
 		return rc;
 	if (got != NDX_SB_SIZE || ndx_pfn_sb_decode(buf, &info) != NDX_SB_OK ||
@@ -115,7 +121,7 @@ int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
 	return 0;
 }
 
-int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
+int ndx_store_get_ns_at(int dirfd, const unsigned char ns_uuid[16], uint64_t ns_resource,
 		uint8_t block[NDX_SB_SIZE])
 {
 	char key[64], line[40];
@@ -124,7 +130,7 @@ int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
 	int rc;
 
 	ns_key(ns_uuid, ns_resource, key, sizeof(key));
-	rc = read_exact(key, line, sizeof(line) - 1, &got);
+	rc = read_exact(dirfd, key, line, sizeof(line) - 1, &got);
 	if (rc)
 		return rc;
 	if (got != 37 || line[36] != '\n')
@@ -132,5 +138,5 @@ int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
 	line[36] = '\0';
 	if (uuid_parse(line, u))
 		return -EINVAL;
-	return ndx_store_get(ns_uuid, ns_resource, u, block);
+	return ndx_store_get_at(dirfd, ns_uuid, ns_resource, u, block);
 }

@@ -2,6 +2,7 @@
 #ifndef NDCTL_XEN_STORE_H
 #define NDCTL_XEN_STORE_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "pfn-sb.h"
@@ -31,18 +32,38 @@
  * namespace, res-HEX (its physical start).  The reader takes a copy only
  * if it is a regular file of the caller's with one link, exactly 4096
  * bytes, a valid block, carries the uuid it is named by and names the
- * namespace as its parent.  The directories are walked once, and every
- * file is opened relative to them (intent.h, ndx_state_open).
+ * namespace as its parent.  The directories are walked once per lookup
+ * (per context with NDCTL_XEN_QUERY_CACHED), and every file is opened
+ * relative to them (intent.h, ndx_state_open).
  */
 
 /* Keep block (valid, 4096 bytes, this namespace's) as the one last seen on it. */
 int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
 		uint64_t ns_resource);
+/*
+ * The readers take the blocks directory as dirfd: a descriptor the caller
+ * keeps open (ndx_store_dir(), NDCTL_XEN_QUERY_CACHED), its failure to
+ * open (-errno, returned as is), or NDX_STORE_OPEN: walked and checked
+ * for this call alone.
+ */
+#define NDX_STORE_OPEN INT_MIN
 /* The copy of block uuid read from the namespace: 0, -ENOENT, -EINVAL (not a copy). */
-int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
+int ndx_store_get_at(int dirfd, const unsigned char ns_uuid[16], uint64_t ns_resource,
 		const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE]);
 /* The copy last seen on the namespace: 0, -ENOENT, -EINVAL. */
-int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
+int ndx_store_get_ns_at(int dirfd, const unsigned char ns_uuid[16], uint64_t ns_resource,
 		uint8_t block[NDX_SB_SIZE]);
+
+static inline int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
+		const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE])
+{
+	return ndx_store_get_at(NDX_STORE_OPEN, ns_uuid, ns_resource, uuid, block);
+}
+
+static inline int ndx_store_get_ns(const unsigned char ns_uuid[16], uint64_t ns_resource,
+		uint8_t block[NDX_SB_SIZE])
+{
+	return ndx_store_get_ns_at(NDX_STORE_OPEN, ns_uuid, ns_resource, block);
+}
 
 #endif

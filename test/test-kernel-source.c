@@ -3,8 +3,10 @@
  * The kernel's answer (lib/query-kernel.c) against a fake sysfs: the
  * info_block attribute of a patched libnvdimm, a stock kernel without it,
  * a kernel copy normalised for an old minor version, a store copy that
- * disagrees, and a disabled namespace whose unbound pfn device still
- * claims it.  The fake sysfs needs a test build (-Dtest-hooks=true).
+ * disagrees, a disabled namespace whose unbound pfn device still claims
+ * it, and a live namespace's answer from libndctl's cached attributes and
+ * a store directory kept open (NDCTL_XEN_QUERY_CACHED).  The fake sysfs
+ * needs a test build (-Dtest-hooks=true).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -161,26 +163,136 @@ static void test_disabled(void)
 
 	/* no device keeps the uuid: nothing */
 	put_text("namespace1.2", "holder", "\n");
-	CHECK_EQ(ndx_disabled_block("namespace1.2", ns, 0, got), -ENOENT);
+	CHECK_EQ(ndx_disabled_block(NDX_STORE_OPEN, "namespace1.2", ns, 0, got), -ENOENT);
 	/* a device still claims it, unbound */
 	put_text("namespace1.2", "holder", "pfn1.2\n");
 	put_uuid("pfn1.2", 0x66);
 	memset(got, 0, sizeof(got));
-	CHECK(ndx_disabled_block("namespace1.2", ns, 0, got) == 0 &&
+	CHECK(ndx_disabled_block(NDX_STORE_OPEN, "namespace1.2", ns, 0, got) == 0 &&
 			memcmp(got, b1, sizeof(b1)) == 0, "through the holder's uuid");
 	/* a device that claims it but shows another namespace's block */
 	put_uuid("pfn1.2", 0x77);
 	block(b2, 0x77, 0x99, 6 * M);
 	CHECK(ndx_store_put(b2, ns, 0) != 0, "another namespace's block is not kept under this one");
-	CHECK_EQ(ndx_disabled_block("namespace1.2", ns, 0, got), -ENOENT);
+	CHECK_EQ(ndx_disabled_block(NDX_STORE_OPEN, "namespace1.2", ns, 0, got), -ENOENT);
 	/* ndctl disable-namespace: no holder */
 	put_text("namespace1.2", "holder", "\n");
-	CHECK_EQ(ndx_disabled_block("namespace1.2", ns, 0, got), -ENOENT);
+	CHECK_EQ(ndx_disabled_block(NDX_STORE_OPEN, "namespace1.2", ns, 0, got), -ENOENT);
 	/* the namespace's own record comes before its holder's uuid */
 	put_text("namespace1.2", "holder", "pfn1.2\n");
 	CHECK(ndx_store_put(b1, ns, 0) == 0, "record b1");
-	CHECK(ndx_disabled_block("namespace1.2", ns, 0, got) == 0 &&
+	CHECK(ndx_disabled_block(NDX_STORE_OPEN, "namespace1.2", ns, 0, got) == 0 &&
 			memcmp(got, b1, sizeof(b1)) == 0, "the namespace's record first");
+}
+
+/* The answers a caller sees (every getter list prints from) are the same. */
+static void same_layout(struct ndctl_xen_layout *a, struct ndctl_xen_layout *b, const char *what)
+{
+	CHECK(ndctl_xen_layout_get_source(a) == ndctl_xen_layout_get_source(b) &&
+			ndctl_xen_layout_get_verified(a) == ndctl_xen_layout_get_verified(b) &&
+			ndctl_xen_layout_get_unknown(a) == ndctl_xen_layout_get_unknown(b) &&
+			ndctl_xen_layout_get_mode(a) == ndctl_xen_layout_get_mode(b) &&
+			ndctl_xen_layout_get_map(a) == ndctl_xen_layout_get_map(b) &&
+			ndctl_xen_layout_get_align(a) == ndctl_xen_layout_get_align(b) &&
+			ndctl_xen_layout_get_npfns(a) == ndctl_xen_layout_get_npfns(b) &&
+			ndctl_xen_layout_get_dataoff(a) == ndctl_xen_layout_get_dataoff(b) &&
+			ndctl_xen_layout_get_end_trunc(a) == ndctl_xen_layout_get_end_trunc(b) &&
+			ndctl_xen_layout_get_page_struct_size(a) ==
+				ndctl_xen_layout_get_page_struct_size(b) &&
+			ndctl_xen_layout_get_reserve_offset(a) == ndctl_xen_layout_get_reserve_offset(b) &&
+			ndctl_xen_layout_get_reserve_size(a) == ndctl_xen_layout_get_reserve_size(b) &&
+			ndctl_xen_layout_get_data_offset(a) == ndctl_xen_layout_get_data_offset(b) &&
+			ndctl_xen_layout_get_data_size(a) == ndctl_xen_layout_get_data_size(b) &&
+			ndctl_xen_layout_get_phys_start(a) == ndctl_xen_layout_get_phys_start(b),
+			"%s: the same layout", what);
+}
+
+/* ndx_layout_live()'s source for namespace0.3 (ns uuid all 0x88), claimed by pfn0.3 */
+static int live_source(struct ndctl_xen_ctx *ctx, const struct ndx_live_dev *d,
+		unsigned int flags, struct ndctl_xen_layout **l)
+{
+	unsigned char ns[16];
+	int rc;
+
+	memset(ns, 0x88, 16);
+	rc = ndx_layout_live(ctx, "namespace0.3", "pfn0.3", d, ns, NS_RES, NS_SIZE, flags, l);
+	return rc ? rc : (int)ndctl_xen_layout_get_source(*l);
+}
+
+static void test_cached(void)
+{
+	const unsigned int C = NDCTL_XEN_QUERY_CACHED;
+	struct ndctl_xen_ctx *a, *b, *c;
+	struct ndctl_xen_layout *l0, *l1;
+	struct ndx_live_dev d = { NS_RES + 4 * M, 2 * M, NS_SIZE - 4 * M,
+		NDCTL_XEN_MODE_FSDAX, NDCTL_XEN_MAP_MEM, { 0 } };
+	uint8_t blk[NDX_SB_SIZE];
+	unsigned char ns[16];
+	char text[64], blocks[600], old[600];
+
+	memset(ns, 0x88, 16);
+	memset(d.uuid, 0xaa, 16);
+	block(blk, 0xaa, 0x88, 4 * M);
+	CHECK(ndx_store_put(blk, ns, NS_RES) == 0, "put");
+	/* a stock kernel's bound pfn0.3: no info_block */
+	snprintf(text, sizeof(text), "%#llx\n", (unsigned long long)d.res);
+	put_text("pfn0.3", "resource", text);
+	put_text("pfn0.3", "align", "2097152\n");
+	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)d.size);
+	put_text("pfn0.3", "size", text);
+	put_text("pfn0.3", "mode", "ram\n");
+	put_uuid("pfn0.3", 0xaa);
+	CHECK(ndctl_xen_new(&a) == 0 && ndctl_xen_new(&b) == 0, "ctx");
+
+	/* libndctl's values of the same device: the same answer as sysfs's */
+	CHECK_EQ(live_source(a, NULL, 0, &l0), NDCTL_XEN_SOURCE_STORE);
+	CHECK_EQ(live_source(b, &d, C, &l1), NDCTL_XEN_SOURCE_STORE);
+	same_layout(l0, l1, "cached attributes and store directory");
+	ndctl_xen_layout_unref(l1);
+	/* the cached attributes are the ones used: sysfs is not read */
+	snprintf(blocks, sizeof(blocks), "%s/pfn0.3/resource", sysdir);
+	CHECK(unlink(blocks) == 0, "drop pfn0.3/resource");
+	CHECK_EQ(live_source(a, NULL, 0, &l1), -ENXIO);
+	CHECK_EQ(live_source(b, &d, C, &l1), NDCTL_XEN_SOURCE_STORE);
+	ndctl_xen_layout_unref(l1);
+	/* ... and checked against the stored copy as sysfs's are */
+	d.res += 2 * M;
+	d.size -= 2 * M;
+	CHECK_EQ(live_source(b, &d, C, &l1), NDCTL_XEN_SOURCE_SYSFS);
+	CHECK_EQ(ndctl_xen_layout_get_dataoff(l1), 6 * M);
+	ndctl_xen_layout_unref(l1);
+	d.res -= 2 * M;
+	d.size += 2 * M;
+
+	/*
+	 * The store's directory replaced: a context that opened it keeps it
+	 * (the flag's promise is one walk); without the flag and in a new
+	 * context the new one is read
+	 */
+	snprintf(blocks, sizeof(blocks), "%s/state/blocks", root);
+	snprintf(old, sizeof(old), "%s/state/blocks.old", root);
+	CHECK(rename(blocks, old) == 0 && mkdir(blocks, 0700) == 0, "replace blocks/");
+	CHECK_EQ(live_source(b, &d, C, &l1), NDCTL_XEN_SOURCE_STORE);
+	ndctl_xen_layout_unref(l1);
+	CHECK_EQ(live_source(b, &d, 0, &l1), NDCTL_XEN_SOURCE_SYSFS);
+	ndctl_xen_layout_unref(l1);
+	CHECK(ndctl_xen_new(&c) == 0, "ctx");
+	CHECK_EQ(live_source(c, &d, C, &l1), NDCTL_XEN_SOURCE_SYSFS);
+	ndctl_xen_layout_unref(l1);
+	ndctl_xen_unref(c);
+	/* none at all, then a block kept through the context: seen by its next lookup */
+	CHECK(rmdir(blocks) == 0, "remove blocks/");
+	CHECK(ndctl_xen_new(&c) == 0, "ctx");
+	CHECK_EQ(live_source(c, &d, C, &l1), NDCTL_XEN_SOURCE_SYSFS);
+	ndctl_xen_layout_unref(l1);
+	CHECK(ndx_ctx_store_put(c, blk, ns, NS_RES) == 0, "put through the context");
+	CHECK_EQ(live_source(c, &d, C, &l1), NDCTL_XEN_SOURCE_STORE);
+	same_layout(l0, l1, "after the directory was made");
+	ndctl_xen_layout_unref(l1);
+	ndctl_xen_unref(c);
+	ndctl_xen_layout_unref(l0);
+	ndctl_xen_unref(a);
+	ndctl_xen_unref(b);
 }
 
 int main(void)
@@ -205,6 +317,7 @@ int main(void)
 	CHECK(ndctl_xen_new(&ctx) == 0, "ctx");
 	test_kernel(ctx);
 	test_disabled();
+	test_cached();
 	ndctl_xen_unref(ctx);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	CHECK(system(cmd) == 0, "cleanup");

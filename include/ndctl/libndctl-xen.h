@@ -358,6 +358,17 @@ enum ndctl_xen_source {
 #define NDCTL_XEN_QUERY_READ_DISABLED (1u << 0)
 /* Write nothing on the host: a block read from the media is not kept (dry runs) */
 #define NDCTL_XEN_QUERY_NO_STORE (1u << 1)
+/*
+ * The caller's libndctl objects were just enumerated (a fresh ndctl_ctx,
+ * as ndctl list makes per run): a bound pfn/dax device's resource, size,
+ * align, mode and uuid are taken from libndctl's objects (what
+ * ndctl_pfn_get_* and ndctl_dax_get_* return, read when it enumerated
+ * them) instead of sysfs, and the block store's directory is opened and
+ * checked once and kept open in ctx until ctx is freed.  A caller whose
+ * libndctl objects or block store may have changed since (a long-lived
+ * one) leaves it out.  Versions before it ignore it.
+ */
+#define NDCTL_XEN_QUERY_CACHED (1u << 2)
 
 int ndctl_xen_layout_from_namespace(struct ndctl_xen_ctx *ctx,
 		struct ndctl_namespace *ndns, struct ndctl_xen_layout **out) NDCTL_XEN_MUST_CHECK;
