@@ -498,6 +498,8 @@ int cmd_list(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		cmd_error("list", "cannot open libndctl: %s", strerror(-rc));
 		return EXIT_FAILED;
 	}
+	/* libndctl enumerates afresh below, as this run prints: its values are ndctl's */
+	p.query_flags |= NDCTL_XEN_QUERY_CACHED;
 	lw.ctx = ctx;
 	lw.p = &p;
 	lw.arr = arr = json_object_new_array();
