@@ -2,6 +2,7 @@
 /* Helpers shared by the CLI's commands: JSON values and device filters. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -127,22 +128,29 @@ static int disk_badblocks(struct ndctl_namespace *ndns, const struct ns_disk *di
 {
 	uint64_t ns_size = ndctl_namespace_get_size(ndns);
 	unsigned long long sector;
-	char path[128];
-	FILE *f;
-	int len;
+	char path[128], list[4097], *p = list;
+	size_t got = 0;
+	ssize_t n;
+	int fd, len, used;
 
 	if (!disk->bdev || !disk->bdev[0])
 		return 0;
 	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", disk->bdev);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
+	/* the kernel shows at most a page: read to the end, no stdio buffer */
+	while (got < sizeof(list) - 1 && (n = read(fd, list + got, sizeof(list) - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	list[got] = '\0';
 	*rc = 0;
-	while (!*rc && fscanf(f, "%llu %d", &sector, &len) == 2)
+	while (!*rc && sscanf(p, "%llu %d%n", &sector, &len, &used) == 2) {
+		p += used;
 		if (len > 0 && sector < UINT64_MAX / 512 - disk->off)
 			*rc = clip_call(disk->off + sector * 512,
 					disk->off + (sector + (uint64_t)len) * 512, ns_size, fn, arg);
-	fclose(f);
+	}
 	return 1;
 }
 
