@@ -74,8 +74,21 @@ int foreach_ns_badblock_on(struct ndctl_namespace *ndns, const struct ns_disk *d
 #define NDJ_MEDIA_ERRORS (1u << 2)
 #define NDJ_DAX (1u << 3) /* -X: the daxregion object instead of chardev */
 #define NDJ_ACTIVE (1u << 4) /* the caller found it active (ndctl_namespace_is_active) */
-struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags,
-		struct ns_disk *disk);
+/*
+ * The device that claims a namespace, as libndctl's ndctl_namespace_get_btt,
+ * _get_pfn and _get_dax find it (each reads holder again): one read of
+ * holder.  ns_claim_active: ndctl_namespace_is_active's rule on it.
+ */
+struct ns_claim {
+	struct ndctl_btt *btt;
+	struct ndctl_pfn *pfn;
+	struct ndctl_dax *dax;
+};
+void ns_claim_get(struct ndctl_namespace *ndns, struct ns_claim *c);
+int ns_claim_active(struct ndctl_namespace *ndns, const struct ns_claim *c);
+/* claim: as ns_claim_get found it, or NULL (looked up here) */
+struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns,
+		const struct ns_claim *claim, unsigned int flags, struct ns_disk *disk);
 
 /* set by the fuzz targets: the parsers' errors are expected there */
 extern int cmd_error_quiet;

@@ -234,10 +234,11 @@ static struct json_object *badblocks_json(struct ndctl_namespace *ndns,
  * raw size, the layout, the media errors by area, and Xen's frames.
  */
 static struct json_object *namespace_json(struct ndctl_xen_ctx *ctx,
-		struct ndctl_namespace *ndns, int active, const struct list_params *p)
+		struct ndctl_namespace *ndns, const struct ns_claim *claim, int active,
+		const struct list_params *p)
 {
 	struct ns_disk disk = { NULL, 0 };
-	struct json_object *j = ndctl_namespace_json(ndns, (p->human ? NDJ_HUMAN : 0) |
+	struct json_object *j = ndctl_namespace_json(ndns, claim, (p->human ? NDJ_HUMAN : 0) |
 			(p->verbose ? NDJ_VERBOSE : 0) | (p->media ? NDJ_MEDIA_ERRORS : 0) |
 			(p->dax ? NDJ_DAX : 0) | (active ? NDJ_ACTIVE : 0), &disk);
 	struct ndctl_xen_layout *l = NULL;
@@ -338,6 +339,7 @@ static int list_region(struct list_walk *lw, struct ndctl_region *region)
 	if (p->mode)
 		parse_mode(p->mode, &mode);
 	ndctl_namespace_foreach(region, ndns) {
+		struct ns_claim claim;
 		int active;
 
 		if (!ns_match(p->ns, ndns))
@@ -345,10 +347,11 @@ static int list_region(struct list_walk *lw, struct ndctl_region *region)
 		if (p->mode && ndctl_namespace_get_mode(ndns) != mode)
 			continue;
 		/* as ndctl: enabled ones; -i every one; -c those with a size too */
-		active = ndctl_namespace_is_active(ndns);
+		ns_claim_get(ndns, &claim);
+		active = ns_claim_active(ndns, &claim);
 		if (!active && !p->idle && !(p->configured && ndctl_namespace_is_configured(ndns)))
 			continue;
-		json_object_array_add(lw->arr, namespace_json(lw->ctx, ndns, active, p));
+		json_object_array_add(lw->arr, namespace_json(lw->ctx, ndns, &claim, active, p));
 	}
 	return 0;
 }

@@ -6,10 +6,12 @@
  * namespace's own as raw_uuid with -v), media errors as 512-byte sectors
  * from the data device's start, from the region's list.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 #include <ndctl/libndctl.h>
 #include <daxctl/libdaxctl.h>
@@ -186,17 +188,60 @@ static struct json_object *daxregion_json(struct daxctl_region *dr, unsigned int
 	return r;
 }
 
-struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns, unsigned int flags,
-		struct ns_disk *disk)
+void ns_claim_get(struct ndctl_namespace *ndns, struct ns_claim *c)
+{
+	struct ndctl_region *region = ndctl_namespace_get_region(ndns);
+	char path[300], holder[64];
+	ssize_t n;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/holder",
+			ndctl_namespace_get_devname(ndns));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, holder, sizeof(holder) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	holder[n] = '\0';
+	holder[strcspn(holder, "\n")] = '\0';
+	ndctl_btt_foreach(region, c->btt)
+		if (strcmp(holder, ndctl_btt_get_devname(c->btt)) == 0)
+			return;
+	ndctl_pfn_foreach(region, c->pfn)
+		if (strcmp(holder, ndctl_pfn_get_devname(c->pfn)) == 0)
+			return;
+	ndctl_dax_foreach(region, c->dax)
+		if (strcmp(holder, ndctl_dax_get_devname(c->dax)) == 0)
+			return;
+}
+
+int ns_claim_active(struct ndctl_namespace *ndns, const struct ns_claim *c)
+{
+	if (c->btt)
+		return ndctl_btt_is_enabled(c->btt);
+	if (c->pfn)
+		return ndctl_pfn_is_enabled(c->pfn);
+	if (c->dax)
+		return ndctl_dax_is_enabled(c->dax);
+	return ndctl_namespace_is_enabled(ndns);
+}
+
+struct json_object *ndctl_namespace_json(struct ndctl_namespace *ndns,
+		const struct ns_claim *claim, unsigned int flags, struct ns_disk *disk)
 {
 	static const char *const loc_name[] = {
 		[NDCTL_PFN_LOC_NONE] = "none", [NDCTL_PFN_LOC_RAM] = "mem",
 		[NDCTL_PFN_LOC_PMEM] = "dev",
 	};
 	struct json_object *j = json_object_new_object(), *bbs = NULL;
-	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
-	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
-	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	struct ns_claim own;
+	const struct ns_claim *c = claim ? claim : (ns_claim_get(ndns, &own), &own);
+	struct ndctl_btt *btt = c->btt;
+	struct ndctl_pfn *pfn = c->pfn;
+	struct ndctl_dax *dax = c->dax;
 	struct ndctl_region *region = ndctl_namespace_get_region(ndns);
 	enum ndctl_namespace_mode mode = ndctl_namespace_get_mode(ndns);
 	enum ndctl_pfn_loc loc = NDCTL_PFN_LOC_NONE;

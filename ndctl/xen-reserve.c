@@ -78,7 +78,7 @@ static struct ndctl_namespace *find_namespace(struct ndctl_ctx *nctx,
 static struct json_object *namespace_json(struct ndctl_namespace *ndns,
 		struct ndctl_xen_layout *l, int human)
 {
-	struct json_object *j = ndctl_namespace_json(ndns, NDJ_DAX | NDJ_ACTIVE |
+	struct json_object *j = ndctl_namespace_json(ndns, NULL, NDJ_DAX | NDJ_ACTIVE |
 			(human ? NDJ_HUMAN : 0), NULL), *r;
 	uint64_t base = ndctl_namespace_get_resource(ndns);
 	unsigned char u[16];
