@@ -38,6 +38,12 @@
 /* Keep block (valid, 4096 bytes, this namespace's) as the one last seen on it. */
 int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
 		uint64_t ns_resource);
+/*
+ * Take back what ndx_store_put() kept of block for a namespace whose
+ * probe failed: its copy, and the namespace's pointer if it names it.
+ */
+int ndx_store_drop(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
+		uint64_t ns_resource);
 /* The copy of block uuid read from the namespace: 0, -ENOENT, -EINVAL (not a copy). */
 int ndx_store_get(const unsigned char ns_uuid[16], uint64_t ns_resource,
 		const unsigned char uuid[16], uint8_t block[NDX_SB_SIZE]);
