@@ -69,11 +69,15 @@ static void *mark_thread(void *arg)
 	return NULL;
 }
 
-static void mark_begin(struct early_mark *m, struct ndctl_xen_ctx *ctx, const char *uuid)
+/*
+ * Only for a uuid made here: a --uuid given may be one a record already
+ * names (a cut rewrite's, which recover needs), and is recorded only once
+ * the namespace is about to take it, as before.
+ */
+static void mark_begin(struct early_mark *m, struct ndctl_xen_ctx *ctx)
 {
 	m->ctx = ctx;
-	if (!uuid || uuid_parse(uuid, m->uuid))
-		uuid_generate(m->uuid);
+	uuid_generate(m->uuid);
 	m->started = pthread_create(&m->thread, NULL, mark_thread, m) == 0;
 }
 
@@ -913,8 +917,10 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 
 	rc = EXIT_REFUSED;
-	mark_begin(&mark, ctx, p.uuid);
-	p.mark = &mark;
+	if (!p.uuid) {
+		mark_begin(&mark, ctx);
+		p.mark = &mark;
+	}
 	cmd_step(ctx, cmd, "looking for a region with room");
 	ndctl_bus_foreach(nctx, bus) {
 		if (!bus_match(bus, p.bus))
