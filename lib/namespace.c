@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -641,6 +642,9 @@ struct prov {
 	char path[64];
 	enum ndctl_namespace_mode old_mode;
 	int was_enabled, adopted, fresh, kmsg;
+	/* a new namespace's store copy, written while the kernel probes */
+	pthread_t store_thread;
+	int store_started, store_rc;
 };
 
 /* append to why */
@@ -809,6 +813,45 @@ static int write_step(struct prov *p)
 	return rc;
 }
 
+static void *store_put_thread(void *arg)
+{
+	struct prov *p = arg;
+
+	p->store_rc = ndx_store_put(p->fresh_head + NDX_SB_OFFSET, p->parent, p->res);
+	return NULL;
+}
+
+/*
+ * A new namespace's block goes into the store while the kernel probes it
+ * (the store's fsyncs and the kernel's unbind and probe overlap): the
+ * copy is durable before success all the same (store_end() waits for it),
+ * and a probe that fails takes it back.  A rewrite replaces the copy the
+ * namespace's live answers come from, so it keeps the new one only after
+ * the kernel adopted the block (verify_step()).
+ */
+static void store_begin(struct prov *p)
+{
+	if (!p->fresh)
+		return;
+	info(p->ctx, "%s: keeping its block in the store beside the probe (2 files: "
+			"2 fsyncs, 1 directory fsync)\n", p->devname);
+	p->store_started = pthread_create(&p->store_thread, NULL, store_put_thread, p) == 0;
+	if (!p->store_started)
+		info(p->ctx, "%s: no thread for the store: after the probe\n", p->devname);
+}
+
+/* wait for the store's copy; keep it, or take it back: the copy's status */
+static int store_end(struct prov *p, int keep)
+{
+	if (!p->store_started)
+		return 0;
+	pthread_join(p->store_thread, NULL);
+	p->store_started = 0;
+	if (!keep && p->store_rc == 0)
+		ndx_store_drop(p->fresh_head + NDX_SB_OFFSET, p->parent, p->res);
+	return p->store_rc;
+}
+
 /* the kernel's words about the probe, after why */
 static void probe_reason(struct prov *p, const char *lead)
 {
@@ -827,6 +870,7 @@ static int probe_step(struct prov *p)
 	int rc;
 
 	p->kmsg = kmsg_open();
+	store_begin(p);
 	info(p->ctx, "%s: letting the kernel probe it\n", p->devname);
 	rc = reprobe_named(p->ctx, p->ndns, p->name, ndctl_xen_layout_get_mode(p->l) ==
 			NDCTL_XEN_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
@@ -855,9 +899,14 @@ static int verify_step(struct prov *p)
 		close(p->kmsg);
 	p->kmsg = -1;
 	/* the host's copy of what the kernel adopted: live answers come from it */
-	info(p->ctx, "%s: keeping its block in the store (2 files: 2 fsyncs, 1 directory "
-			"fsync)\n", p->devname);
-	rc = ndx_store_put(p->fresh_head + NDX_SB_OFFSET, p->parent, p->res);
+	if (p->store_started) {
+		info(p->ctx, "%s: waiting for its block's copy in the store\n", p->devname);
+		rc = store_end(p, 1);
+	} else {
+		info(p->ctx, "%s: keeping its block in the store (2 files: 2 fsyncs, 1 "
+				"directory fsync)\n", p->devname);
+		rc = ndx_store_put(p->fresh_head + NDX_SB_OFFSET, p->parent, p->res);
+	}
 	if (rc)
 		info(p->ctx, "%s: cannot keep its block in %s/blocks: %s\n", p->devname,
 				ndx_intent_dir(), strerror(-rc));
@@ -933,7 +982,10 @@ static int provision(struct ndctl_xen_ctx *ctx, struct ndctl_namespace *ndns,
 		if (!rc)
 			rc = verify_step(p);
 		if (rc) {
-			int restored = restore_step(p);
+			int restored;
+
+			store_end(p, 0);
+			restored = restore_step(p);
 
 			if (restored)
 				rc = restored;

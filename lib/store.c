@@ -140,3 +140,31 @@ int ndx_store_get_ns_at(int dirfd, const unsigned char ns_uuid[16], uint64_t ns_
 		return -EINVAL;
 	return ndx_store_get_at(dirfd, ns_uuid, ns_resource, u, block);
 }
+
+int ndx_store_drop(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
+		uint64_t ns_resource)
+{
+	char name[128], key[64], line[40], u[40];
+	struct ndx_pfn_info info;
+	size_t got;
+	int rc = 0, dirfd;
+
+	if (ndx_pfn_sb_decode(block, &info) != NDX_SB_OK)
+		return -EINVAL;
+	dirfd = ndx_state_open("blocks", 0);
+	if (dirfd < 0)
+		return dirfd == -ENOENT ? 0 : dirfd;
+	block_name(name, sizeof(name), ns_uuid, ns_resource, info.uuid);
+	ns_key(ns_uuid, ns_resource, key, sizeof(key));
+	uuid_unparse_lower(info.uuid, u);
+	/* the namespace's pointer only while it still names this block */
+	if (read_exact(dirfd, key, line, sizeof(line) - 1, &got) == 0 && got == 37 &&
+			memcmp(line, u, 36) == 0 && unlinkat(dirfd, key, 0) < 0 && errno != ENOENT)
+		rc = -errno;
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && !rc)
+		rc = -errno;
+	if (fsync(dirfd) < 0 && !rc)
+		rc = -errno;
+	close(dirfd);
+	return rc;
+}

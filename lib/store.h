@@ -41,6 +41,12 @@
 int ndx_store_put(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
 		uint64_t ns_resource);
 /*
+ * Take back what ndx_store_put() kept of block for a namespace whose
+ * probe failed: its copy, and the namespace's pointer if it names it.
+ */
+int ndx_store_drop(const uint8_t block[NDX_SB_SIZE], const unsigned char ns_uuid[16],
+		uint64_t ns_resource);
+/*
  * The readers take the blocks directory as dirfd: a descriptor the caller
  * keeps open (ndx_store_dir(), NDCTL_XEN_QUERY_CACHED), its failure to
  * open (-errno, returned as is), or NDX_STORE_OPEN: walked and checked

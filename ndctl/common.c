@@ -199,9 +199,12 @@ int cmd_error_quiet;
 static __attribute__((format(printf, 2, 0)))
 void cmd_line(const char *cmd, const char *fmt, va_list ap)
 {
+	/* one line whole, whatever a thread of the library logs (stdio's lock) */
+	flockfile(stderr);
 	fprintf(stderr, "ndctl-xen %s: ", cmd);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void cmd_error(const char *cmd, const char *fmt, ...)

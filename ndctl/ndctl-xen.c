@@ -46,8 +46,11 @@ static __attribute__((format(printf, 6, 0))) void log_stderr(
 	(void)priority;
 	(void)file;
 	(void)line;
+	/* one line whole, whatever another thread logs (stdio's lock) */
+	flockfile(stderr);
 	fprintf(stderr, "libndctl-xen: %s: ", fn);
 	vfprintf(stderr, format, args);
+	funlockfile(stderr);
 }
 
 static void usage(FILE *f)

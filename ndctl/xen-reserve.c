@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,62 @@ struct create_params {
 	/* --data-size: the data area asked for, the namespace size chosen */
 	const char *data_size;
 	uint64_t data_bytes;
+	/* the first new namespace's intent record, begun early (NULL: none) */
+	struct early_mark *mark;
 };
+
+/*
+ * A new namespace's intent record costs a file, its fsync and the
+ * directory's: written by a thread while the command looks for a region
+ * (sysfs reads and layout arithmetic), it is durable before the label is
+ * written all the same, which is all recover needs (new_namespace() waits
+ * for it).  A record no namespace took is removed (mark_end()).
+ */
+struct early_mark {
+	struct ndctl_xen_ctx *ctx;
+	uuid_t uuid;
+	pthread_t thread;
+	int started, rc;
+};
+
+static void *mark_thread(void *arg)
+{
+	struct early_mark *m = arg;
+
+	m->rc = ndctl_xen_namespace_mark_new(m->ctx, m->uuid);
+	return NULL;
+}
+
+/*
+ * Only for a uuid made here: a --uuid given may be one a record already
+ * names (a cut rewrite's, which recover needs), and is recorded only once
+ * the namespace is about to take it, as before.
+ */
+static void mark_begin(struct early_mark *m, struct ndctl_xen_ctx *ctx)
+{
+	m->ctx = ctx;
+	uuid_generate(m->uuid);
+	m->started = pthread_create(&m->thread, NULL, mark_thread, m) == 0;
+}
+
+/* the early record's status with its uuid, or 1 when there is none to take */
+static int mark_take(struct early_mark *m, uuid_t uuid)
+{
+	if (!m || !m->started)
+		return 1;
+	pthread_join(m->thread, NULL);
+	m->started = 0;
+	uuid_copy(uuid, m->uuid);
+	return m->rc;
+}
+
+static void mark_end(struct early_mark *m)
+{
+	uuid_t uuid;
+
+	if (mark_take(m, uuid) == 0)
+		ndctl_xen_namespace_unmark(m->ctx, uuid);
+}
 
 
 struct found {
@@ -321,6 +377,7 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 	struct ndctl_namespace *ndns = ndctl_region_get_namespace_seed(region);
 	enum ndctl_namespace_mode mode;
 	uuid_t uuid;
+	int rc;
 
 	if (!ndns || !ndctl_namespace_is_configuration_idle(ndns)) {
 		snprintf(why, len, "%s has no idle namespace seed",
@@ -342,15 +399,19 @@ static struct ndctl_namespace *new_namespace(struct ndctl_region *region,
 		*refused = 1;
 		return NULL;
 	}
-	if (p->uuid)
-		uuid_parse(p->uuid, uuid);
-	else
-		uuid_generate(uuid);
 	/*
 	 * The host's record first: recover deletes an unfinished namespace
 	 * only if this host marked it, never for its label name alone.
 	 */
-	if (ndctl_xen_namespace_mark_new(p->ctx, uuid) < 0) {
+	rc = mark_take(p->mark, uuid);
+	if (rc == 1) {
+		if (p->uuid)
+			uuid_parse(p->uuid, uuid);
+		else
+			uuid_generate(uuid);
+		rc = ndctl_xen_namespace_mark_new(p->ctx, uuid);
+	}
+	if (rc < 0) {
 		snprintf(why, len, "cannot record the new namespace's intent on this host "
 				"(recover needs it after a power cut): %s",
 				ndctl_xen_get_last_error(p->ctx));
@@ -645,6 +706,7 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	};
 	const char *cmd = "create-namespace";
 	struct create_params p = { .ctx = ctx, .autolabel = -1, .autorecover = -1 };
+	struct early_mark mark;
 	struct ndctl_ctx *nctx = NULL;
 	struct ndctl_namespace *ndns;
 	struct ndctl_bus *bus;
@@ -855,6 +917,10 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 	}
 
 	rc = EXIT_REFUSED;
+	if (!p.uuid) {
+		mark_begin(&mark, ctx);
+		p.mark = &mark;
+	}
 	cmd_step(ctx, cmd, "looking for a region with room");
 	ndctl_bus_foreach(nctx, bus) {
 		if (!bus_match(bus, p.bus))
@@ -896,6 +962,8 @@ int cmd_create_namespace(int argc, char **argv, struct ndctl_xen_ctx *ctx)
 		rc = 0;
 	}
 out:
+	if (p.mark)
+		mark_end(p.mark);
 	ndctl_xen_unlock(ctx);
 	ndctl_unref(nctx);
 	return rc;

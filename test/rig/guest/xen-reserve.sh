@@ -230,6 +230,24 @@ expect "bad dataoff: restored" grep -q "restored to its previous state" /tmp/e
 expect "bad dataoff: old layout back" provisioned "$ns1" /tmp/c1
 expect "bad dataoff: data intact" rigfill check "$(data_dev "$ns1")" 0 "$K_DEVSIZE" DX01
 
+# A new namespace: its intent record is written while the command looks
+# for a region, its store copy while the kernel probes.  Refused before a
+# label, or refused by the kernel (deleted again), it leaves neither.
+state() { ls -A "$RIG_STATE_DIR" "$RIG_STATE_DIR/blocks" 2>/dev/null | sort; }
+count_ns() { ndctl list -N -r "$R" | jq -s 'flatten | length'; }
+state > /tmp/st-before; n_before=$(count_ns)
+expect "new namespace, no room: refused" sh -c "! $XEN create-namespace -r $R -s 1T --reserve=4M 2>/tmp/e"
+cat /tmp/e
+state > /tmp/st-after
+expect "new namespace, no room: no intent record left" cmp -s /tmp/st-before /tmp/st-after
+expect "new namespace, bad dataoff: refused" sh -c "! NDCTL_XEN_FAULT=dataoff $XEN create-namespace -r $R -s 64M --reserve=4M 2>/tmp/e"
+cat /tmp/e
+expect "new namespace, bad dataoff: the kernel's reason" grep -q "bad offset" /tmp/e
+expect "new namespace, bad dataoff: deleted again" test "$(count_ns)" = "$n_before"
+state > /tmp/st-after
+expect "new namespace, bad dataoff: no store copy or intent record left" cmp -s /tmp/st-before /tmp/st-after
+diff /tmp/st-before /tmp/st-after || true
+
 echo "== previews and the infoblock commands on live namespaces"
 # --dry-run reads sysfs only: no namespace, label or byte changes (the
 # host checks every kept namespace's block, reserve and data afterwards)
