@@ -23,6 +23,8 @@ struct ndctl_xen_ctx {
 	 * such attribute (kernel/patches/ not applied), none is opened again
 	 */
 	int no_kernel_block;
+	/* the uuid whose new-namespace record this context last made */
+	unsigned char marked[16];
 };
 
 struct ndctl_xen_layout {
