@@ -282,6 +282,8 @@ NDX_EXPORT int ndctl_xen_namespace_mark_new(struct ndctl_xen_ctx *ctx,
 	memcpy(rec.uuid, uuid, 16);
 	info(ctx, "recording the intent for a new namespace (file, fsync, directory fsync)\n");
 	rc = ndx_intent_write(&rec);
+	if (!rc)
+		memcpy(ctx->marked, uuid, 16);
 	if (rc) {
 		snprintf(ctx->last_error, sizeof(ctx->last_error), "cannot write an intent "
 				"record in %s: %s", ndx_intent_dir(), strerror(-rc));

@@ -127,16 +127,37 @@ static int proc_holds(const char *devpath)
 	return found;
 }
 
+/*
+ * Disabled and claimed by no pfn, dax or btt device (a new namespace
+ * above all): no device of it exists for anyone to use, and nothing
+ * claims it for libndctl to release.  One sysfs read where libndctl's
+ * lookups of the three claim devices read holder three times and wait
+ * for the bus each time.
+ */
+static int unused(struct ndctl_namespace *ndns)
+{
+	char holder[64];
+
+	return !ndctl_namespace_is_enabled(ndns) &&
+		ndx_sysfs_read(ndctl_namespace_get_devname(ndns), "holder", holder,
+				sizeof(holder)) == 0 && !holder[0];
+}
+
 /* 0 when nobody uses the namespace's devices, -EBUSY with why otherwise */
 static int check_idle(struct ndctl_namespace *ndns, char *why, size_t len)
 {
-	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
-	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
-	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
+	struct ndctl_pfn *pfn;
+	struct ndctl_dax *dax;
+	struct ndctl_btt *btt;
 	const char *bdev = NULL;
 	char path[64];
 	int fd;
 
+	if (unused(ndns))
+		return 0;
+	pfn = ndctl_namespace_get_pfn(ndns);
+	dax = ndctl_namespace_get_dax(ndns);
+	btt = ndctl_namespace_get_btt(ndns);
 	if (pfn && ndctl_pfn_is_enabled(pfn))
 		bdev = ndctl_pfn_get_block_device(pfn);
 	else if (btt && ndctl_btt_is_enabled(btt))
@@ -453,7 +474,7 @@ static int raw_view(struct ndctl_namespace *ndns, char *path, size_t len)
 	const char *bdev;
 	int rc;
 
-	rc = ndctl_namespace_disable_safe(ndns);
+	rc = unused(ndns) ? 0 : ndctl_namespace_disable_safe(ndns);
 	if (rc < 0)
 		return rc;
 	rc = ndctl_namespace_set_raw_mode(ndns, 1);
@@ -777,7 +798,7 @@ static int read_old_step(struct prov *p)
 static int journal_step(struct prov *p)
 {
 	struct ndx_intent rec = { 0 }, prior;
-	int rc = 0;
+	int rc = 0, marked;
 
 	block_uuid(p->fresh_head, p->tag);
 	memcpy(rec.uuid, p->parent, 16);
@@ -785,8 +806,11 @@ static int journal_step(struct prov *p)
 	rec.op = p->fresh ? NDX_INTENT_NEW : NDX_INTENT_REWRITE;
 	rec.resource = p->fresh ? 0 : p->res;
 	rec.size = p->fresh ? 0 : p->ns_size;
-	if (!p->fresh || ndx_intent_read(p->parent, p->res, &prior) != 0 ||
-			prior.op != NDX_INTENT_NEW) {
+	/* a record this context just made for the namespace needs no reading back */
+	marked = memcmp(p->ctx->marked, p->parent, 16) == 0;
+	memset(p->ctx->marked, 0, 16);
+	if (!p->fresh || (!marked && (ndx_intent_read(p->parent, p->res, &prior) != 0 ||
+			prior.op != NDX_INTENT_NEW))) {
 		info(p->ctx, "%s: recording the intent (file, fsync, directory fsync)\n",
 				p->devname);
 		rc = ndx_intent_write(&rec);

@@ -29,6 +29,8 @@ struct ndctl_xen_ctx {
 	 * context goes: a descriptor or the -errno of that open
 	 */
 	int store_opened, store_fd;
+	/* the uuid whose new-namespace record this context last made */
+	unsigned char marked[16];
 };
 
 struct ndctl_xen_layout {
