@@ -222,7 +222,7 @@ static int live_source(struct ndctl_xen_ctx *ctx, const struct ndx_live_dev *d,
 static void test_cached(void)
 {
 	const unsigned int C = NDCTL_XEN_QUERY_CACHED;
-	struct ndctl_xen_ctx *a, *b, *c;
+	struct ndctl_xen_ctx *a = NULL, *b = NULL, *c = NULL;
 	struct ndctl_xen_layout *l0, *l1;
 	struct ndx_live_dev d = { NS_RES + 4 * M, 2 * M, NS_SIZE - 4 * M,
 		NDCTL_XEN_MODE_FSDAX, NDCTL_XEN_MAP_MEM, { 0 } };
